@@ -1,0 +1,37 @@
+"""Praxis's one embed style: a coloured bar by tone, a title, and a quiet footer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import discord
+
+from bot.core.clock import unix
+
+
+class Tone(Enum):
+    INFO = discord.Colour.from_rgb(88, 101, 242)
+    SUCCESS = discord.Colour.from_rgb(67, 160, 71)
+    WARNING = discord.Colour.from_rgb(245, 166, 35)
+    ERROR = discord.Colour.from_rgb(211, 47, 47)
+    PROMPT = discord.Colour.from_rgb(94, 53, 177)
+
+
+def embed(
+    title: str, description: str | None = None, *, tone: Tone = Tone.INFO, footer: str | None = None
+) -> discord.Embed:
+    card = discord.Embed(title=title[:256], description=description, colour=tone.value)
+    if footer:
+        card.set_footer(text=footer[:2048])
+    return card
+
+
+def timestamp(moment: datetime, style: str = "F") -> str:
+    """A Discord timestamp: each reader sees it in their own timezone."""
+    return f"<t:{unix(moment)}:{style}>"
+
+
+def when(moment: datetime) -> str:
+    """Full date and time plus a relative hint, e.g. "Monday 2 March 09:00 (in 3 days)"."""
+    return f"{timestamp(moment, 'F')} ({timestamp(moment, 'R')})"

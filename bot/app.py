@@ -1,0 +1,116 @@
+"""Building and running the bot: ``create_bot(settings)`` is the one factory.
+
+``praxis run`` and every test build the bot here, so what the tests exercise is what
+runs in production. ``setup_hook`` opens the database, applies migrations, loads the
+cogs listed in :data:`EXTENSIONS`, syncs commands and (unless disabled) starts the
+scheduler. ``close`` undoes all of it, the database last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+import discord
+from discord.ext import commands
+
+from bot.adapter.chat import DiscordChat
+from bot.adapter.tree import PraxisTree
+from bot.config import Settings
+from bot.core.tick import TickReport, run_tick
+from bot.scheduler import TickScheduler
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+#: Every extension Praxis loads, in order. One place to add a cog.
+EXTENSIONS: tuple[str, ...] = (
+    "cogs.cohorts",
+    "cogs.prompts",
+    "cogs.rounds",
+)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """Guilds and members for roles; message content only to read reflections in threads."""
+    intents = discord.Intents.default()
+    intents.members = settings.members_intent
+    intents.message_content = settings.message_content_intent
+    intents.presences = False
+    intents.typing = False
+    return intents
+
+
+class PraxisBot(commands.Bot):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents_for(settings),
+            tree_cls=PraxisTree,
+            help_command=None,
+            allowed_mentions=discord.AllowedMentions.none(),
+        )
+        self.settings = settings
+        self._db: Database | None = None
+        self.chat = DiscordChat(self)
+        self.scheduler: TickScheduler | None = None
+        self._tick_lock = asyncio.Lock()
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            raise RuntimeError("The database opens in setup_hook; the bot has not started yet.")
+        return self._db
+
+    async def setup_hook(self) -> None:
+        self._db = await Database.open(self.settings.database_path)
+        applied = await self._db.migrate()
+        if applied:
+            log.info("Database migrated to version %s", applied[-1])
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        await self.sync_commands()
+        if self.settings.scheduler_enabled:
+            self.scheduler = TickScheduler(self.tick, self.settings.reconcile_seconds)
+            self.scheduler.start()
+
+    async def sync_commands(self) -> None:
+        if self.settings.dev_guild_id:
+            guild = discord.Object(id=self.settings.dev_guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+        else:
+            await self.tree.sync()
+
+    async def tick(self, now: datetime) -> TickReport:
+        """Do everything due at ``now``: the single entry point for scheduled work.
+
+        Ticks never overlap: the scheduler's wake-up and reconcile jobs, a facilitator's
+        "post now" and the tests all queue here.
+        """
+        async with self._tick_lock:
+            report = await run_tick(self.db, self.chat, now)
+        if self.scheduler is not None:
+            self.scheduler.wake_at(report.next_due)
+        return report
+
+    async def schedule_changed(self, now: datetime) -> None:
+        """A cohort's schedule changed: let the scheduler re-plan its next wake-up."""
+        if self.scheduler is not None:
+            self.scheduler.wake_soon()
+
+    async def close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.shutdown()
+            self.scheduler = None
+        try:
+            await super().close()
+        finally:
+            if self._db is not None:
+                await self._db.close()
+                self._db = None
+
+
+def create_bot(settings: Settings) -> PraxisBot:
+    return PraxisBot(settings)

@@ -1,0 +1,117 @@
+"""``praxis run | migrate | check`` (also ``python -m bot``).
+
+Configuration problems end with exit status 2 and one sentence saying what to do,
+never a traceback. The token is never printed, not even partly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot.config import Settings
+from bot.core.errors import ConfigError
+from bot.logs import configure_logging
+from bot.storage.db import Database, load_migrations
+
+NO_TOKEN = (
+    "No Discord bot token found: create an application at "
+    "https://discord.com/developers/applications, copy its bot token, and put it in .env as "
+    "DISCORD_TOKEN=... (see README.md, 'Creating the Discord application')."
+)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="praxis", description="Praxis peer-reflection bot")
+    parser.add_argument("--env-file", default=".env", help="settings file (default .env)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser("check", help="report configuration and database state")
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env(env_file=args.env_file)
+    except ConfigError as error:
+        print(f"praxis: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    handlers = {"run": _run, "migrate": _migrate, "check": _check}
+    return handlers[args.command](settings)
+
+
+def _run(settings: Settings) -> int:
+    if not settings.discord_token:
+        print(f"praxis: {NO_TOKEN}", file=sys.stderr)
+        return 2
+    from bot.runner import run_until_stopped
+
+    return asyncio.run(run_until_stopped(settings))
+
+
+def _migrate(settings: Settings) -> int:
+    async def migrate() -> list[int]:
+        db = await Database.open(settings.database_path)
+        try:
+            return await db.migrate()
+        finally:
+            await db.close()
+
+    applied = asyncio.run(migrate())
+    latest = load_migrations()[-1].version
+    print(
+        f"Applied migrations {', '.join(map(str, applied))}; database at version {latest}."
+        if applied
+        else f"Database already at version {latest}; nothing to do."
+    )
+    return 0
+
+
+def _check(settings: Settings) -> int:
+    """Print what a maintainer needs to know before ``run``; exit 1 if something is wrong."""
+    latest = load_migrations()[-1].version
+    token = "set" if settings.discord_token else "MISSING (praxis run will refuse to start)"
+    content = (
+        "on"
+        if settings.message_content_intent
+        else "OFF: thread replies are not read; the reflection form still works"
+    )
+    lines = [
+        f"Discord token:      {token}",
+        f"Database:           {settings.database_path}",
+        f"Dev guild:          {settings.dev_guild_id or 'none (commands sync globally)'}",
+        f"Message Content:    {content}",
+        f"Server Members:     {'on' if settings.members_intent else 'off'}",
+    ]
+    ok = bool(settings.discord_token)
+    if settings.database_path.exists():
+        version, integrity, cohorts = asyncio.run(_db_state(settings))
+        state = "up to date" if version == latest else f"needs `praxis migrate` (latest {latest})"
+        lines.append(f"Schema version:     {version} ({state})")
+        lines.append(f"Integrity check:    {integrity}")
+        lines.append(f"Cohorts:            {cohorts}")
+        ok = ok and version == latest and integrity == "ok"
+    else:
+        lines.append("Schema version:     no database yet (created on first run or migrate)")
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+async def _db_state(settings: Settings) -> tuple[int, str, int | str]:
+    db = await Database.open(settings.database_path)
+    try:
+        version = await db.user_version()
+        integrity = await db.fetch_value("PRAGMA integrity_check")
+        cohorts: int | str = "—"
+        if version >= 1:
+            cohorts = await db.fetch_value("SELECT COUNT(*) FROM cohorts")
+        return version, integrity, cohorts
+    finally:
+        await db.close()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    logging.captureWarnings(True)
+    sys.exit(main())

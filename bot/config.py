@@ -1,0 +1,101 @@
+"""Settings, read from the environment and an optional ``.env`` file.
+
+``Settings(database_path=...)`` works in code with every other field defaulted and no
+token, so tests and tools build a bot without touching the environment. The token is
+kept out of ``repr`` so it cannot reach a log line by accident.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.core.errors import ConfigError
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+_LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything Praxis reads from its environment."""
+
+    database_path: Path = Path("praxis.db")
+    discord_token: str | None = field(default=None, repr=False)
+    log_level: str = "INFO"
+    dev_guild_id: int | None = None
+    message_content_intent: bool = True
+    members_intent: bool = True
+    scheduler_enabled: bool = True
+    reconcile_seconds: int = 300
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "database_path", Path(self.database_path))
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, env_file: Path | str | None = ".env"
+    ) -> Settings:
+        """Build settings from ``environ`` (default ``os.environ``) over the ``.env`` file.
+
+        Real environment variables win over the file, as with most twelve-factor tools.
+        """
+        values: dict[str, str] = {}
+        if env_file is not None and Path(env_file).is_file():
+            values.update(read_env_file(Path(env_file)))
+        values.update(os.environ if environ is None else environ)
+        return cls(
+            database_path=Path(values.get("DATABASE_PATH") or "praxis.db"),
+            discord_token=(values.get("DISCORD_TOKEN") or "").strip() or None,
+            log_level=_log_level(values.get("LOG_LEVEL", "INFO")),
+            dev_guild_id=_optional_int("DEV_GUILD_ID", values.get("DEV_GUILD_ID")),
+            message_content_intent=_flag(
+                "MESSAGE_CONTENT_INTENT", values.get("MESSAGE_CONTENT_INTENT", "true")
+            ),
+            members_intent=_flag("MEMBERS_INTENT", values.get("MEMBERS_INTENT", "true")),
+            reconcile_seconds=_optional_int("RECONCILE_SECONDS", values.get("RECONCILE_SECONDS"))
+            or 300,
+        )
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse ``KEY=value`` lines; ``#`` comments, blank lines and optional quotes allowed."""
+    values: dict[str, str] = {}
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"{name} must be true or false, not {raw!r}.")
+
+
+def _optional_int(name: str, raw: str | None) -> int | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return int(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def _log_level(raw: str) -> str:
+    level = raw.strip().upper() or "INFO"
+    if level not in _LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(sorted(_LOG_LEVELS))}.")
+    return level

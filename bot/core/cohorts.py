@@ -1,0 +1,348 @@
+"""Cohorts: creating, editing, pausing and deleting them, with every option validated.
+
+One table, :data:`OPTIONS`, describes each schedule option once (default, how to read
+it, how to show it), so ``/cohort create``, ``/cohort edit`` and ``/cohort show`` cannot
+drift apart. Validation happens before any write: bad input stores nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+from functools import cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from bot.core import limits
+from bot.core.clock import from_db, to_db
+from bot.core.default_prompts import DEFAULT_PROMPTS
+from bot.core.errors import Conflict, InvalidInput, NotFound
+from bot.core.schedule import WeeklySchedule
+from bot.storage import cohorts as store
+from bot.storage import prompts as prompt_store
+from bot.storage.db import Database
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+_SCHEDULE_COLUMNS = frozenset({"timezone", "weekday", "post_time", "every_weeks"})
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    id: int
+    guild_id: int
+    name: str
+    channel_id: int
+    member_role_id: int
+    facilitator_role_id: int | None
+    timezone: str
+    weekday: int
+    post_time: str
+    every_weeks: int
+    reflect_hours: int
+    feedback_hours: int
+    feedback_required: int
+    min_words: int
+    paused: bool
+    schedule_from: datetime
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> Cohort:
+        return cls(
+            id=row["id"],
+            guild_id=row["guild_id"],
+            name=row["name"],
+            channel_id=row["channel_id"],
+            member_role_id=row["member_role_id"],
+            facilitator_role_id=row["facilitator_role_id"],
+            timezone=row["timezone"],
+            weekday=row["weekday"],
+            post_time=row["post_time"],
+            every_weeks=row["every_weeks"],
+            reflect_hours=row["reflect_hours"],
+            feedback_hours=row["feedback_hours"],
+            feedback_required=row["feedback_required"],
+            min_words=row["min_words"],
+            paused=bool(row["paused"]),
+            schedule_from=from_db(row["schedule_from"]),
+            created_at=from_db(row["created_at"]),
+        )
+
+    @property
+    def schedule(self) -> WeeklySchedule:
+        hour, minute = (int(part) for part in self.post_time.split(":"))
+        return WeeklySchedule(
+            timezone=self.timezone,
+            weekday=self.weekday,
+            at=time(hour, minute),
+            every_weeks=self.every_weeks,
+            anchor=self.schedule_from,
+        )
+
+    @property
+    def weekday_name(self) -> str:
+        return WEEKDAYS[self.weekday].capitalize()
+
+
+# --------------------------------------------------------------------------- options
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One cohort setting as a facilitator sees it: its column, default and parser."""
+
+    column: str
+    label: str
+    default: Any
+    parse: Callable[[Any], Any]
+
+
+def parse_timezone(raw: str) -> str:
+    name = raw.strip()
+    if name.upper() == "UTC":
+        return "UTC"
+    if name in _timezone_names():
+        try:
+            ZoneInfo(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    raise InvalidInput(
+        f"I don't know the timezone “{_clip(raw)}”. Pick one from the list as you type, "
+        "for example Europe/London or America/New_York."
+    )
+
+
+def parse_time(raw: str) -> str:
+    match = _TIME.match(raw)
+    if match:
+        hour, minute = int(match.group(1)), int(match.group(2))
+        if hour < 24 and minute < 60:
+            return f"{hour:02d}:{minute:02d}"
+    raise InvalidInput(
+        f"“{_clip(raw)}” isn't a time I can use. Write it as HH:MM on a 24-hour clock, "
+        "for example 09:00 or 17:30."
+    )
+
+
+def parse_weekday(raw: str) -> int:
+    try:
+        return WEEKDAYS.index(raw.strip().lower())
+    except ValueError:
+        raise InvalidInput("Choose a weekday from Monday to Sunday.") from None
+
+
+def _bounded(label: str, low: int, high: int) -> Callable[[Any], int]:
+    def parse(raw: Any) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise InvalidInput(f"{label} must be between {low} and {high}.")
+        return value
+
+    return parse
+
+
+OPTIONS: dict[str, Option] = {
+    "timezone": Option("timezone", "Timezone", "UTC", parse_timezone),
+    "weekday": Option("weekday", "Weekday", 0, parse_weekday),
+    "time": Option("post_time", "Posting time", "09:00", parse_time),
+    "every_weeks": Option(
+        "every_weeks", "Every", 1, _bounded("every_weeks", 1, limits.MAX_EVERY_WEEKS)
+    ),
+    "reflect_hours": Option(
+        "reflect_hours",
+        "Reflection window",
+        72,
+        _bounded("reflect_hours", 1, limits.MAX_WINDOW_HOURS),
+    ),
+    "feedback_hours": Option(
+        "feedback_hours",
+        "Feedback window",
+        144,
+        _bounded("feedback_hours", 1, limits.MAX_WINDOW_HOURS),
+    ),
+    "feedback_required": Option(
+        "feedback_required",
+        "Peers to respond to",
+        2,
+        _bounded("feedback_required", 0, limits.MAX_FEEDBACK_REQUIRED),
+    ),
+    "min_words": Option(
+        "min_words", "Minimum words", 0, _bounded("min_words", 0, limits.MAX_MIN_WORDS)
+    ),
+}
+
+
+def parse_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidInput("A cohort needs a name.")
+    if len(name) > limits.MAX_COHORT_NAME_CHARS:
+        raise InvalidInput(
+            f"Cohort names can be at most {limits.MAX_COHORT_NAME_CHARS} characters."
+        )
+    return name
+
+
+def parse_options(given: Mapping[str, Any]) -> dict[str, Any]:
+    """Turn the options a facilitator passed (``None`` = not given) into column values."""
+    return {
+        OPTIONS[key].column: OPTIONS[key].parse(value)
+        for key, value in given.items()
+        if value is not None
+    }
+
+
+def check_windows(values: Mapping[str, Any]) -> None:
+    """Reflections are due before feedback, and feedback before the next round opens."""
+    reflect, feedback = values["reflect_hours"], values["feedback_hours"]
+    period = 24 * 7 * values["every_weeks"]
+    if reflect > feedback:
+        raise InvalidInput(
+            f"The reflection window ({reflect} h) must end before the feedback window "
+            f"({feedback} h) does: peers need reflections to respond to."
+        )
+    if feedback > period:
+        raise InvalidInput(
+            f"The feedback window ({feedback} h) would run into the next round, which opens "
+            f"{period} h later. Shorten it, or post less often with every_weeks."
+        )
+
+
+# --------------------------------------------------------------------------- service
+
+
+async def create_cohort(
+    db: Database,
+    *,
+    guild_id: int,
+    name: str,
+    channel_id: int,
+    member_role_id: int,
+    facilitator_role_id: int | None,
+    options: Mapping[str, Any],
+    now: datetime,
+) -> Cohort:
+    name = parse_name(name)
+    values = {option.column: option.default for option in OPTIONS.values()}
+    values.update(parse_options(options))
+    check_windows(values)
+    values.update(
+        guild_id=guild_id,
+        name=name,
+        name_key=name.casefold(),
+        channel_id=channel_id,
+        member_role_id=member_role_id,
+        facilitator_role_id=facilitator_role_id,
+        schedule_from=to_db(now),
+        created_at=to_db(now),
+        updated_at=to_db(now),
+    )
+    async with db.transaction() as tx:
+        if await store.count_in_guild(tx, guild_id) >= limits.MAX_COHORTS_PER_GUILD:
+            raise Conflict(
+                f"This server already has {limits.MAX_COHORTS_PER_GUILD} cohorts, the most "
+                "Praxis keeps. Delete one you no longer run first."
+            )
+        if await store.find_id(tx, guild_id, values["name_key"]) is not None:
+            raise Conflict(f"This server already has a cohort called “{name}”. Pick another name.")
+        cohort_id = await store.insert(tx, values)
+        await prompt_store.append(tx, cohort_id, DEFAULT_PROMPTS, to_db(now))
+        return Cohort.from_row(await store.get(tx, cohort_id))
+
+
+async def edit_cohort(
+    db: Database, cohort: Cohort, *, changes: Mapping[str, Any], now: datetime
+) -> Cohort:
+    """Apply the options given; a schedule change starts the schedule afresh from ``now``.
+
+    Restarting from ``now`` means moving the weekday never turns the weeks already
+    passed into "missed" rounds.
+    """
+    updates = parse_options({k: v for k, v in changes.items() if k in OPTIONS})
+    for key in ("channel_id", "member_role_id", "facilitator_role_id"):
+        if changes.get(key) is not None:
+            updates[key] = changes[key]
+    if changes.get("name") is not None:
+        updates["name"] = parse_name(changes["name"])
+        updates["name_key"] = updates["name"].casefold()
+    merged = {option.column: getattr(cohort, option.column) for option in OPTIONS.values()}
+    merged.update(updates)
+    check_windows(merged)
+    if _SCHEDULE_COLUMNS & {k for k, v in updates.items() if getattr(cohort, k, None) != v}:
+        updates["schedule_from"] = to_db(now)
+    updates["updated_at"] = to_db(now)
+    async with db.transaction() as tx:
+        if "name_key" in updates:
+            existing = await store.find_id(tx, cohort.guild_id, updates["name_key"])
+            if existing not in (None, cohort.id):
+                raise Conflict(f"This server already has a cohort called “{updates['name']}”.")
+        await store.update(tx, cohort.id, updates)
+        return Cohort.from_row(await store.get(tx, cohort.id))
+
+
+async def set_paused(db: Database, cohort: Cohort, *, paused: bool, now: datetime) -> Cohort:
+    """Pause or resume. Resuming schedules from ``now``: weeks spent paused are not "missed"."""
+    updates: dict[str, Any] = {"paused": int(paused), "updated_at": to_db(now)}
+    if not paused:
+        updates["schedule_from"] = to_db(now)
+    async with db.transaction() as tx:
+        await store.update(tx, cohort.id, updates)
+        return Cohort.from_row(await store.get(tx, cohort.id))
+
+
+async def delete_cohort(db: Database, cohort: Cohort) -> None:
+    """Delete the cohort and, through foreign keys, everything recorded for it."""
+    async with db.transaction() as tx:
+        await store.delete(tx, cohort.id)
+
+
+async def get_cohort(db: Database, guild_id: int, name: str) -> Cohort:
+    row = await store.find_by_name(db, guild_id, " ".join(name.split()).casefold())
+    if row is None:
+        raise NotFound(
+            f"There is no cohort called “{_clip(name)}” in this server. "
+            "`/cohort list` shows the ones there are."
+        )
+    return Cohort.from_row(row)
+
+
+async def get_cohort_by_id(db: Database, cohort_id: int) -> Cohort | None:
+    async with db.reading() as tx:
+        row = await store.get(tx, cohort_id)
+    return None if row is None else Cohort.from_row(row)
+
+
+async def list_cohorts(db: Database, guild_id: int) -> list[Cohort]:
+    return [Cohort.from_row(row) for row in await store.list_in_guild(db, guild_id)]
+
+
+async def cohort_names(db: Database, guild_id: int) -> list[str]:
+    return await store.names_in_guild(db, guild_id)
+
+
+@cache
+def _timezone_names() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+@cache
+def sorted_timezones() -> tuple[str, ...]:
+    return tuple(sorted(_timezone_names() | {"UTC"}))
+
+
+def search_timezones(typed: str, limit: int = 25) -> list[str]:
+    """Autocomplete: zones starting with what was typed first, then zones containing it."""
+    needle = typed.strip().casefold().replace(" ", "_")
+    names = sorted_timezones()
+    starts = [n for n in names if n.casefold().startswith(needle)]
+    contains = [n for n in names if needle in n.casefold() and n not in starts]
+    return (starts + contains)[:limit]
+
+
+def _clip(text: str, length: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= length else text[: length - 1] + "…"

@@ -1,0 +1,439 @@
+"""Rounds: due slots are claimed in the database, then posted, exactly once.
+
+The order of writes is what makes this safe across crashes and outages:
+
+1. **Claim**: a ``rounds`` row (unique per cohort and slot) with the prompt copied in.
+   A second tick finds the row and claims nothing.
+2. **Attempt**: ``attempts`` and the next retry time are committed *before* Discord
+   is called, so a crash mid-post is retried later, not forgotten.
+3. **Post**: on any attempt after the first, look for the bot's own prompt message
+   (the round id is its marker) before sending a new one; record the message id at
+   once, then the thread id, then mark the round posted.
+
+A slot whose reflection window passed before it could be posted is recorded as
+missed and reported to facilitators, never posted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.core.clock import from_db, from_db_optional, to_db
+from bot.core.cohorts import Cohort, get_cohort_by_id
+from bot.core.errors import InvalidInput
+from bot.core.ports import Chat, DeliveryError, RoundPost
+from bot.storage import cohorts as cohort_store
+from bot.storage import prompts as prompt_store
+from bot.storage import rounds as store
+from bot.storage.db import Database, Row, Tx
+
+log = logging.getLogger(__name__)
+
+#: Posted more than this after its slot, a round says it is late.
+LATE_AFTER = timedelta(minutes=10)
+TRANSIENT_RETRY = (timedelta(minutes=1), timedelta(minutes=30))
+PERMANENT_RETRY = (timedelta(minutes=15), timedelta(hours=6))
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    id: int
+    cohort_id: int
+    number: int
+    slot_at: datetime
+    manual: bool
+    state: str
+    title: str | None
+    text: str | None
+    structure: tuple[str, ...]
+    reflect_due: datetime
+    feedback_due: datetime
+    channel_id: int
+    message_id: int | None
+    thread_id: int | None
+    posted_at: datetime | None
+    late: bool
+    attempts: int
+    failure: str | None
+
+    @classmethod
+    def from_row(cls, row: Row) -> Round:
+        return cls(
+            id=row["id"],
+            cohort_id=row["cohort_id"],
+            number=row["number"],
+            slot_at=from_db(row["slot_at"]),
+            manual=bool(row["manual"]),
+            state=row["state"],
+            title=row["title"],
+            text=row["text"],
+            structure=prompt_store.structure_of(row) if row["structure"] else (),
+            reflect_due=from_db(row["reflect_due"]),
+            feedback_due=from_db(row["feedback_due"]),
+            channel_id=row["channel_id"],
+            message_id=row["message_id"],
+            thread_id=row["thread_id"],
+            posted_at=from_db_optional(row["posted_at"]),
+            late=bool(row["late"]),
+            attempts=row["attempts"],
+            failure=row["failure"],
+        )
+
+    def post(self, cohort_name: str, *, late: bool) -> RoundPost:
+        return RoundPost(
+            round_id=self.id,
+            cohort_name=cohort_name,
+            number=self.number,
+            title=self.title or "",
+            text=self.text or "",
+            structure=self.structure,
+            opens_at=self.slot_at,
+            reflect_due=self.reflect_due,
+            feedback_due=self.feedback_due,
+            late=late,
+        )
+
+
+@dataclass(slots=True)
+class RoundsOutcome:
+    claimed: list[int]
+    posted: list[int]
+    missed: list[int]
+    failed: list[int]
+    closed: list[int]
+
+
+# ------------------------------------------------------------------------ claiming
+
+
+async def claim_due_rounds(db: Database, now: datetime, outcome: RoundsOutcome) -> None:
+    """Create a row for every scheduled slot that has come due since the last one.
+
+    Three queries whatever the number of cohorts, then one transaction per new slot.
+    """
+    cohorts = [Cohort.from_row(row) for row in await cohort_store.list_active(db)]
+    last_slots = await store.last_scheduled_slots(db)
+    earliest = min((c.schedule_from for c in cohorts), default=now) - timedelta(days=1)
+    skips = await store.skips_from(db, earliest.date().isoformat())
+    for cohort in cohorts:
+        start = cohort.schedule_from
+        if cohort.id in last_slots:
+            start = max(start, from_db(last_slots[cohort.id]) + timedelta(microseconds=1))
+        schedule = cohort.schedule
+        for slot in schedule.slots(start, now):
+            if schedule.local_date(slot).isoformat() in skips.get(cohort.id, ()):
+                continue
+            round_id, missed = await _claim_slot(db, cohort, slot, now)
+            (outcome.missed if missed else outcome.claimed).append(round_id)
+
+
+async def _claim_slot(
+    db: Database, cohort: Cohort, slot: datetime, now: datetime
+) -> tuple[int, bool]:
+    reflect_due = slot + timedelta(hours=cohort.reflect_hours)
+    missed = now >= reflect_due
+    async with db.transaction() as tx:
+        values = await _new_round_values(tx, cohort, slot, now, manual=False)
+        if missed:
+            values.update(state="missed", failure="Praxis was offline until the window closed")
+        else:
+            values.update(await _take_prompt(tx, cohort, now))
+        round_id = await store.insert(tx, values)
+        if missed:
+            await store.add_notice(
+                tx,
+                cohort.id,
+                f"Round {values['number']} of **{cohort.name}** "
+                f"(due to open {_local(cohort, slot)}) "
+                "was missed: Praxis was offline until its reflection window had closed, so it "
+                "was not posted.",
+                to_db(now),
+            )
+    return round_id, missed
+
+
+async def start_round_now(db: Database, cohort: Cohort, now: datetime) -> Round:
+    """Claim a manual round (``/prompt post``) with the next prompt; the next tick posts it."""
+    async with db.transaction() as tx:
+        if await prompt_store.count(tx, cohort.id) == 0:
+            raise InvalidInput(
+                f"**{cohort.name}** has no prompts yet. Add one with `/prompt add` first."
+            )
+        values = await _new_round_values(tx, cohort, now, now, manual=True)
+        values.update(await _take_prompt(tx, cohort, now))
+        round_id = await store.insert(tx, values)
+        return Round.from_row(await store.get(tx, round_id))
+
+
+async def _new_round_values(
+    tx: Tx, cohort: Cohort, slot: datetime, now: datetime, *, manual: bool
+) -> dict[str, Any]:
+    return {
+        "cohort_id": cohort.id,
+        "number": await store.next_number(tx, cohort.id),
+        "slot_at": to_db(slot),
+        "manual": int(manual),
+        "state": "claimed",
+        "reflect_due": to_db(slot + timedelta(hours=cohort.reflect_hours)),
+        "feedback_due": to_db(slot + timedelta(hours=cohort.feedback_hours)),
+        "channel_id": cohort.channel_id,
+        "next_attempt_at": to_db(now),
+        "created_at": to_db(now),
+    }
+
+
+async def _take_prompt(tx: Tx, cohort: Cohort, now: datetime) -> dict[str, Any]:
+    """The next unused prompt of the current cycle; when all are used, start a new cycle."""
+    cycle = await tx.fetch_value("SELECT prompt_cycle FROM cohorts WHERE id = ?", (cohort.id,))
+    prompt = await prompt_store.first_unused(tx, cohort.id, cycle)
+    if prompt is None and await prompt_store.count(tx, cohort.id) > 0:
+        cycle += 1
+        await cohort_store.update(tx, cohort.id, {"prompt_cycle": cycle})
+        await store.add_notice(
+            tx,
+            cohort.id,
+            f"Every prompt in **{cohort.name}**'s bank has now been used, so the bank starts "
+            "over from prompt 1. Add new prompts with `/prompt add` or `/prompt import`.",
+            to_db(now),
+        )
+        prompt = await prompt_store.first_unused(tx, cohort.id, cycle)
+    if prompt is None:
+        return {}
+    return {
+        "prompt_id": prompt["id"],
+        "prompt_cycle": cycle,
+        "title": prompt["title"],
+        "text": prompt["text"],
+        "structure": prompt["structure"],
+    }
+
+
+# ------------------------------------------------------------------------- posting
+
+
+async def deliver_pending(db: Database, chat: Chat, now: datetime, outcome: RoundsOutcome) -> None:
+    """Post every claimed or failed round whose next attempt is due; one failure stops none."""
+    for row in await store.pending(db, to_db(now)):
+        round_ = Round.from_row(row)
+        cohort = await get_cohort_by_id(db, round_.cohort_id)
+        if cohort is None:
+            continue
+        state = await _attempt(db, chat, cohort, round_, now)
+        {"posted": outcome.posted, "missed": outcome.missed}.get(state, outcome.failed).append(
+            round_.id
+        )
+
+
+async def _attempt(db: Database, chat: Chat, cohort: Cohort, round_: Round, now: datetime) -> str:
+    too_late = now >= (round_.feedback_due if round_.message_id else round_.reflect_due)
+    if too_late:
+        await _mark_missed(db, cohort, round_, now)
+        return "missed"
+    if round_.title is None:
+        async with db.transaction() as tx:
+            found = await _take_prompt(tx, cohort, now)
+            if found:
+                await store.update(tx, round_.id, found)
+        if not found:
+            await _mark_failed(db, cohort, round_, now, "the cohort's prompt bank is empty", True)
+            return "failed"
+        round_ = await _reload(db, round_.id)
+    attempt = round_.attempts + 1
+    async with db.transaction() as tx:
+        await store.update(
+            tx,
+            round_.id,
+            {"attempts": attempt, "next_attempt_at": to_db(now + _backoff(attempt, False))},
+        )
+    late = round_.manual is False and now - round_.slot_at > LATE_AFTER
+    post = round_.post(cohort.name, late=late)
+    try:
+        message_id = round_.message_id
+        if message_id is None:
+            if attempt > 1:
+                message_id = await chat.find_round_message(
+                    round_.channel_id, round_.id, since=round_.slot_at - timedelta(minutes=1)
+                )
+            if message_id is None:
+                message_id = await chat.post_round(round_.channel_id, post)
+            async with db.transaction() as tx:
+                await store.update(tx, round_.id, {"message_id": message_id})
+        thread_id = await chat.open_round_thread(round_.channel_id, message_id, post)
+    except DeliveryError as error:
+        await _mark_failed(db, cohort, round_, now, error.reason, error.permanent, attempt)
+        return "failed"
+    async with db.transaction() as tx:
+        await store.update(
+            tx,
+            round_.id,
+            {
+                "thread_id": thread_id,
+                "state": "posted",
+                "posted_at": to_db(now),
+                "late": int(late),
+                "failure": None,
+                "next_attempt_at": None,
+            },
+        )
+    log.info("Posted round %s of cohort %s (late=%s)", round_.number, cohort.id, late)
+    return "posted"
+
+
+async def _mark_failed(
+    db: Database,
+    cohort: Cohort,
+    round_: Round,
+    now: datetime,
+    reason: str,
+    permanent: bool,
+    attempt: int | None = None,
+) -> None:
+    attempt = attempt or round_.attempts + 1
+    log.warning("Round %s of cohort %s failed: %s", round_.number, cohort.id, reason)
+    async with db.transaction() as tx:
+        await store.update(
+            tx,
+            round_.id,
+            {
+                "state": "failed",
+                "failure": reason,
+                "attempts": attempt,
+                "next_attempt_at": to_db(now + _backoff(attempt, permanent)),
+            },
+        )
+        if permanent and reason != round_.failure:
+            await store.add_notice(
+                tx,
+                cohort.id,
+                f"I couldn't post round {round_.number} of **{cohort.name}**: {reason}. "
+                "I'll keep trying while its reflection window is open.",
+                to_db(now),
+            )
+
+
+async def _mark_missed(db: Database, cohort: Cohort, round_: Round, now: datetime) -> None:
+    reason = round_.failure or "it could not be posted in time"
+    async with db.transaction() as tx:
+        await store.update(
+            tx, round_.id, {"state": "missed", "next_attempt_at": None, "failure": reason}
+        )
+        await store.add_notice(
+            tx,
+            cohort.id,
+            f"Round {round_.number} of **{cohort.name}** was missed: {reason}, and its "
+            "reflection window has now closed.",
+            to_db(now),
+        )
+
+
+def _backoff(attempt: int, permanent: bool) -> timedelta:
+    base, cap = PERMANENT_RETRY if permanent else TRANSIENT_RETRY
+    return min(base * 2 ** max(0, attempt - 1), cap)
+
+
+async def _reload(db: Database, round_id: int) -> Round:
+    async with db.reading() as tx:
+        return Round.from_row(await store.get(tx, round_id))
+
+
+# ------------------------------------------------------------------ closing & planning
+
+
+async def close_finished(db: Database, now: datetime, outcome: RoundsOutcome) -> None:
+    async with db.transaction() as tx:
+        outcome.closed.extend(await store.close_finished(tx, to_db(now)))
+
+
+async def next_due(db: Database, now: datetime) -> datetime | None:
+    """The earliest instant at which a tick will have rounds work to do."""
+    candidates = [
+        from_db(value)
+        for value in (await store.earliest_pending_due(db), await store.earliest_open_deadline(db))
+        if value is not None
+    ]
+    for row in await cohort_store.list_active(db):
+        candidates.append(Cohort.from_row(row).schedule.next_slot(now))
+    return min(candidates, default=None)
+
+
+def next_opening(cohort: Cohort, now: datetime, skipped: set[str]) -> datetime | None:
+    """When the cohort's next scheduled round opens, honouring skips; ``None`` if paused."""
+    if cohort.paused:
+        return None
+    moment = max(now, cohort.schedule_from - timedelta(microseconds=1))
+    for _ in range(60):
+        slot = cohort.schedule.next_slot(moment)
+        if cohort.schedule.local_date(slot).isoformat() not in skipped:
+            return slot
+        moment = slot
+    return None
+
+
+# ---------------------------------------------------------------------------- reads
+
+
+async def recent_rounds(db: Database, cohort: Cohort, limit: int = 5) -> list[Round]:
+    return [Round.from_row(row) for row in await store.latest_for_cohort(db, cohort.id, limit)]
+
+
+async def round_for_thread(db: Database, thread_id: int) -> Round | None:
+    row = await store.by_thread(db, thread_id)
+    return None if row is None else Round.from_row(row)
+
+
+async def get_round(db: Database, round_id: int) -> Round | None:
+    async with db.reading() as tx:
+        row = await store.get(tx, round_id)
+    return None if row is None else Round.from_row(row)
+
+
+# ---------------------------------------------------------------------------- skips
+
+
+def parse_local_date(raw: str) -> date:
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(
+            f"“{raw.strip()[:40]}” isn't a date I can read. Write it as YYYY-MM-DD, "
+            "for example 2026-12-28."
+        ) from None
+
+
+async def skip_date(db: Database, cohort: Cohort, raw: str, now: datetime) -> date:
+    day = parse_local_date(raw)
+    today = now.astimezone(cohort.schedule.zone).date()
+    if day < today:
+        raise InvalidInput("That date has already passed; pick today or a later date.")
+    if day.weekday() != cohort.weekday:
+        raise InvalidInput(
+            f"**{cohort.name}** opens rounds on {cohort.weekday_name}s, and {day:%A %d %B %Y} "
+            f"is a {day:%A}. Pick the {cohort.weekday_name} whose round you want to skip."
+        )
+    async with db.transaction() as tx:
+        await store.add_skip(tx, cohort.id, day.isoformat(), to_db(now))
+    return day
+
+
+async def unskip_date(db: Database, cohort: Cohort, raw: str, now: datetime) -> date:
+    day = parse_local_date(raw)
+    if day < now.astimezone(cohort.schedule.zone).date():
+        raise InvalidInput("That date has already passed, so its round can't be put back.")
+    async with db.transaction() as tx:
+        removed = await store.remove_skip(tx, cohort.id, day.isoformat())
+    if not removed:
+        raise InvalidInput(f"{day:%A %d %B %Y} isn't skipped for **{cohort.name}**.")
+    return day
+
+
+async def upcoming_skips(db: Database, cohort: Cohort, now: datetime) -> list[date]:
+    today = now.astimezone(cohort.schedule.zone).date()
+    found = await store.upcoming_skips(db, cohort.id, today.isoformat())
+    return [date.fromisoformat(value) for value in found]
+
+
+def _local(cohort: Cohort, moment: datetime) -> str:
+    return moment.astimezone(cohort.schedule.zone).strftime("%a %d %b %Y %H:%M")

@@ -1,0 +1,51 @@
+"""``run_tick(db, chat, now)``: everything due at one moment, in a fixed order.
+
+Each step is independent: if one raises (a full disk, a bug), the rest still run and
+the failure is logged; the next tick tries again. The report says what happened and
+when the next tick is needed, which the scheduler uses for its wake-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.core import rounds
+from bot.core.clock import require_aware
+from bot.core.ports import Chat
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class TickReport:
+    now: datetime
+    rounds: rounds.RoundsOutcome = field(
+        default_factory=lambda: rounds.RoundsOutcome([], [], [], [], [])
+    )
+    failed_steps: list[str] = field(default_factory=list)
+    next_due: datetime | None = None
+
+
+async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
+    require_aware(now)
+    report = TickReport(now=now)
+    steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds)),
+        ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds)),
+        ("close rounds", lambda: rounds.close_finished(db, now, report.rounds)),
+    ]
+    for name, step in steps:
+        try:
+            await step()
+        except Exception:
+            log.exception("Tick step %r failed; the next tick will try again", name)
+            report.failed_steps.append(name)
+    try:
+        report.next_due = await rounds.next_due(db, now)
+    except Exception:
+        log.exception("Could not plan the next tick; the reconcile job will cover it")
+    return report

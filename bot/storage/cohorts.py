@@ -1,0 +1,82 @@
+"""SQL for the ``cohorts`` table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.storage.db import Database, Row, Tx
+
+_WRITABLE = frozenset(
+    {
+        "guild_id", "name", "name_key", "channel_id", "member_role_id", "facilitator_role_id",
+        "timezone", "weekday", "post_time", "every_weeks", "reflect_hours", "feedback_hours",
+        "feedback_required", "min_words", "paused", "schedule_from", "created_at", "updated_at",
+    }
+)  # fmt: skip
+
+
+def _columns(values: Mapping[str, Any]) -> list[str]:
+    unknown = set(values) - _WRITABLE
+    if unknown:
+        raise KeyError(f"not cohort columns: {sorted(unknown)}")
+    return list(values)
+
+
+async def insert(tx: Tx, values: Mapping[str, Any]) -> int:
+    columns = _columns(values)
+    placeholders = ", ".join("?" for _ in columns)
+    return await tx.execute(
+        f"INSERT INTO cohorts ({', '.join(columns)}) VALUES ({placeholders})",
+        [values[c] for c in columns],
+    )
+
+
+async def update(tx: Tx, cohort_id: int, values: Mapping[str, Any]) -> None:
+    columns = _columns(values)
+    assignments = ", ".join(f"{c} = ?" for c in columns)
+    await tx.execute(
+        f"UPDATE cohorts SET {assignments} WHERE id = ?", [*(values[c] for c in columns), cohort_id]
+    )
+
+
+async def delete(tx: Tx, cohort_id: int) -> None:
+    await tx.execute("DELETE FROM cohorts WHERE id = ?", (cohort_id,))
+
+
+async def get(tx: Tx, cohort_id: int) -> Row | None:
+    return await tx.fetch_one("SELECT * FROM cohorts WHERE id = ?", (cohort_id,))
+
+
+async def find_id(tx: Tx, guild_id: int, name_key: str) -> int | None:
+    return await tx.fetch_value(
+        "SELECT id FROM cohorts WHERE guild_id = ? AND name_key = ?", (guild_id, name_key)
+    )
+
+
+async def find_by_name(db: Database, guild_id: int, name_key: str) -> Row | None:
+    return await db.fetch_one(
+        "SELECT * FROM cohorts WHERE guild_id = ? AND name_key = ?", (guild_id, name_key)
+    )
+
+
+async def count_in_guild(tx: Tx, guild_id: int) -> int:
+    return await tx.fetch_value("SELECT COUNT(*) FROM cohorts WHERE guild_id = ?", (guild_id,))
+
+
+async def list_in_guild(db: Database, guild_id: int) -> list[Row]:
+    return await db.fetch_all(
+        "SELECT * FROM cohorts WHERE guild_id = ? ORDER BY name_key", (guild_id,)
+    )
+
+
+async def names_in_guild(db: Database, guild_id: int) -> list[str]:
+    rows = await db.fetch_all(
+        "SELECT name FROM cohorts WHERE guild_id = ? ORDER BY name_key", (guild_id,)
+    )
+    return [row["name"] for row in rows]
+
+
+async def list_active(db: Database) -> list[Row]:
+    """Cohorts whose schedule runs (not paused), across all guilds."""
+    return await db.fetch_all("SELECT * FROM cohorts WHERE paused = 0 ORDER BY id")

@@ -1,0 +1,205 @@
+"""The one database connection, its transactions, and the migration runner.
+
+Praxis keeps a single aiosqlite connection as the only writer. Every write runs
+inside :meth:`Database.transaction`, which serialises writers with an asyncio lock
+and takes SQLite's write lock up front (``BEGIN IMMEDIATE``), so a transaction
+either commits whole or leaves nothing behind. Reads outside a transaction take the
+same lock, so they never observe another coroutine's half-finished transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.core.errors import StorageBusy
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+Row = sqlite3.Row
+
+
+class Tx:
+    """Statements inside one open transaction (see :meth:`Database.transaction`)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns the last inserted row id (0 when none)."""
+        cursor = await self._conn.execute(sql, params)
+        row_id = cursor.lastrowid or 0
+        await cursor.close()
+        return row_id
+
+    async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+
+class Database:
+    """Owns the connection. Use :meth:`open`, then :meth:`transaction` or the fetch helpers."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """Connect with the pragmas Praxis relies on (WAL, foreign keys, busy timeout)."""
+        path = Path(path)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
+        conn = await aiosqlite.connect(path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        for pragma in (
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA foreign_keys = ON",
+            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+            "PRAGMA synchronous = NORMAL",
+        ):
+            async with conn.execute(pragma) as cursor:
+                await cursor.fetchall()  # an unfinished PRAGMA cursor would block COMMIT
+        return cls(conn, path)
+
+    async def close(self) -> None:
+        """Close the connection: aiosqlite's worker thread would otherwise keep the process up."""
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """One atomic unit of work: commits on success, rolls back on any exception."""
+        async with self._lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as error:
+                raise _busy_or(error) from error
+            try:
+                yield Tx(self._conn)
+            except BaseException:
+                await self._conn.execute("ROLLBACK")
+                raise
+            try:
+                await self._conn.execute("COMMIT")
+            except sqlite3.OperationalError as error:
+                await self._conn.execute("ROLLBACK")
+                raise _busy_or(error) from error
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Tx]:
+        """Several reads that must see one consistent state (no writer can interleave)."""
+        async with self._lock:
+            yield Tx(self._conn)
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self.reading() as tx:
+            return await tx.fetch_one(sql, params)
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self.reading() as tx:
+            return await tx.fetch_all(sql, params)
+
+    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self.reading() as tx:
+            return await tx.fetch_value(sql, params)
+
+    async def user_version(self) -> int:
+        return int(await self.fetch_value("PRAGMA user_version"))
+
+    async def integrity_ok(self) -> bool:
+        return await self.fetch_value("PRAGMA integrity_check") == "ok"
+
+    async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
+        """Apply every migration newer than the DB's ``user_version``; returns those applied.
+
+        Each migration and its version bump commit together, so a failure leaves the
+        database at the previous version with nothing half-applied.
+        """
+        migrations = list(migrations if migrations is not None else load_migrations())
+        latest = migrations[-1].version if migrations else 0
+        current = await self.user_version()
+        if current > latest:
+            raise RuntimeError(
+                f"The database is at schema version {current}, newer than this Praxis ({latest}). "
+                "Upgrade Praxis before using this database."
+            )
+        applied = []
+        async with self._lock:
+            for migration in migrations:
+                if migration.version <= current:
+                    continue
+                script = (
+                    f"BEGIN IMMEDIATE;\n{migration.sql}\n;"
+                    f"PRAGMA user_version = {migration.version};\nCOMMIT;"
+                )
+                try:
+                    await self._conn.executescript(script)
+                except BaseException:
+                    if self._conn.in_transaction:
+                        await self._conn.execute("ROLLBACK")
+                    raise
+                log.info("Applied migration %s", migration.name)
+                applied.append(migration.version)
+        return applied
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """Read ``migrations/NNNN_*.sql`` in order; numbers must run 1, 2, 3… without gaps."""
+    found = []
+    for entry in resources.files("migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    found.sort(key=lambda m: m.version)
+    for expected, migration in enumerate(found, start=1):
+        if migration.version != expected:
+            raise RuntimeError(f"Migration {expected:04d} is missing (found {migration.name}).")
+    return found
+
+
+def _busy_or(error: sqlite3.OperationalError) -> Exception:
+    if "locked" in str(error) or "busy" in str(error):
+        return StorageBusy(
+            "The database is busy right now, so nothing was changed. Please try again in a moment."
+        )
+    return error

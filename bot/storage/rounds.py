@@ -1,0 +1,167 @@
+"""SQL for ``rounds``, ``skips`` and ``notices``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bot.storage.db import Database, Row, Tx
+
+_WRITABLE = frozenset(
+    {
+        "cohort_id", "number", "slot_at", "manual", "state", "prompt_id", "prompt_cycle",
+        "title", "text", "structure", "reflect_due", "feedback_due", "channel_id",
+        "message_id", "thread_id", "posted_at", "late", "attempts", "next_attempt_at",
+        "failure", "closed_at", "created_at",
+    }
+)  # fmt: skip
+
+
+def _columns(values: Mapping[str, Any]) -> list[str]:
+    unknown = set(values) - _WRITABLE
+    if unknown:
+        raise KeyError(f"not round columns: {sorted(unknown)}")
+    return list(values)
+
+
+async def insert(tx: Tx, values: Mapping[str, Any]) -> int:
+    columns = _columns(values)
+    return await tx.execute(
+        f"INSERT INTO rounds ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        [values[c] for c in columns],
+    )
+
+
+async def update(tx: Tx, round_id: int, values: Mapping[str, Any]) -> None:
+    columns = _columns(values)
+    await tx.execute(
+        f"UPDATE rounds SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+        [*(values[c] for c in columns), round_id],
+    )
+
+
+async def get(tx: Tx, round_id: int) -> Row | None:
+    return await tx.fetch_one("SELECT * FROM rounds WHERE id = ?", (round_id,))
+
+
+async def next_number(tx: Tx, cohort_id: int) -> int:
+    return 1 + await tx.fetch_value(
+        "SELECT COALESCE(MAX(number), 0) FROM rounds WHERE cohort_id = ?", (cohort_id,)
+    )
+
+
+async def last_scheduled_slots(db: Database) -> dict[int, str]:
+    """Per cohort, the latest scheduled (not manual) slot that has a round row."""
+    rows = await db.fetch_all(
+        "SELECT cohort_id, MAX(slot_at) AS slot FROM rounds WHERE manual = 0 GROUP BY cohort_id"
+    )
+    return {row["cohort_id"]: row["slot"] for row in rows}
+
+
+async def skips_from(db: Database, earliest_date: str) -> dict[int, set[str]]:
+    rows = await db.fetch_all(
+        "SELECT cohort_id, local_date FROM skips WHERE local_date >= ?", (earliest_date,)
+    )
+    found: dict[int, set[str]] = {}
+    for row in rows:
+        found.setdefault(row["cohort_id"], set()).add(row["local_date"])
+    return found
+
+
+async def pending(db: Database, now: str) -> list[Row]:
+    """Rounds claimed or failed whose next attempt is due."""
+    return await db.fetch_all(
+        "SELECT * FROM rounds WHERE state IN ('claimed', 'failed') AND next_attempt_at <= ?"
+        " ORDER BY next_attempt_at, id",
+        (now,),
+    )
+
+
+async def close_finished(tx: Tx, now: str) -> list[int]:
+    rows = await tx.fetch_all(
+        "SELECT id FROM rounds WHERE state = 'posted' AND feedback_due <= ?", (now,)
+    )
+    ids = [row["id"] for row in rows]
+    await tx.executemany(
+        "UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?", [(now, i) for i in ids]
+    )
+    return ids
+
+
+async def earliest_pending_due(db: Database) -> str | None:
+    return await db.fetch_value(
+        "SELECT MIN(next_attempt_at) FROM rounds WHERE state IN ('claimed', 'failed')"
+    )
+
+
+async def earliest_open_deadline(db: Database) -> str | None:
+    return await db.fetch_value("SELECT MIN(feedback_due) FROM rounds WHERE state = 'posted'")
+
+
+async def latest_for_cohort(db: Database, cohort_id: int, limit: int = 5) -> list[Row]:
+    return await db.fetch_all(
+        "SELECT * FROM rounds WHERE cohort_id = ? ORDER BY number DESC LIMIT ?",
+        (cohort_id, limit),
+    )
+
+
+async def by_thread(db: Database, thread_id: int) -> Row | None:
+    return await db.fetch_one("SELECT * FROM rounds WHERE thread_id = ?", (thread_id,))
+
+
+# ----------------------------------------------------------------------------- skips
+
+
+async def add_skip(tx: Tx, cohort_id: int, local_date: str, created_at: str) -> bool:
+    changed = await tx.execute_rowcount(
+        "INSERT OR IGNORE INTO skips (cohort_id, local_date, created_at) VALUES (?, ?, ?)",
+        (cohort_id, local_date, created_at),
+    )
+    return changed > 0
+
+
+async def remove_skip(tx: Tx, cohort_id: int, local_date: str) -> bool:
+    changed = await tx.execute_rowcount(
+        "DELETE FROM skips WHERE cohort_id = ? AND local_date = ?", (cohort_id, local_date)
+    )
+    return changed > 0
+
+
+async def upcoming_skips(db: Database, cohort_id: int, from_date: str) -> list[str]:
+    rows = await db.fetch_all(
+        "SELECT local_date FROM skips WHERE cohort_id = ? AND local_date >= ? ORDER BY local_date",
+        (cohort_id, from_date),
+    )
+    return [row["local_date"] for row in rows]
+
+
+# --------------------------------------------------------------------------- notices
+
+
+async def add_notice(tx: Tx, cohort_id: int, text: str, created_at: str) -> None:
+    await tx.execute(
+        "INSERT INTO notices (cohort_id, text, created_at) VALUES (?, ?, ?)",
+        (cohort_id, text, created_at),
+    )
+
+
+async def undelivered_notices(db: Database, cohort_ids: list[int]) -> list[Row]:
+    if not cohort_ids:
+        return []
+    marks = ", ".join("?" for _ in cohort_ids)
+    return await db.fetch_all(
+        f"SELECT * FROM notices WHERE delivered_at IS NULL AND cohort_id IN ({marks}) ORDER BY id",
+        cohort_ids,
+    )
+
+
+async def recent_notices(db: Database, cohort_id: int, limit: int = 5) -> list[Row]:
+    return await db.fetch_all(
+        "SELECT * FROM notices WHERE cohort_id = ? ORDER BY id DESC LIMIT ?", (cohort_id, limit)
+    )
+
+
+async def mark_delivered(tx: Tx, notice_ids: list[int], now: str) -> None:
+    await tx.executemany(
+        "UPDATE notices SET delivered_at = ? WHERE id = ?", [(now, i) for i in notice_ids]
+    )

@@ -1,0 +1,52 @@
+"""Small pieces every cog shares: cohort lookup with its permission check, autocomplete."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import discord
+from discord import app_commands
+
+from bot.adapter.checks import is_facilitator, require_facilitator
+from bot.core import cohorts
+from bot.core.cohorts import Cohort
+from bot.core.errors import NotAllowed
+
+
+def now() -> datetime:
+    """The current instant. ``discord.utils.utcnow`` follows SimCord's clock in tests."""
+    return discord.utils.utcnow()
+
+
+async def facilitated_cohort(interaction: discord.Interaction, name: str) -> Cohort:
+    """Look ``name`` up in this server and check that the user may manage it.
+
+    An unknown name and a cohort the user doesn't facilitate get different replies
+    only for people who can manage some cohort, so a member learns nothing.
+    """
+    if interaction.guild_id is None:
+        raise NotAllowed("That command works in a server, not in direct messages.")
+    cohort = await cohorts.get_cohort(interaction.client.db, interaction.guild_id, name)
+    require_facilitator(interaction, cohort)
+    return cohort
+
+
+async def cohort_name_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    """Cohorts in this server the user can act on, filtered by what they typed."""
+    if interaction.guild_id is None:
+        return []
+    typed = current.casefold()
+    found = await cohorts.list_cohorts(interaction.client.db, interaction.guild_id)
+    return [
+        app_commands.Choice(name=cohort.name, value=cohort.name)
+        for cohort in found
+        if typed in cohort.name.casefold() and is_facilitator(interaction.user, cohort)
+    ][:25]
+
+
+async def timezone_autocomplete(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=z, value=z) for z in cohorts.search_timezones(current)]

@@ -1,0 +1,94 @@
+"""Round upkeep on Discord: the persistent button, open threads, facilitator notices."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapter import views
+from bot.adapter.checks import is_facilitator
+from bot.adapter.embeds import Tone, embed
+from bot.core import cohorts, notices, rounds
+from cogs._common import now
+
+log = logging.getLogger(__name__)
+
+
+class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.REFLECT_PATTERN):
+    """The "Write reflection" button under every prompt; works across restarts."""
+
+    def __init__(self, round_id: int) -> None:
+        super().__init__(views.reflect_button(round_id))
+        self.round_id = round_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ReflectButton:
+        return cls(int(match["round_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        round_ = await rounds.get_round(interaction.client.db, self.round_id)
+        if round_ is None or round_.thread_id is None:
+            text = "This round is no longer open."
+        else:
+            text = f"Write your reflection as a reply in <#{round_.thread_id}>."
+        await interaction.response.send_message(text, ephemeral=True)
+
+
+class RoundUpkeep(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ReflectButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ReflectButton)
+
+    @commands.Cog.listener()
+    async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:
+        """Re-open a round thread Discord archived while feedback is still due."""
+        if not payload.data.get("thread_metadata", {}).get("archived"):
+            return
+        round_ = await rounds.round_for_thread(self.bot.db, payload.thread_id)
+        if round_ is None or round_.state != "posted" or now() >= round_.feedback_due:
+            return
+        thread = payload.thread or self.bot.get_channel(payload.thread_id)
+        if not isinstance(thread, discord.Thread):
+            return
+        try:
+            await thread.edit(archived=False)
+        except discord.HTTPException as error:
+            log.warning("Could not re-open round thread %s (HTTP %s)", thread.id, error.status)
+
+    @commands.Cog.listener()
+    async def on_app_command_completion(
+        self, interaction: discord.Interaction, command: app_commands.Command
+    ) -> None:
+        """Tell a facilitator, privately, about problems with the cohorts they run."""
+        if interaction.guild_id is None or (
+            interaction.response.type == discord.InteractionResponseType.modal
+        ):
+            return
+        theirs = [
+            cohort.id
+            for cohort in await cohorts.list_cohorts(self.bot.db, interaction.guild_id)
+            if is_facilitator(interaction.user, cohort)
+        ]
+        pending = await notices.take_undelivered(self.bot.db, theirs, now())
+        if not pending:
+            return
+        card = embed("Needs your attention", "\n\n".join(pending)[:4000], tone=Tone.WARNING)
+        try:
+            await interaction.followup.send(embed=card, ephemeral=True)
+        except discord.HTTPException as error:
+            log.warning("Could not deliver facilitator notices (HTTP %s)", error.status)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(RoundUpkeep(bot))

@@ -1,0 +1,92 @@
+"""Test helpers: a ready-made server for a cohort, and small assertions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import discord
+from simcord import assert_error
+
+from bot.app import PraxisBot, create_bot
+from bot.config import Settings
+from bot.core.errors import PraxisError
+
+
+@dataclass
+class World:
+    """A guild with a cohort channel, roles, an admin, a facilitator and learners."""
+
+    env: object
+    guild: object
+    channel: object
+    learners: object
+    facilitators: object
+    admin: object
+    facilitator: object
+    members: list = field(default_factory=list)
+    outsider: object = None
+
+    @property
+    def bot(self) -> PraxisBot:
+        return self.env.bot
+
+    @property
+    def db(self):
+        return self.env.bot.db
+
+
+def build_world(env, n_members: int = 4, guild_name: str = "Practice School") -> World:
+    guild = env.create_guild(guild_name)
+    channel = guild.create_text_channel("reflections")
+    learners = guild.create_role("Learners")
+    facilitators = guild.create_role("Facilitators")
+    managers = guild.create_role("Staff", permissions=discord.Permissions(manage_guild=True))
+    admin = guild.add_member(env.create_user("admin"), roles=[managers])
+    facilitator = guild.add_member(env.create_user("fran"), roles=[facilitators])
+    names = ["ada", "ben", "cleo", "dev", "eli", "fay", "gus", "hana"]
+    members = [
+        guild.add_member(env.create_user(names[i % len(names)] + str(i)), roles=[learners])
+        for i in range(n_members)
+    ]
+    outsider = guild.add_member(env.create_user("visitor"))
+    return World(env, guild, channel, learners, facilitators, admin, facilitator, members, outsider)
+
+
+async def create_cohort(world: World, name: str = "Autumn", **options):
+    options.setdefault("channel", world.channel)
+    options.setdefault("members", world.learners)
+    options.setdefault("facilitators", world.facilitators)
+    return await world.admin.slash(world.channel, "cohort create", name=name, **options)
+
+
+async def show_command_to(world: World, command: str, role) -> None:
+    """What a server admin does under Integrations: show a command to a role."""
+    synced = await world.bot.tree.fetch_commands()
+    found = next(c for c in synced if c.name == command)
+    world.guild.set_command_permissions(found.id, {role: True})
+
+
+def refused(env, result, contains: str) -> None:
+    """The bot answered privately with a kind explanation, and the error was a known one."""
+    assert result.ephemeral, "refusals must be private"
+    text = result.response.content if result.response else ""
+    text += "".join(m.content for m in result.followups)
+    assert contains in text, f"expected {contains!r} in {text!r}"
+    assert_error(env, PraxisError)
+
+
+async def restart(env, settings: Settings, bots: list[PraxisBot]) -> PraxisBot:
+    """Simulate a process restart: close the old bot's DB, attach a freshly built bot."""
+    old = env.bot
+    new = create_bot(settings)
+    bots.append(new)
+    await env.restart_bot(new)
+    if old._db is not None:
+        await old._db.close()
+        old._db = None
+    return new
+
+
+def at(env, **delta) -> datetime:
+    return env.now() + timedelta(**delta)
