@@ -19,13 +19,17 @@ class PromptModal(discord.ui.Modal, title="Add a prompt"):
     """For prompts too long or too structured for a slash-command option."""
 
     prompt_title = discord.ui.TextInput(
-        label="Title", max_length=limits.MAX_PROMPT_TITLE_CHARS, required=False
+        label="Title", custom_id="title", max_length=limits.MAX_PROMPT_TITLE_CHARS, required=False
     )
     text = discord.ui.TextInput(
-        label="Prompt", style=discord.TextStyle.paragraph, max_length=limits.MAX_PROMPT_TEXT_CHARS
+        label="Prompt",
+        custom_id="text",
+        style=discord.TextStyle.paragraph,
+        max_length=limits.MAX_PROMPT_TEXT_CHARS,
     )
     structure = discord.ui.TextInput(
         label="Headings for the reflection, one per line",
+        custom_id="structure",
         style=discord.TextStyle.paragraph,
         required=False,
         max_length=limits.MAX_STRUCTURE_SECTIONS * (limits.MAX_SECTION_LABEL_CHARS + 1),

@@ -90,3 +90,26 @@ async def restart(env, settings: Settings, bots: list[PraxisBot]) -> PraxisBot:
 
 def at(env, **delta) -> datetime:
     return env.now() + timedelta(**delta)
+
+
+async def advance_to(env, moment: datetime) -> datetime:
+    """Move SimCord's clock forward to ``moment`` (messages get timestamps from it)."""
+    seconds = (moment - env.now()).total_seconds()
+    if seconds > 0:
+        await env.advance_time(seconds)
+    return env.now()
+
+
+async def tick_at(world: World, moment: datetime):
+    """Advance the simulated clock to ``moment`` and run everything due then."""
+    return await world.bot.tick(await advance_to(world.env, moment))
+
+
+def bot_posts(world: World) -> list[discord.Message]:
+    """Messages the bot posted in the cohort channel (not in threads), oldest first."""
+    me = world.bot.user.id
+    return [
+        m
+        for m in world.channel.history()
+        if m.author.id == me and m.type == discord.MessageType.default
+    ]
