@@ -29,6 +29,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.cohorts",
     "cogs.prompts",
     "cogs.rounds",
+    "cogs.reflections",
+    "cogs.member",
 )
 
 

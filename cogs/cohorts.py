@@ -31,6 +31,7 @@ OPTION_HELP = {
     "feedback_hours": "Hours after posting that peer feedback is due (default 144)",
     "feedback_required": "How many peers each member responds to (default 2)",
     "min_words": "Words a reflection needs to count (default 0)",
+    "feedback_min_words": "Words peer feedback needs to count (default 0)",
 }
 Hours = app_commands.Range[int, 1, 1344]
 
@@ -76,7 +77,7 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
     card.add_field(
         name="Expectations",
         value=f"{cohort.feedback_required} peer responses · reflections of "
-        f"{cohort.min_words}+ words",
+        f"{cohort.min_words}+ words · feedback of {cohort.feedback_min_words}+ words",
     )
     facilitators = f"<@&{cohort.facilitator_role_id}>" if cohort.facilitator_role_id else "—"
     card.add_field(name="Facilitator role", value=facilitators)
@@ -180,6 +181,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         feedback_hours: Hours | None = None,
         feedback_required: app_commands.Range[int, 0, 5] | None = None,
         min_words: app_commands.Range[int, 0, 2000] | None = None,
+        feedback_min_words: app_commands.Range[int, 0, 2000] | None = None,
     ) -> None:
         require_facilitator(interaction)
         _check_channel(channel)
@@ -227,6 +229,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         feedback_hours: Hours | None = None,
         feedback_required: app_commands.Range[int, 0, 5] | None = None,
         min_words: app_commands.Range[int, 0, 2000] | None = None,
+        feedback_min_words: app_commands.Range[int, 0, 2000] | None = None,
     ) -> None:
         cohort = await facilitated_cohort(interaction, name)
         _check_channel(channel)

@@ -1,15 +1,13 @@
-"""Round upkeep on Discord: the persistent button, open threads, facilitator notices."""
+"""Round upkeep on Discord: keeping round threads open, telling facilitators what went wrong."""
 
 from __future__ import annotations
 
 import logging
-import re
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapter import views
 from bot.adapter.checks import is_facilitator
 from bot.adapter.embeds import Tone, embed
 from bot.core import cohorts, notices, rounds
@@ -18,37 +16,9 @@ from cogs._common import now
 log = logging.getLogger(__name__)
 
 
-class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.REFLECT_PATTERN):
-    """The "Write reflection" button under every prompt; works across restarts."""
-
-    def __init__(self, round_id: int) -> None:
-        super().__init__(views.reflect_button(round_id))
-        self.round_id = round_id
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
-    ) -> ReflectButton:
-        return cls(int(match["round_id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        round_ = await rounds.get_round(interaction.client.db, self.round_id)
-        if round_ is None or round_.thread_id is None:
-            text = "This round is no longer open."
-        else:
-            text = f"Write your reflection as a reply in <#{round_.thread_id}>."
-        await interaction.response.send_message(text, ephemeral=True)
-
-
 class RoundUpkeep(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
-
-    async def cog_load(self) -> None:
-        self.bot.add_dynamic_items(ReflectButton)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_dynamic_items(ReflectButton)
 
     @commands.Cog.listener()
     async def on_raw_thread_update(self, payload: discord.RawThreadUpdateEvent) -> None:

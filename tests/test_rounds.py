@@ -149,7 +149,7 @@ async def test_persistent_button_works_after_restart(world, settings, bots):
     await restart(world.env, settings, bots)
     [post] = bot_posts(world)
     clicked = await world.members[0].click(post, label="Write reflection")
-    assert clicked.ephemeral and f"<#{post.id}>" in clicked.response.content
+    assert clicked.modal is not None, "the restarted bot still answers the old button"
 
 
 async def test_skip_and_unskip(world):

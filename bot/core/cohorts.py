@@ -45,6 +45,7 @@ class Cohort:
     feedback_hours: int
     feedback_required: int
     min_words: int
+    feedback_min_words: int
     paused: bool
     schedule_from: datetime
     created_at: datetime
@@ -66,6 +67,7 @@ class Cohort:
             feedback_hours=row["feedback_hours"],
             feedback_required=row["feedback_required"],
             min_words=row["min_words"],
+            feedback_min_words=row["feedback_min_words"],
             paused=bool(row["paused"]),
             schedule_from=from_db(row["schedule_from"]),
             created_at=from_db(row["created_at"]),
@@ -172,6 +174,12 @@ OPTIONS: dict[str, Option] = {
     ),
     "min_words": Option(
         "min_words", "Minimum words", 0, _bounded("min_words", 0, limits.MAX_MIN_WORDS)
+    ),
+    "feedback_min_words": Option(
+        "feedback_min_words",
+        "Minimum feedback words",
+        0,
+        _bounded("feedback_min_words", 0, limits.MAX_MIN_WORDS),
     ),
 }
 

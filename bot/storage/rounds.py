@@ -114,7 +114,8 @@ async def by_thread(db: Database, thread_id: int) -> Row | None:
 
 async def add_skip(tx: Tx, cohort_id: int, local_date: str, created_at: str) -> bool:
     changed = await tx.execute_rowcount(
-        "INSERT OR IGNORE INTO skips (cohort_id, local_date, created_at) VALUES (?, ?, ?)",
+        "INSERT INTO skips (cohort_id, local_date, created_at) VALUES (?, ?, ?)"
+        " ON CONFLICT DO NOTHING",
         (cohort_id, local_date, created_at),
     )
     return changed > 0
@@ -164,4 +165,11 @@ async def recent_notices(db: Database, cohort_id: int, limit: int = 5) -> list[R
 async def mark_delivered(tx: Tx, notice_ids: list[int], now: str) -> None:
     await tx.executemany(
         "UPDATE notices SET delivered_at = ? WHERE id = ?", [(now, i) for i in notice_ids]
+    )
+
+
+async def open_with_threads(db: Database) -> list[Row]:
+    """Rounds whose threads are open, for backfill after a restart or reconnect."""
+    return await db.fetch_all(
+        "SELECT * FROM rounds WHERE state = 'posted' AND thread_id IS NOT NULL ORDER BY id"
     )

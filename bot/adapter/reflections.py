@@ -1,0 +1,162 @@
+"""Discord glue for reflections: who wrote a message, the ✅, private notes, form posts."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+import discord
+
+from bot.adapter.checks import is_facilitator
+from bot.adapter.embeds import Tone, embed
+from bot.core import notes, reflections
+from bot.core.cohorts import Cohort
+from bot.core.reflections import Author, Incoming, Outcome, Role, RoundContext
+from bot.core.text import chunk_sections
+
+log = logging.getLogger(__name__)
+
+ACK = "✅"
+EMBED_TEXT_LIMIT = 4000  # below Discord's 4096 so a part never needs trimming
+
+
+def author_of(user: discord.abc.User, cohort: Cohort) -> Author:
+    name = getattr(user, "display_name", None) or user.name
+    if not isinstance(user, discord.Member) or user.bot:
+        return Author(user.id, name, Role.OTHER)
+    if is_facilitator(user, cohort):
+        return Author(user.id, name, Role.FACILITATOR)
+    if user.get_role(cohort.member_role_id) is not None:
+        return Author(user.id, name, Role.MEMBER)
+    return Author(user.id, name, Role.OTHER)
+
+
+async def resolve_member(guild: discord.Guild, user: discord.abc.User) -> discord.abc.User:
+    """A message read from history may carry a bare user; roles need the member."""
+    if isinstance(user, discord.Member) or user.bot:
+        return user
+    member = guild.get_member(user.id)
+    if member is None:
+        try:
+            member = await guild.fetch_member(user.id)
+        except discord.NotFound:
+            return user  # left the server: no longer counts for the cohort
+    return member
+
+
+def incoming(message: discord.Message, author: Author) -> Incoming:
+    reference = message.reference
+    return Incoming(
+        message_id=message.id,
+        author=author,
+        text=message.content,
+        posted_at=message.created_at,
+        reply_to_id=reference.message_id if reference is not None else None,
+    )
+
+
+def is_member_text(message: discord.Message) -> bool:
+    return (
+        message.guild is not None
+        and not message.author.bot
+        and isinstance(message.channel, discord.Thread)
+        and message.type in (discord.MessageType.default, discord.MessageType.reply)
+    )
+
+
+async def apply(bot: discord.Client, thread: discord.abc.Messageable, outcome: Outcome) -> None:
+    """Move the ✅ after the change is committed; one failed reaction stops nothing."""
+    for message_id in outcome.ack:
+        await _react(thread, message_id, add=True, me=bot.user)
+    for message_id in outcome.unack:
+        await _react(thread, message_id, add=False, me=bot.user)
+
+
+async def _react(thread, message_id: int, *, add: bool, me) -> None:
+    message = thread.get_partial_message(message_id)
+    try:
+        if add:
+            await message.add_reaction(ACK)
+        else:
+            await message.remove_reaction(ACK, me)
+    except discord.HTTPException as error:
+        log.info("Could not update ✅ on %s (HTTP %s)", message_id, error.status)
+
+
+def short_note(ctx: RoundContext, outcome: Outcome) -> str | None:
+    """A kind, private explanation of why a post doesn't count yet."""
+    cohort, round_ = ctx.cohort, ctx.round
+    if outcome.short == "reflection":
+        return (
+            f"Thanks for your reflection in round {round_.number} of **{cohort.name}**. "
+            f"So far it has {outcome.words} words, and the cohort asks for at least "
+            f"{cohort.min_words} for it to count. You can add to it in the thread (your "
+            "messages join up) or edit what you wrote."
+        )
+    if outcome.short == "feedback":
+        return (
+            f"Thanks for responding to a peer in round {round_.number} of **{cohort.name}**. "
+            f"Feedback counts toward your {cohort.feedback_required} once it has at least "
+            f"{cohort.feedback_min_words} words; yours has {outcome.words}. A few sentences on "
+            "what struck you, and why, would make it count."
+        )
+    return None
+
+
+async def explain_privately(
+    bot: discord.Client, member: discord.abc.User, ctx: RoundContext, outcome: Outcome, now
+) -> None:
+    """DM a short-post explanation, at most once per member, round and kind."""
+    text = short_note(ctx, outcome)
+    if text is None:
+        return
+    kind = f"short_{outcome.short}"
+    if not await notes.claim(bot.db, ctx.round.id, member.id, kind, "dm", now):
+        return
+    try:
+        await member.send(text)
+        outcome_text = "sent"
+    except discord.HTTPException as error:
+        outcome_text = f"failed: HTTP {error.status}"
+    await notes.record(bot.db, ctx.round.id, member.id, kind, "dm", outcome_text)
+
+
+def reflection_embeds(
+    member: discord.Member, sections: list[tuple[str, str]]
+) -> list[discord.Embed]:
+    """One embed per part, each under Discord's limits, signed with the member's name."""
+    parts = chunk_sections(sections, EMBED_TEXT_LIMIT)
+    cards = []
+    for index, part in enumerate(parts, 1):
+        card = embed("Reflection" if index == 1 else "Reflection (continued)", part, tone=Tone.INFO)
+        card.set_author(name=member.display_name, icon_url=member.display_avatar.url)
+        if len(parts) > 1:
+            card.set_footer(text=f"Part {index} of {len(parts)}")
+        cards.append(card)
+    return cards
+
+
+async def post_form_reflection(
+    thread: discord.Thread, member: discord.Member, sections, existing: list[int]
+) -> list[tuple[int, str]]:
+    """Post the reflection, editing the member's earlier form post instead of adding one."""
+    cards = reflection_embeds(member, sections)
+    posted: list[tuple[int, str]] = []
+    for index, card in enumerate(cards):
+        if index < len(existing):
+            message = thread.get_partial_message(existing[index])
+            await message.edit(embed=card)
+            posted.append((existing[index], card.description))
+        else:
+            message = await thread.send(embed=card)
+            posted.append((message.id, card.description))
+    for extra in existing[len(cards) :]:
+        with contextlib.suppress(discord.NotFound):
+            await thread.get_partial_message(extra).delete()
+    return posted
+
+
+async def context_for_channel(bot, channel) -> RoundContext | None:
+    if not isinstance(channel, discord.Thread):
+        return None
+    return await reflections.context_for_thread(bot.db, channel.id)

@@ -1,0 +1,387 @@
+"""Reflections and peer feedback: what a message in a round thread counts as, and for whom.
+
+The rules, in one place:
+
+* A **reflection** is a member's own messages in the round thread that are not replies to
+  someone else; several messages join into one reflection. Replies to oneself (or to the
+  round's prompt) are part of it.
+* **Feedback** is a member's reply to another member's reflection message (or a "Give
+  feedback" form on it). It counts toward that member's requirement once it has at least
+  the cohort's ``feedback_min_words``.
+* Other replies are **comments**; a facilitator's messages are **facilitator** notes. Both
+  are stored and count for nobody. Bots and people outside the cohort are ignored.
+* A reflection **counts** once its words reach the cohort's ``min_words`` (and at least one).
+
+Every message is stored once, by its platform message id, so a duplicate delivery or a
+backfill of something already seen changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from bot.core.clock import to_db
+from bot.core.cohorts import Cohort, get_cohort_by_id
+from bot.core.rounds import Round, recent_rounds, round_for_thread
+from bot.core.text import count_body_words, count_words
+from bot.storage import cohorts as cohort_store
+from bot.storage import posts as store
+from bot.storage import rounds as round_store
+from bot.storage.db import Database, Tx
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    FACILITATOR = "facilitator"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    id: int
+    name: str
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class RoundContext:
+    round: Round
+    cohort: Cohort
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """A message in a round thread, as any platform would describe it."""
+
+    message_id: int
+    author: Author
+    text: str
+    posted_at: datetime
+    reply_to_id: int | None = None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What changed, so the adapter can react (✅) and privately explain a short post."""
+
+    kind: str | None = None
+    stored: bool = False
+    counted: bool = False
+    ack: list[int] = field(default_factory=list)
+    unack: list[int] = field(default_factory=list)
+    short: str | None = None  # "reflection" or "feedback" when it does not count yet
+    words: int = 0
+
+
+async def context_for_thread(db: Database, thread_id: int) -> RoundContext | None:
+    """The round (posted or closed) whose thread this is, with its cohort."""
+    round_ = await round_for_thread(db, thread_id)
+    if round_ is None or round_.state not in ("posted", "closed"):
+        return None
+    cohort = await get_cohort_by_id(db, round_.cohort_id)
+    return None if cohort is None else RoundContext(round_, cohort)
+
+
+async def ingest(db: Database, ctx: RoundContext, message: Incoming) -> Outcome:
+    """Store a thread message once and work out what it changes."""
+    if message.author.role is Role.OTHER:
+        return Outcome()
+    async with db.transaction() as tx:
+        kind, target = await _classify(tx, ctx, message)
+        words = count_words(message.text)
+        before = await _reflection_counted(tx, ctx, message.author.id)
+        stored = await store.insert_if_new(
+            tx,
+            {
+                "message_id": message.message_id,
+                "round_id": ctx.round.id,
+                "author_id": message.author.id,
+                "author_name": message.author.name,
+                "kind": kind,
+                "source": "thread",
+                "reply_to_id": message.reply_to_id,
+                "target_id": target,
+                "text": message.text,
+                "word_count": words,
+                "late": int(message.posted_at > _deadline(ctx.round, kind)),
+                "posted_at": to_db(message.posted_at),
+            },
+        )
+        if not stored:
+            return Outcome(kind=kind, stored=False)
+        outcome = await _settle_counting(tx, ctx, message.author.id, kind, before, words)
+    outcome.stored = True
+    return outcome
+
+
+async def apply_edit(db: Database, message_id: int, text: str, now: datetime) -> Outcome:
+    """A stored message was edited: new text and word count; counting follows."""
+    async with db.transaction() as tx:
+        row = await store.get(tx, message_id)
+        if row is None or row["deleted_at"] is not None or row["source"] != "thread":
+            return Outcome()
+        ctx = await _context_in_tx(tx, row["round_id"])
+        before = await _reflection_counted(tx, ctx, row["author_id"])
+        words = count_words(text)
+        await store.update_text(tx, message_id, text, words, to_db(now))
+        outcome = await _settle_counting(tx, ctx, row["author_id"], row["kind"], before, words)
+    outcome.stored = True
+    return outcome
+
+
+async def apply_delete(db: Database, message_id: int, now: datetime) -> Outcome:
+    """A stored message was deleted: forget its text; a reflection may stop counting."""
+    async with db.transaction() as tx:
+        row = await store.get(tx, message_id)
+        if row is None or row["deleted_at"] is not None:
+            return Outcome()
+        ctx = await _context_in_tx(tx, row["round_id"])
+        before = await _reflection_counted(tx, ctx, row["author_id"])
+        await store.mark_deleted(tx, message_id, to_db(now))
+        outcome = await _settle_counting(tx, ctx, row["author_id"], row["kind"], before, None)
+    outcome.ack = [m for m in outcome.ack if m != message_id]
+    outcome.unack = [m for m in outcome.unack if m != message_id]
+    return outcome
+
+
+async def _classify(tx: Tx, ctx: RoundContext, message: Incoming) -> tuple[str, int | None]:
+    if message.author.role is Role.FACILITATOR:
+        return "facilitator", None
+    if message.reply_to_id is None or message.reply_to_id == ctx.round.message_id:
+        return "reflection", None
+    replied = await store.get(tx, message.reply_to_id)
+    if replied is None:
+        return "comment", None
+    if replied["author_id"] == message.author.id:
+        return "reflection", None
+    if replied["kind"] == "reflection":
+        return "feedback", replied["author_id"]
+    return "comment", None
+
+
+def _deadline(round_: Round, kind: str) -> datetime:
+    return round_.reflect_due if kind == "reflection" else round_.feedback_due
+
+
+async def _reflection_counted(tx: Tx, ctx: RoundContext, author_id: int) -> bool:
+    words = await store.reflection_words(tx, ctx.round.id, author_id)
+    return words >= max(ctx.cohort.min_words, 1)
+
+
+async def _settle_counting(
+    tx: Tx, ctx: RoundContext, author_id: int, kind: str, before: bool, words: int | None
+) -> Outcome:
+    """Compare counting before and after a change; move the ✅ accordingly."""
+    outcome = Outcome(kind=kind, words=words or 0)
+    if kind == "feedback":
+        outcome.counted = words is not None and words >= ctx.cohort.feedback_min_words
+        if words is not None and not outcome.counted:
+            outcome.short = "feedback"
+        return outcome
+    if kind != "reflection":
+        return outcome
+    after = await _reflection_counted(tx, ctx, author_id)
+    outcome.counted = after
+    if after and not before:
+        latest = await store.latest_live_reflection(tx, ctx.round.id, author_id)
+        if latest is not None:
+            await store.set_acked(tx, [latest], True)
+            outcome.ack = [latest]
+    elif before and not after:
+        outcome.unack = await store.acked_reflections(tx, ctx.round.id, author_id)
+        await store.set_acked(tx, outcome.unack, False)
+    if not after and words is not None and words > 0 and ctx.cohort.min_words > 0:
+        outcome.short = "reflection"
+    return outcome
+
+
+async def _context_in_tx(tx: Tx, round_id: int) -> RoundContext:
+    round_ = Round.from_row(await round_store.get(tx, round_id))
+    cohort = Cohort.from_row(await cohort_store.get(tx, round_.cohort_id))
+    return RoundContext(round_, cohort)
+
+
+# ----------------------------------------------------------------------------- forms
+
+
+async def form_message_ids(db: Database, round_id: int, author_id: int) -> list[int]:
+    """The messages of this member's form reflection in the round, so a resubmission edits them."""
+    async with db.reading() as tx:
+        return [
+            row["message_id"]
+            for row in await store.form_group(tx, round_id, author_id, "reflection")
+        ]
+
+
+async def save_form_reflection(
+    db: Database,
+    ctx: RoundContext,
+    author: Author,
+    parts: list[tuple[int, str]],
+    headings: tuple[str, ...],
+    now: datetime,
+) -> Outcome:
+    """Store (or replace) a reflection written through the form and posted as ``parts``.
+
+    A resubmission keeps the first submission's time, so fixing a typo after the
+    deadline does not make an on-time reflection late.
+    """
+    async with db.transaction() as tx:
+        old = await store.form_group(tx, ctx.round.id, author.id, "reflection")
+        first_posted = old[0]["posted_at"] if old else to_db(now)
+        late = old[0]["late"] if old else int(now > ctx.round.reflect_due)
+        before = await _reflection_counted(tx, ctx, author.id)
+        await store.delete_rows(tx, [row["message_id"] for row in old])
+        for message_id, text in parts:
+            await store.insert_if_new(
+                tx,
+                {
+                    "message_id": message_id,
+                    "round_id": ctx.round.id,
+                    "author_id": author.id,
+                    "author_name": author.name,
+                    "kind": "reflection",
+                    "source": "form",
+                    "form_group": parts[0][0],
+                    "text": text,
+                    "word_count": count_body_words(text, headings),
+                    "late": late,
+                    "posted_at": first_posted,
+                },
+            )
+        words = sum(count_body_words(text, headings) for _, text in parts)
+        outcome = await _settle_counting(tx, ctx, author.id, "reflection", before, words)
+        if (
+            before
+            and outcome.counted
+            and not await store.acked_reflections(tx, ctx.round.id, author.id)
+        ):
+            latest = await store.latest_live_reflection(tx, ctx.round.id, author.id)
+            await store.set_acked(tx, [latest], True)
+            outcome.ack = [latest]
+    outcome.stored = True
+    outcome.words = words
+    return outcome
+
+
+async def reflection_author(db: Database, ctx: RoundContext, message_id: int) -> int | None:
+    """Whose reflection a message is, if it is one in this round."""
+    async with db.reading() as tx:
+        row = await store.get(tx, message_id)
+    if row is None or row["round_id"] != ctx.round.id or row["kind"] != "reflection":
+        return None
+    return row["author_id"] if row["deleted_at"] is None else None
+
+
+async def save_form_feedback(
+    db: Database,
+    ctx: RoundContext,
+    author: Author,
+    message_id: int,
+    text: str,
+    target: tuple[int, int],
+    now: datetime,
+) -> Outcome:
+    """Store feedback written through "Give feedback": ``target`` is (member id, message id)."""
+    target_id, target_message = target
+    async with db.transaction() as tx:
+        await store.insert_if_new(
+            tx,
+            {
+                "message_id": message_id,
+                "round_id": ctx.round.id,
+                "author_id": author.id,
+                "author_name": author.name,
+                "kind": "feedback",
+                "source": "form",
+                "reply_to_id": target_message,
+                "target_id": target_id,
+                "text": text,
+                "word_count": count_words(text),
+                "late": int(now > ctx.round.feedback_due),
+                "posted_at": to_db(now),
+            },
+        )
+        outcome = await _settle_counting(tx, ctx, author.id, "feedback", False, count_words(text))
+    outcome.stored = True
+    return outcome
+
+
+# -------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One member's standing in one round, as ``/me progress`` shows it."""
+
+    reflection_words: int
+    reflected: bool
+    reflected_late: bool
+    min_words: int
+    feedback_given: int
+    feedback_required: int
+    could_respond_to: tuple[Peer, ...]
+
+    @property
+    def feedback_owed(self) -> int:
+        return max(self.feedback_required - self.feedback_given, 0)
+
+
+async def member_progress(db: Database, ctx: RoundContext, member_id: int) -> Progress:
+    cohort = ctx.cohort
+    tallies = {
+        row["author_id"]: row
+        for row in await store.round_tallies(db, ctx.round.id, cohort.feedback_min_words)
+    }
+    mine = tallies.get(member_id)
+    words = mine["reflection_words"] if mine else 0
+    reflected = words >= max(cohort.min_words, 1)
+    given = await store.feedback_targets(db, ctx.round.id, member_id, cohort.feedback_min_words)
+    peers = tuple(
+        Peer(author_id, row["author_name"])
+        for author_id, row in tallies.items()
+        if author_id != member_id
+        and author_id not in given
+        and row["reflection_words"] >= max(cohort.min_words, 1)
+    )
+    return Progress(
+        reflection_words=words,
+        reflected=reflected,
+        reflected_late=bool(mine and mine["reflection_late"]),
+        min_words=cohort.min_words,
+        feedback_given=len(given),
+        feedback_required=cohort.feedback_required,
+        could_respond_to=peers,
+    )
+
+
+async def current_context(db: Database, cohort: Cohort) -> RoundContext | None:
+    """The cohort's most recent round that has a thread (open or closed)."""
+    for round_ in await recent_rounds(db, cohort, limit=5):
+        if round_.state in ("posted", "closed") and round_.thread_id is not None:
+            return RoundContext(round_, cohort)
+    return None
+
+
+async def open_contexts(db: Database) -> list[RoundContext]:
+    """Every open round with its cohort: what backfill reads after downtime."""
+    found = []
+    for row in await round_store.open_with_threads(db):
+        round_ = Round.from_row(row)
+        cohort = await get_cohort_by_id(db, round_.cohort_id)
+        if cohort is not None:
+            found.append(RoundContext(round_, cohort))
+    return found
+
+
+async def last_seen_message(db: Database, ctx: RoundContext) -> int:
+    """Backfill starts after the newest stored message (or the thread's start)."""
+    return await store.last_message_id(db, ctx.round.id) or ctx.round.thread_id or 0

@@ -1,0 +1,47 @@
+"""Counting words as a reader would: emoji, punctuation and invisible characters are not words."""
+
+from __future__ import annotations
+
+import re
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
+_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+
+
+def count_words(text: str | None) -> int:
+    if not text:
+        return 0
+    return len(_WORD.findall(_INVISIBLE.sub("", text)))
+
+
+def chunk_sections(sections: list[tuple[str, str]], limit: int) -> list[str]:
+    """Lay headed sections out as texts of at most ``limit`` characters each.
+
+    Sections are kept whole where they fit and split at whitespace where they do not,
+    so no word is cut and nothing the member wrote is dropped or altered.
+    """
+    blocks = [f"**{heading}**\n{body}" if heading else body for heading, body in sections]
+    chunks: list[str] = []
+    current = ""
+    for block in blocks:
+        candidate = f"{current}\n\n{block}" if current else block
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            chunks.append(current)
+        while len(block) > limit:
+            cut = block.rfind(" ", 0, limit)
+            cut = cut if cut > limit // 2 else limit
+            chunks.append(block[:cut])
+            block = block[cut:]
+        current = block
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def count_body_words(text: str, headings: tuple[str, ...]) -> int:
+    """Words in a form post, leaving out the heading lines Praxis added itself."""
+    marks = {f"**{heading}**" for heading in headings}
+    return count_words("\n".join(line for line in text.splitlines() if line not in marks))

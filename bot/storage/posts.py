@@ -1,0 +1,160 @@
+"""SQL for ``posts`` (what members write in rounds) and ``member_notes`` (private notes sent)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from bot.storage.db import Database, Row, Tx
+
+_COLUMNS = (
+    "message_id", "round_id", "author_id", "author_name", "kind", "source", "form_group",
+    "reply_to_id", "target_id", "text", "word_count", "late", "acked", "posted_at",
+)  # fmt: skip
+
+
+async def insert_if_new(tx: Tx, values: Mapping[str, Any]) -> bool:
+    """Store a message once; returns False when its id was already stored.
+
+    Only a duplicate id is ignored: any other constraint violation raises, loudly.
+    """
+    columns = [c for c in _COLUMNS if c in values]
+    changed = await tx.execute_rowcount(
+        f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        " ON CONFLICT (message_id) DO NOTHING",
+        [values[c] for c in columns],
+    )
+    return changed > 0
+
+
+async def get(tx: Tx, message_id: int) -> Row | None:
+    return await tx.fetch_one("SELECT * FROM posts WHERE message_id = ?", (message_id,))
+
+
+async def update_text(tx: Tx, message_id: int, text: str, words: int, edited_at: str) -> None:
+    await tx.execute(
+        "UPDATE posts SET text = ?, word_count = ?, edited_at = ? WHERE message_id = ?",
+        (text, words, edited_at, message_id),
+    )
+
+
+async def mark_deleted(tx: Tx, message_id: int, deleted_at: str) -> None:
+    await tx.execute(
+        "UPDATE posts SET text = NULL, word_count = 0, deleted_at = ?, acked = 0"
+        " WHERE message_id = ? AND deleted_at IS NULL",
+        (deleted_at, message_id),
+    )
+
+
+async def reflection_words(tx: Tx, round_id: int, author_id: int) -> int:
+    return await tx.fetch_value(
+        "SELECT COALESCE(SUM(word_count), 0) FROM posts WHERE round_id = ? AND author_id = ?"
+        " AND kind = 'reflection' AND deleted_at IS NULL",
+        (round_id, author_id),
+    )
+
+
+async def acked_reflections(tx: Tx, round_id: int, author_id: int) -> list[int]:
+    rows = await tx.fetch_all(
+        "SELECT message_id FROM posts WHERE round_id = ? AND author_id = ?"
+        " AND kind = 'reflection' AND acked = 1",
+        (round_id, author_id),
+    )
+    return [row["message_id"] for row in rows]
+
+
+async def latest_live_reflection(tx: Tx, round_id: int, author_id: int) -> int | None:
+    return await tx.fetch_value(
+        "SELECT MAX(message_id) FROM posts WHERE round_id = ? AND author_id = ?"
+        " AND kind = 'reflection' AND deleted_at IS NULL",
+        (round_id, author_id),
+    )
+
+
+async def set_acked(tx: Tx, message_ids: Iterable[int], acked: bool) -> None:
+    await tx.executemany(
+        "UPDATE posts SET acked = ? WHERE message_id = ?", [(int(acked), m) for m in message_ids]
+    )
+
+
+async def form_group(tx: Tx, round_id: int, author_id: int, kind: str) -> list[Row]:
+    """The messages of a member's form-written reflection, in order."""
+    return await tx.fetch_all(
+        "SELECT * FROM posts WHERE round_id = ? AND author_id = ? AND kind = ?"
+        " AND source = 'form' AND deleted_at IS NULL ORDER BY message_id",
+        (round_id, author_id, kind),
+    )
+
+
+async def delete_rows(tx: Tx, message_ids: Iterable[int]) -> None:
+    await tx.executemany("DELETE FROM posts WHERE message_id = ?", [(m,) for m in message_ids])
+
+
+async def last_message_id(db: Database, round_id: int) -> int | None:
+    return await db.fetch_value("SELECT MAX(message_id) FROM posts WHERE round_id = ?", (round_id,))
+
+
+async def round_tallies(db: Database, round_id: int, feedback_min_words: int) -> list[Row]:
+    """Per author: reflection words, first reflection time and lateness, counted feedback given."""
+    return await db.fetch_all(
+        """
+        SELECT author_id,
+               MAX(author_name) AS author_name,
+               SUM(CASE WHEN kind = 'reflection' AND deleted_at IS NULL
+                        THEN word_count ELSE 0 END) AS reflection_words,
+               MIN(CASE WHEN kind = 'reflection' AND deleted_at IS NULL
+                        THEN late END) AS reflection_late,
+               COUNT(DISTINCT CASE WHEN kind = 'feedback' AND deleted_at IS NULL
+                                    AND word_count >= ? THEN target_id END) AS feedback_given,
+               SUM(CASE WHEN kind = 'feedback' AND deleted_at IS NULL
+                         AND word_count < ? THEN 1 ELSE 0 END) AS short_feedback
+          FROM posts
+         WHERE round_id = ? AND kind IN ('reflection', 'feedback')
+         GROUP BY author_id
+        """,
+        (feedback_min_words, feedback_min_words, round_id),
+    )
+
+
+async def feedback_received(db: Database, round_id: int, feedback_min_words: int) -> dict[int, int]:
+    rows = await db.fetch_all(
+        "SELECT target_id, COUNT(DISTINCT author_id) AS n FROM posts"
+        " WHERE round_id = ? AND kind = 'feedback' AND deleted_at IS NULL AND word_count >= ?"
+        " GROUP BY target_id",
+        (round_id, feedback_min_words),
+    )
+    return {row["target_id"]: row["n"] for row in rows}
+
+
+async def feedback_targets(db: Database, round_id: int, author_id: int, min_words: int) -> set[int]:
+    rows = await db.fetch_all(
+        "SELECT DISTINCT target_id FROM posts WHERE round_id = ? AND author_id = ?"
+        " AND kind = 'feedback' AND deleted_at IS NULL AND word_count >= ?",
+        (round_id, author_id, min_words),
+    )
+    return {row["target_id"] for row in rows}
+
+
+# ----------------------------------------------------------------------- member notes
+
+
+async def claim_note(
+    tx: Tx, round_id: int, member_id: int, kind: str, channel: str, sent_at: str
+) -> bool:
+    """Record that a note is being sent; False if this member already had this kind."""
+    changed = await tx.execute_rowcount(
+        "INSERT INTO member_notes (round_id, member_id, kind, channel, outcome, sent_at)"
+        " VALUES (?, ?, ?, ?, 'sending', ?) ON CONFLICT DO NOTHING",
+        (round_id, member_id, kind, channel, sent_at),
+    )
+    return changed > 0
+
+
+async def set_note_outcome(
+    tx: Tx, round_id: int, member_id: int, kind: str, channel: str, outcome: str
+) -> None:
+    await tx.execute(
+        "UPDATE member_notes SET channel = ?, outcome = ?"
+        " WHERE round_id = ? AND member_id = ? AND kind = ?",
+        (channel, outcome, round_id, member_id, kind),
+    )

@@ -1,0 +1,68 @@
+"""``/me``: a member's own view of their progress (and, later, their data and settings)."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapter import reflections as glue
+from bot.adapter.embeds import Tone, embed, when
+from bot.core import cohorts, reflections
+from bot.core.reflections import Progress, Role, RoundContext
+
+
+def progress_lines(ctx: RoundContext, progress: Progress) -> str:
+    round_ = ctx.round
+    lines = [f"**Round {round_.number} · {round_.title}** in <#{round_.thread_id}>"]
+    if progress.reflected:
+        late = " (after the deadline)" if progress.reflected_late else ""
+        lines.append(f"✅ Reflection counted: {progress.reflection_words} words{late}.")
+    elif progress.reflection_words:
+        lines.append(
+            f"✏️ Reflection started: {progress.reflection_words} of the "
+            f"{progress.min_words} words it needs to count. Due {when(round_.reflect_due)}."
+        )
+    else:
+        lines.append(f"📝 No reflection yet. Due {when(round_.reflect_due)}.")
+    lines.append(
+        f"💬 Feedback given to {progress.feedback_given} of {progress.feedback_required} peers."
+    )
+    if progress.feedback_owed:
+        peers = ", ".join(p.name for p in progress.could_respond_to[:8])
+        hint = f" You could respond to: {peers}." if peers else " Reflections will appear soon."
+        lines.append(
+            f"Still owed: {progress.feedback_owed}, due {when(round_.feedback_due)}.{hint}"
+        )
+    return "\n".join(lines)
+
+
+@app_commands.guild_only()
+class MemberCommands(commands.GroupCog, group_name="me"):
+    """Your own progress and settings."""
+
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="progress", description="Your reflection and feedback this round")
+    async def progress(self, interaction: discord.Interaction) -> None:
+        db = self.bot.db
+        sections = []
+        for cohort in await cohorts.list_cohorts(db, interaction.guild_id):
+            if glue.author_of(interaction.user, cohort).role is not Role.MEMBER:
+                continue
+            ctx = await reflections.current_context(db, cohort)
+            if ctx is None:
+                sections.append(f"**{cohort.name}**: no round has opened yet.")
+                continue
+            mine = await reflections.member_progress(db, ctx, interaction.user.id)
+            sections.append(f"__{cohort.name}__\n{progress_lines(ctx, mine)}")
+        text = "\n\n".join(sections) or "You aren't in a cohort in this server."
+        await interaction.response.send_message(
+            embed=embed("Your progress", text[:4000], tone=Tone.INFO), ephemeral=True
+        )
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(MemberCommands(bot))

@@ -1,0 +1,279 @@
+"""Reflections and feedback: thread replies, the reflection form, "Give feedback", backfill."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.adapter import reflections as glue
+from bot.adapter import views
+from bot.adapter.embeds import Tone, embed
+from bot.core import cohorts, reflections, rounds
+from bot.core.errors import InvalidInput, NotAllowed
+from bot.core.limits import MAX_SECTION_LABEL_CHARS
+from bot.core.prompts import DEFAULT_STRUCTURE
+from bot.core.reflections import Role, RoundContext
+from cogs._common import now
+
+log = logging.getLogger(__name__)
+
+FIELD_LIMIT = 4000  # Discord's maximum for one text input
+DEIDENTIFY = "Change names and details so no client can be recognised."
+
+
+async def _thread(bot: commands.Bot, ctx: RoundContext) -> discord.Thread:
+    thread = bot.get_channel(ctx.round.thread_id)
+    if thread is None:
+        thread = await bot.fetch_channel(ctx.round.thread_id)
+    if isinstance(thread, discord.Thread) and thread.archived:
+        await thread.edit(archived=False)
+    return thread
+
+
+def _require_member(interaction: discord.Interaction, ctx: RoundContext) -> glue.Author:
+    author = glue.author_of(interaction.user, ctx.cohort)
+    if author.role is not Role.MEMBER:
+        raise NotAllowed(
+            f"Reflections in **{ctx.cohort.name}** are written by its members "
+            f"(the <@&{ctx.cohort.member_role_id}> role)."
+        )
+    return author
+
+
+class ReflectionModal(discord.ui.Modal):
+    """The round's headings as fields; submitting again edits the earlier post."""
+
+    def __init__(self, ctx: RoundContext) -> None:
+        super().__init__(title=f"Round {ctx.round.number} reflection"[:45], timeout=1800)
+        self.ctx = ctx
+        self.headings = tuple(ctx.round.structure or DEFAULT_STRUCTURE)[:5]
+        self.fields: list[discord.ui.TextInput] = []
+        for index, heading in enumerate(self.headings):
+            field = discord.ui.TextInput(
+                label=heading[:MAX_SECTION_LABEL_CHARS],
+                custom_id=f"section_{index}",
+                style=discord.TextStyle.paragraph,
+                max_length=FIELD_LIMIT,
+                required=index == 0,
+                placeholder=DEIDENTIFY if index == 0 else None,
+            )
+            self.add_item(field)
+            self.fields.append(field)
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        author = _require_member(interaction, self.ctx)
+        sections = [(h, f.value) for h, f in zip(self.headings, self.fields, strict=True)]
+        sections = [(h, text) for h, text in sections if text.strip()]
+        if not sections:
+            raise InvalidInput("Your reflection is empty, so nothing was posted.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        bot, db = interaction.client, interaction.client.db
+        thread = await _thread(bot, self.ctx)
+        existing = await reflections.form_message_ids(db, self.ctx.round.id, author.id)
+        parts = await glue.post_form_reflection(thread, interaction.user, sections, existing)
+        outcome = await reflections.save_form_reflection(
+            db, self.ctx, author, parts, self.headings, now()
+        )
+        await glue.apply(bot, thread, outcome)
+        verb = "updated" if existing else "posted"
+        reply = f"Your reflection is {verb} in {thread.mention} ({outcome.words} words)."
+        note = glue.short_note(self.ctx, outcome)
+        await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await interaction.client.tree.on_error(interaction, error)
+
+
+class FeedbackModal(discord.ui.Modal, title="Give feedback"):
+    text = discord.ui.TextInput(
+        label="Your response to this reflection",
+        custom_id="feedback",
+        style=discord.TextStyle.paragraph,
+        max_length=FIELD_LIMIT,
+        placeholder="What struck you, and why? What might you try in their place?",
+    )
+
+    def __init__(self, ctx: RoundContext, target: discord.Message, target_id: int) -> None:
+        super().__init__(timeout=1800)
+        self.ctx, self.target, self.target_id = ctx, target, target_id
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        author = _require_member(interaction, self.ctx)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        thread = await _thread(interaction.client, self.ctx)
+        card = embed("Feedback", self.text.value, tone=Tone.SUCCESS)
+        card.set_author(
+            name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url
+        )
+        posted = await thread.send(embed=card, reference=self.target, mention_author=False)
+        outcome = await reflections.save_form_feedback(
+            interaction.client.db,
+            self.ctx,
+            author,
+            posted.id,
+            self.text.value,
+            (self.target_id, self.target.id),
+            now(),
+        )
+        note = glue.short_note(self.ctx, outcome)
+        reply = f"Your feedback is posted in {thread.mention}."
+        await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await interaction.client.tree.on_error(interaction, error)
+
+
+class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.REFLECT_PATTERN):
+    """The "Write reflection" button under every prompt; works across restarts."""
+
+    def __init__(self, round_id: int) -> None:
+        super().__init__(views.reflect_button(round_id))
+        self.round_id = round_id
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> ReflectButton:
+        return cls(int(match["round_id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        round_ = await rounds.get_round(interaction.client.db, self.round_id)
+        ctx = None
+        if round_ is not None and round_.thread_id is not None:
+            ctx = await reflections.context_for_thread(interaction.client.db, round_.thread_id)
+        if ctx is None:
+            raise InvalidInput("This round is no longer taking reflections.")
+        _require_member(interaction, ctx)
+        await interaction.response.send_modal(ReflectionModal(ctx))
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
+        await interaction.client.tree.on_error(interaction, error)
+
+
+class Reflections(commands.Cog):
+    def __init__(self, bot: commands.Bot) -> None:
+        self.bot = bot
+        self.feedback_menu = app_commands.ContextMenu(
+            name="Give feedback", callback=self.give_feedback
+        )
+        self.feedback_menu.guild_only = True
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(ReflectButton)
+        self.bot.tree.add_command(self.feedback_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(ReflectButton)
+        self.bot.tree.remove_command(self.feedback_menu.name, type=self.feedback_menu.type)
+
+    # ------------------------------------------------------------------ commands
+
+    @app_commands.command(name="reflect", description="Write this round's reflection in a form")
+    @app_commands.describe(cohort="Your cohort (needed only if you are in more than one)")
+    @app_commands.guild_only()
+    async def reflect(self, interaction: discord.Interaction, cohort: str | None = None) -> None:
+        ctx = await self._members_round(interaction, cohort)
+        await interaction.response.send_modal(ReflectionModal(ctx))
+
+    async def _members_round(
+        self, interaction: discord.Interaction, name: str | None
+    ) -> RoundContext:
+        found = await cohorts.list_cohorts(self.bot.db, interaction.guild_id)
+        mine = [c for c in found if glue.author_of(interaction.user, c).role is Role.MEMBER]
+        if name is not None:
+            mine = [c for c in mine if c.name.casefold() == name.strip().casefold()]
+        if not mine:
+            raise NotAllowed("You aren't a member of a cohort here (by that name).")
+        if len(mine) > 1:
+            names = ", ".join(f"**{c.name}**" for c in mine)
+            raise InvalidInput(f"You're in several cohorts ({names}); name one with `cohort`.")
+        ctx = await reflections.current_context(self.bot.db, mine[0])
+        if ctx is None or ctx.round.state != "posted":
+            raise InvalidInput(f"**{mine[0].name}** has no open round right now.")
+        return ctx
+
+    async def give_feedback(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        ctx = await glue.context_for_channel(self.bot, message.channel)
+        target = (
+            None
+            if ctx is None
+            else await reflections.reflection_author(self.bot.db, ctx, message.id)
+        )
+        if ctx is None or target is None:
+            raise InvalidInput("“Give feedback” works on a peer's reflection in a round thread.")
+        author = _require_member(interaction, ctx)
+        if target == author.id:
+            raise InvalidInput("That's your own reflection: add to it in the thread instead.")
+        await interaction.response.send_modal(FeedbackModal(ctx, message, target))
+
+    # ----------------------------------------------------------------- listeners
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if self.bot.intents.message_content and glue.is_member_text(message):
+            await self.ingest(message)
+
+    async def ingest(self, message: discord.Message) -> None:
+        ctx = await glue.context_for_channel(self.bot, message.channel)
+        if ctx is None:
+            return
+        member = await glue.resolve_member(message.guild, message.author)
+        author = glue.author_of(member, ctx.cohort)
+        outcome = await reflections.ingest(self.bot.db, ctx, glue.incoming(message, author))
+        if outcome.stored:
+            await glue.apply(self.bot, message.channel, outcome)
+            await glue.explain_privately(self.bot, member, ctx, outcome, now())
+
+    @commands.Cog.listener()
+    async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
+        content = payload.data.get("content")
+        if content is None or not self.bot.intents.message_content:
+            return
+        outcome = await reflections.apply_edit(self.bot.db, payload.message_id, content, now())
+        await self._after_change(payload.channel_id, outcome)
+
+    @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        outcome = await reflections.apply_delete(self.bot.db, payload.message_id, now())
+        await self._after_change(payload.channel_id, outcome)
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        for message_id in sorted(payload.message_ids):
+            outcome = await reflections.apply_delete(self.bot.db, message_id, now())
+            await self._after_change(payload.channel_id, outcome)
+
+    async def _after_change(self, channel_id: int, outcome: reflections.Outcome) -> None:
+        if outcome.ack or outcome.unack:
+            channel = self.bot.get_channel(channel_id)
+            if channel is not None:
+                await glue.apply(self.bot, channel, outcome)
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        """On start and on every new session: read what open threads got while we were away."""
+        if not self.bot.intents.message_content:
+            return
+        for ctx in await reflections.open_contexts(self.bot.db):
+            await self.backfill(ctx)
+
+    async def backfill(self, ctx: RoundContext) -> None:
+        """One history request per open thread when nothing was missed."""
+        try:
+            thread = await _thread(self.bot, ctx)
+            after = discord.Object(await reflections.last_seen_message(self.bot.db, ctx))
+            async for message in thread.history(limit=None, after=after, oldest_first=True):
+                if glue.is_member_text(message):
+                    await self.ingest(message)
+        except discord.HTTPException as error:
+            log.warning("Backfill of round %s failed (HTTP %s)", ctx.round.id, error.status)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Reflections(bot))
