@@ -21,8 +21,8 @@ def now() -> datetime:
 async def facilitated_cohort(interaction: discord.Interaction, name: str) -> Cohort:
     """Look ``name`` up in this server and check that the user may manage it.
 
-    An unknown name and a cohort the user doesn't facilitate get different replies
-    only for people who can manage some cohort, so a member learns nothing.
+    Plain members never reach this (Discord hides facilitator commands from them);
+    a facilitator of one cohort can tell that another cohort's name exists, no more.
     """
     if interaction.guild_id is None:
         raise NotAllowed("That command works in a server, not in direct messages.")

@@ -15,7 +15,7 @@ from bot.adapter.checks import (
     require_facilitator,
 )
 from bot.adapter.embeds import Tone, embed, when
-from bot.core import cohorts, rounds
+from bot.core import cohorts, notices, rounds
 from bot.core.cohorts import WEEKDAYS, Cohort
 from bot.core.errors import InvalidInput
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now, timezone_autocomplete
@@ -27,8 +27,8 @@ OPTION_HELP = {
     "weekday": "Day the weekly prompt is posted (default Monday)",
     "time": "Local posting time, HH:MM on a 24-hour clock (default 09:00)",
     "every_weeks": "Post a round every this many weeks (default 1)",
-    "reflect_hours": "Hours after posting that reflections are due (default 72)",
-    "feedback_hours": "Hours after posting that peer feedback is due (default 144)",
+    "reflect_hours": "Hours after the round opens that reflections are due (default 72)",
+    "feedback_hours": "Hours after the round opens that feedback is due (default 144)",
     "feedback_required": "How many peers each member responds to (default 2)",
     "min_words": "Words a reflection needs to count (default 0)",
     "feedback_min_words": "Words peer feedback needs to count (default 0)",
@@ -72,7 +72,7 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
     card.add_field(
         name="Windows",
         value=f"Reflections {cohort.reflect_hours} h · feedback {cohort.feedback_hours} h "
-        "after posting",
+        "after the round opens",
     )
     card.add_field(
         name="Expectations",
@@ -92,6 +92,9 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
             value="\n".join(_round_line(r) for r in recent),
             inline=False,
         )
+    recent_notices = await notices.recent(db, cohort.id, limit=3)
+    if recent_notices:
+        card.add_field(name="Recent notices", value="\n".join(recent_notices)[:1024], inline=False)
     if not interaction.client.intents.message_content:
         card.add_field(
             name="Heads-up",

@@ -50,14 +50,18 @@ class RoundUpkeep(commands.Cog):
             for cohort in await cohorts.list_cohorts(self.bot.db, interaction.guild_id)
             if is_facilitator(interaction.user, cohort)
         ]
-        pending = await notices.take_undelivered(self.bot.db, theirs, now())
+        pending = await notices.undelivered(self.bot.db, theirs)
         if not pending:
             return
-        card = embed("Needs your attention", "\n\n".join(pending)[:4000], tone=Tone.WARNING)
+        text = "\n\n".join(notice.text for notice in pending)[:4000]
         try:
-            await interaction.followup.send(embed=card, ephemeral=True)
+            await interaction.followup.send(
+                embed=embed("Needs your attention", text, tone=Tone.WARNING), ephemeral=True
+            )
         except discord.HTTPException as error:
             log.warning("Could not deliver facilitator notices (HTTP %s)", error.status)
+            return
+        await notices.mark_delivered(self.bot.db, pending, now())
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -189,3 +189,16 @@ async def test_post_with_empty_bank_is_refused(world):
     result = await world.admin.slash(world.channel, "prompt post", cohort="Autumn")
     refused(world.env, result, "has no prompts yet")
     assert await world.db.fetch_value("SELECT COUNT(*) FROM rounds") == 0
+
+
+async def test_importing_the_same_file_twice_adds_nothing_the_second_time(world):
+    await create_cohort(world, "Autumn")
+    content = b"# One\nFirst question?\n\n---\n\n# Two\nSecond question?\n"
+    await world.admin.slash(world.channel, "prompt import", cohort="Autumn", file=("a.md", content))
+    before = await bank(world)
+    again = await world.admin.slash(
+        world.channel, "prompt import", cohort="Autumn", file=("a.md", content)
+    )
+    report = again.response.embeds[0].description
+    assert "Added **0** prompt(s)" in report and "2 prompt(s) are already in the bank" in report
+    assert await bank(world) == before

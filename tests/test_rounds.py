@@ -261,3 +261,24 @@ async def test_thread_archived_after_feedback_deadline_stays_archived(world):
     await tick_at(world, FIRST_SLOT + timedelta(hours=145))
     await discord_archives(world, thread.id)
     assert archived(world, thread.id)
+
+
+async def test_off_cycle_skip_is_refused_when_posting_every_two_weeks(world):
+    await create_cohort(world, "Autumn", every_weeks=2, feedback_hours=144)
+    ok = await world.admin.slash(world.channel, "cohort skip", name="Autumn", date="2026-01-19")
+    assert "No round for **Autumn**" in ok.response.content
+    off = await world.admin.slash(world.channel, "cohort skip", name="Autumn", date="2026-01-12")
+    refused(world.env, off, "no round is planned")
+
+
+async def test_failed_round_follows_the_cohort_to_its_new_channel(world):
+    await create_cohort(world, "Autumn")
+    world.env.inject_error("POST", f"/channels/{world.channel.id}/messages", status=403,
+                           code=50013, times=None)  # fmt: skip
+    await tick_at(world, FIRST_SLOT)
+    moved = world.guild.create_text_channel("reflections-2")
+    await world.admin.slash(world.channel, "cohort edit", name="Autumn", channel=moved)
+    await tick_at(world, FIRST_SLOT + timedelta(hours=1))
+    assert next(m.embeds[0].title for m in moved.history() if m.embeds).startswith("Round 1")
+    [row] = await rounds_table(world)
+    assert row["state"] == "posted" and row["channel_id"] == moved.id

@@ -1,7 +1,8 @@
 """A cohort's prompt bank: add, list, remove, move and import prompts.
 
-Every change checks the bank's limits first and writes in one transaction, so a
-rejected import adds nothing and a full bank says so instead of growing.
+Every change checks the bank's limits first and writes in one transaction. An import
+adds the prompts that pass and reports the rest with reasons; a prompt whose text is
+already in the bank is reported, not added twice; a full bank says so instead of growing.
 """
 
 from __future__ import annotations
@@ -85,11 +86,16 @@ async def import_prompts(
 ) -> ImportResult:
     """Add every acceptable prompt from the file; the rest come back with reasons."""
     parsed = parse_prompt_file(filename, data)
-    async with db.transaction() as tx:
-        room = limits.MAX_PROMPTS_PER_COHORT - await store.count(tx, cohort.id)
-        accepted, overflow = parsed.drafts[: max(room, 0)], parsed.drafts[max(room, 0) :]
-        await store.append(tx, cohort.id, accepted, to_db(now))
     rejected = list(parsed.rejected)
+    async with db.transaction() as tx:
+        known = {_same_text(text) for text in await store.texts(tx, cohort.id)}
+        fresh = [d for d in parsed.drafts if _same_text(d.text) not in known]
+        if len(fresh) < len(parsed.drafts):
+            repeated = len(parsed.drafts) - len(fresh)
+            rejected.append(Rejection(0, f"{repeated} prompt(s) are already in the bank"))
+        room = limits.MAX_PROMPTS_PER_COHORT - await store.count(tx, cohort.id)
+        accepted, overflow = fresh[: max(room, 0)], fresh[max(room, 0) :]
+        await store.append(tx, cohort.id, accepted, to_db(now))
     if overflow:
         rejected.append(Rejection(0, f"{len(overflow)} prompt(s) not added: {_bank_full(cohort)}"))
     return ImportResult(tuple(accepted), tuple(rejected))
@@ -104,6 +110,10 @@ async def _existing(tx, cohort: Cohort, number: int) -> Row:
             "`/prompt list` shows their numbers."
         )
     return row
+
+
+def _same_text(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def _bank_full(cohort: Cohort) -> str:

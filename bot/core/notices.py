@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.clock import to_db
@@ -9,13 +10,21 @@ from bot.storage import rounds as store
 from bot.storage.db import Database
 
 
-async def take_undelivered(db: Database, cohort_ids: list[int], now: datetime) -> list[str]:
-    """Return the pending notices for these cohorts and mark them delivered."""
-    rows = await store.undelivered_notices(db, cohort_ids)
-    if rows:
-        async with db.transaction() as tx:
-            await store.mark_delivered(tx, [row["id"] for row in rows], to_db(now))
-    return [row["text"] for row in rows]
+@dataclass(frozen=True, slots=True)
+class Notice:
+    id: int
+    text: str
+
+
+async def undelivered(db: Database, cohort_ids: list[int]) -> list[Notice]:
+    """Pending notices for these cohorts, oldest first."""
+    return [Notice(r["id"], r["text"]) for r in await store.undelivered_notices(db, cohort_ids)]
+
+
+async def mark_delivered(db: Database, notices: list[Notice], now: datetime) -> None:
+    """Called only after the facilitator was actually shown them, so none is lost."""
+    async with db.transaction() as tx:
+        await store.mark_delivered(tx, [notice.id for notice in notices], to_db(now))
 
 
 async def recent(db: Database, cohort_id: int, limit: int = 5) -> list[str]:

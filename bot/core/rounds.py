@@ -187,7 +187,7 @@ async def _new_round_values(
 
 async def _take_prompt(tx: Tx, cohort: Cohort, now: datetime) -> dict[str, Any]:
     """The next unused prompt of the current cycle; when all are used, start a new cycle."""
-    cycle = await tx.fetch_value("SELECT prompt_cycle FROM cohorts WHERE id = ?", (cohort.id,))
+    cycle = await cohort_store.prompt_cycle(tx, cohort.id)
     prompt = await prompt_store.first_unused(tx, cohort.id, cycle)
     if prompt is None and await prompt_store.count(tx, cohort.id) > 0:
         cycle += 1
@@ -248,6 +248,11 @@ async def _attempt(db: Database, chat: Chat, cohort: Cohort, round_: Round, now:
             round_.id,
             {"attempts": attempt, "next_attempt_at": to_db(now + _backoff(attempt, False))},
         )
+    if round_.message_id is None and round_.channel_id != cohort.channel_id:
+        # Nothing posted yet and a facilitator moved the cohort: post where it lives now.
+        async with db.transaction() as tx:
+            await store.update(tx, round_.id, {"channel_id": cohort.channel_id})
+        round_ = await _reload(db, round_.id)
     late = round_.manual is False and now - round_.slot_at > LATE_AFTER
     post = round_.post(cohort.name, late=late)
     try:
@@ -413,6 +418,11 @@ async def skip_date(db: Database, cohort: Cohort, raw: str, now: datetime) -> da
             f"**{cohort.name}** opens rounds on {cohort.weekday_name}s, and {day:%A %d %B %Y} "
             f"is a {day:%A}. Pick the {cohort.weekday_name} whose round you want to skip."
         )
+    if not _is_round_day(cohort, day):
+        raise InvalidInput(
+            f"**{cohort.name}** posts every {cohort.every_weeks} weeks, and no round is "
+            f"planned on {day:%A %d %B %Y}. `/cohort show` gives the next round's date."
+        )
     async with db.transaction() as tx:
         await store.add_skip(tx, cohort.id, day.isoformat(), to_db(now))
     return day
@@ -433,6 +443,13 @@ async def upcoming_skips(db: Database, cohort: Cohort, now: datetime) -> list[da
     today = now.astimezone(cohort.schedule.zone).date()
     found = await store.upcoming_skips(db, cohort.id, today.isoformat())
     return [date.fromisoformat(value) for value in found]
+
+
+def _is_round_day(cohort: Cohort, day: date) -> bool:
+    """Whether the schedule has a slot on this cohort-local date."""
+    schedule = cohort.schedule
+    start = datetime.combine(day, datetime.min.time(), tzinfo=schedule.zone)
+    return any(True for _ in schedule.slots(start, start + timedelta(days=1)))
 
 
 def _local(cohort: Cohort, moment: datetime) -> str:

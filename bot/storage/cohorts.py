@@ -49,6 +49,10 @@ async def get(tx: Tx, cohort_id: int) -> Row | None:
     return await tx.fetch_one("SELECT * FROM cohorts WHERE id = ?", (cohort_id,))
 
 
+async def prompt_cycle(tx: Tx, cohort_id: int) -> int:
+    return await tx.fetch_value("SELECT prompt_cycle FROM cohorts WHERE id = ?", (cohort_id,))
+
+
 async def find_id(tx: Tx, guild_id: int, name_key: str) -> int | None:
     return await tx.fetch_value(
         "SELECT id FROM cohorts WHERE guild_id = ? AND name_key = ?", (guild_id, name_key)

@@ -28,6 +28,11 @@ async def count(tx: Tx, cohort_id: int) -> int:
     return await tx.fetch_value("SELECT COUNT(*) FROM prompts WHERE cohort_id = ?", (cohort_id,))
 
 
+async def texts(tx: Tx, cohort_id: int) -> list[str]:
+    rows = await tx.fetch_all("SELECT text FROM prompts WHERE cohort_id = ?", (cohort_id,))
+    return [row["text"] for row in rows]
+
+
 async def page(db: Database, cohort_id: int, offset: int, limit: int) -> list[Row]:
     return await db.fetch_all(
         "SELECT * FROM prompts WHERE cohort_id = ? ORDER BY position LIMIT ? OFFSET ?",
