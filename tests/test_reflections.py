@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import discord
@@ -223,3 +224,41 @@ async def test_outsiders_bots_and_other_channels_are_ignored(world):
     await world.outsider.send(thread, words(60))
     await world.members[0].send(world.channel, words(60))  # not in a round thread
     assert await posts(world) == {}
+
+
+async def test_backfill_costs_one_request_per_open_thread_when_nothing_was_missed(
+    world, settings, bots
+):
+    await create_cohort(world, "Autumn")
+    await create_cohort(world, "Spring", channel=world.guild.create_text_channel("spring"))
+    await tick_at(world, FIRST_SLOT)
+    threads = {t.id for t in world.channel.threads} | {
+        t.id for t in world.guild.channels["spring"].threads
+    }
+    assert len(threads) == 2
+    before = len(world.env.http_requests)
+    await restart(world.env, settings, bots)
+    reads = [
+        r
+        for r in world.env.http_requests[before:]
+        if r.method == "GET" and r.path.endswith("/messages")
+    ]
+    assert sorted(int(r.path.split("/")[2]) for r in reads) == sorted(threads)
+
+
+async def test_without_message_content_the_form_still_works(world, settings, bots):
+    await create_cohort(world, "Autumn", min_words=5)
+    await restart(world.env, replace(settings, message_content_intent=False), bots)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    await world.members[0].send(thread, words(60))
+    assert await posts(world) == {}, "thread text is not read without the intent"
+
+    [prompt] = [m for m in world.channel.history() if m.author.bot and m.embeds]
+    shown = await world.members[1].click(prompt, label="Write reflection")
+    await world.members[1].submit_modal(shown, {"section_0": words(20)})
+    [stored] = (await posts(world)).values()
+    assert stored["word_count"] == 20 and stored["source"] == "form"
+    card = await world.admin.slash(world.channel, "cohort show", name="Autumn")
+    heads_up = next(f for f in card.response.embeds[0].fields if f.name == "Heads-up")
+    assert "not reading reflections posted as thread messages" in heads_up.value
