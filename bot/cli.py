@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import Sequence
 
 from bot.config import Settings
 from bot.core.errors import ConfigError
 from bot.logs import configure_logging
-from bot.storage.db import Database, load_migrations
+from bot.storage.db import Database, SchemaTooNew, load_migrations
 
 NO_TOKEN = (
     "No Discord bot token found: create an application at "
@@ -39,7 +40,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_level)
     handlers = {"run": _run, "migrate": _migrate, "check": _check}
-    return handlers[args.command](settings)
+    try:
+        return handlers[args.command](settings)
+    except sqlite3.DatabaseError as error:
+        print(f"praxis: {settings.database_path} can't be used as a database ({error}).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except SchemaTooNew as error:
+        print(f"praxis: {error}", file=sys.stderr)
+        return 2
 
 
 def _run(settings: Settings) -> int:
@@ -88,7 +97,12 @@ def _check(settings: Settings) -> int:
     ok = bool(settings.discord_token)
     if settings.database_path.exists():
         version, integrity, cohorts = asyncio.run(_db_state(settings))
-        state = "up to date" if version == latest else f"needs `praxis migrate` (latest {latest})"
+        if version > latest:
+            state = f"newer than this Praxis ({latest}): upgrade Praxis"
+        elif version < latest:
+            state = f"needs `praxis migrate` (latest {latest})"
+        else:
+            state = "up to date"
         lines.append(f"Schema version:     {version} ({state})")
         lines.append(f"Integrity check:    {integrity}")
         lines.append(f"Cohorts:            {cohorts}")
@@ -105,7 +119,7 @@ async def _db_state(settings: Settings) -> tuple[int, str, int | str]:
         version = await db.user_version()
         integrity = await db.fetch_value("PRAGMA integrity_check")
         cohorts: int | str = "—"
-        if version >= 1:
+        if 1 <= version <= load_migrations()[-1].version:
             cohorts = await db.fetch_value("SELECT COUNT(*) FROM cohorts")
         return version, integrity, cohorts
     finally:

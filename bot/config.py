@@ -53,11 +53,10 @@ class Settings:
             log_level=_log_level(values.get("LOG_LEVEL", "INFO")),
             dev_guild_id=_optional_int("DEV_GUILD_ID", values.get("DEV_GUILD_ID")),
             message_content_intent=_flag(
-                "MESSAGE_CONTENT_INTENT", values.get("MESSAGE_CONTENT_INTENT", "true")
+                "MESSAGE_CONTENT_INTENT", values.get("MESSAGE_CONTENT_INTENT") or "true"
             ),
-            members_intent=_flag("MEMBERS_INTENT", values.get("MEMBERS_INTENT", "true")),
-            reconcile_seconds=_optional_int("RECONCILE_SECONDS", values.get("RECONCILE_SECONDS"))
-            or 300,
+            members_intent=_flag("MEMBERS_INTENT", values.get("MEMBERS_INTENT") or "true"),
+            reconcile_seconds=_reconcile(values.get("RECONCILE_SECONDS")),
         )
 
 
@@ -72,6 +71,8 @@ def read_env_file(path: Path) -> dict[str, str]:
         value = value.strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()  # an inline comment
         values[key.strip()] = value
     return values
 
@@ -92,6 +93,15 @@ def _optional_int(name: str, raw: str | None) -> int | None:
         return int(raw.strip())
     except ValueError:
         raise ConfigError(f"{name} must be a whole number, not {raw!r}.") from None
+
+
+def _reconcile(raw: str | None) -> int:
+    seconds = _optional_int("RECONCILE_SECONDS", raw)
+    if seconds is None:
+        return 300
+    if not 10 <= seconds <= 3600:
+        raise ConfigError("RECONCILE_SECONDS must be between 10 and 3600.")
+    return seconds
 
 
 def _log_level(raw: str) -> str:

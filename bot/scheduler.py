@@ -28,6 +28,7 @@ class TickScheduler:
     def __init__(self, tick: TickFn, reconcile_seconds: int) -> None:
         self._tick = tick
         self._reconcile_seconds = reconcile_seconds
+        self._stopped = False
         self._scheduler = AsyncIOScheduler(
             timezone=UTC,
             job_defaults={"misfire_grace_time": MISFIRE_GRACE_SECONDS, "coalesce": True},
@@ -47,7 +48,7 @@ class TickScheduler:
 
     def wake_at(self, moment: datetime | None) -> None:
         """(Re)plan the one-shot wake-up; ``None`` leaves only the reconcile job."""
-        if not self._scheduler.running:
+        if self._stopped or not self._scheduler.running:
             return
         if moment is None:
             if self._scheduler.get_job(WAKE_JOB):
@@ -64,8 +65,10 @@ class TickScheduler:
         return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
 
     def shutdown(self) -> None:
-        if self._scheduler.running:
+        """Idempotent: APScheduler's asyncio scheduler only stops on the next loop turn."""
+        if not self._stopped and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        self._stopped = True
 
     async def _run(self) -> None:
         try:

@@ -32,6 +32,11 @@ OPTION_HELP = {
     "feedback_required": "How many peers each member responds to (default 2)",
     "min_words": "Words a reflection needs to count (default 0)",
     "feedback_min_words": "Words peer feedback needs to count (default 0)",
+    "reflect_nudge_hours": "Remind about reflections this many hours before they are due (0 = off)",
+    "last_call": "Send a last call at the reflection deadline (default on)",
+    "feedback_nudge_hours": "Remind about feedback this many hours before it is due (0 = off)",
+    "quiet_start": "No nudges from this local time (default 21:00)",
+    "quiet_end": "…until this local time (default 08:00)",
 }
 Hours = app_commands.Range[int, 1, 1344]
 
@@ -185,6 +190,11 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         feedback_required: app_commands.Range[int, 0, 5] | None = None,
         min_words: app_commands.Range[int, 0, 2000] | None = None,
         feedback_min_words: app_commands.Range[int, 0, 2000] | None = None,
+        reflect_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
+        last_call: bool | None = None,
+        feedback_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
+        quiet_start: str | None = None,
+        quiet_end: str | None = None,
     ) -> None:
         require_facilitator(interaction)
         _check_channel(channel)
@@ -233,6 +243,11 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         feedback_required: app_commands.Range[int, 0, 5] | None = None,
         min_words: app_commands.Range[int, 0, 2000] | None = None,
         feedback_min_words: app_commands.Range[int, 0, 2000] | None = None,
+        reflect_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
+        last_call: bool | None = None,
+        feedback_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
+        quiet_start: str | None = None,
+        quiet_end: str | None = None,
     ) -> None:
         cohort = await facilitated_cohort(interaction, name)
         _check_channel(channel)

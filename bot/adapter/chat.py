@@ -17,8 +17,9 @@ import aiohttp
 import discord
 
 from bot.adapter import views
-from bot.adapter.embeds import Tone, embed, when
-from bot.core.ports import DeliveryError, RoundPost
+from bot.adapter.checks import is_facilitator
+from bot.adapter.embeds import Tone, embed, timestamp, when
+from bot.core.ports import DeliveryError, NudgeMessage, Person, RoundPost
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 THREAD_ALREADY_EXISTS = 160004
+CANNOT_MESSAGE_USER = 50007
+MESSAGE_LIMIT = 2000
 ARCHIVE_AFTER_MINUTES = 10080  # Discord's longest auto-archive; the bot re-opens threads too
 
 DEIDENTIFY_NOTE = "Change names and details so no client can be recognised."
@@ -36,6 +39,11 @@ def translate_errors(action: str) -> Iterator[None]:
     try:
         yield
     except discord.Forbidden as error:
+        if error.code == CANNOT_MESSAGE_USER:
+            raise DeliveryError(
+                "the member doesn't accept direct messages", permanent=True, status=403,
+                dms_closed=True,
+            ) from error  # fmt: skip
         raise DeliveryError(
             f"Discord refused to let me {action} (missing permission, error {error.code})",
             permanent=True,
@@ -132,3 +140,130 @@ class DiscordChat:
                 return message_id  # a message's thread shares the message's id
             raise
         return thread.id
+
+    # ------------------------------------------------------------------ members
+
+    async def roster(self, cohort) -> list[Person] | None:
+        guild = self._bot.get_guild(cohort.guild_id)
+        if guild is None:
+            return None
+        role = guild.get_role(cohort.member_role_id)
+        if role is None:
+            return []
+        return [
+            Person(member.id, member.display_name)
+            for member in role.members
+            if not member.bot and not is_facilitator(member, cohort)
+        ]
+
+    async def send_nudge(
+        self, user_id: int, dm_channel_id: int | None, message: NudgeMessage
+    ) -> int:
+        """One request when the DM channel is known; two the first time."""
+        if dm_channel_id is None:
+            with translate_errors("open a direct message"):
+                user = self._bot.get_user(user_id) or await self._bot.fetch_user(user_id)
+                dm_channel_id = (user.dm_channel or await user.create_dm()).id
+        channel = self._bot.get_partial_messageable(dm_channel_id, type=discord.ChannelType.private)
+        view = None
+        if message.kind != "feedback_reminder":
+            view = discord.ui.View(timeout=None)
+            view.add_item(views.reflect_button(message.round_id))
+        with translate_errors("send a reminder"):
+            await channel.send(embed=nudge_embed(message), view=view)
+        return dm_channel_id
+
+    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> None:
+        thread = await self._channel(thread_id)
+        lines = [NUDGE_THREAD_INTRO] + [
+            f"• <@{m.member.id}>: {NUDGE_THREAD_LINES[m.kind]} {timestamp(m.due, 'R')}."
+            for m in messages
+        ]
+        mentions = discord.AllowedMentions(users=[discord.Object(m.member.id) for m in messages])
+        for chunk in _chunks(lines):
+            with translate_errors("post a reminder in the thread"):
+                await thread.send(chunk, allowed_mentions=mentions)
+
+    async def announce_pairs(self, thread_id: int, plan, *, late: bool) -> int:
+        thread = await self._channel(thread_id)
+        intro = PAIRS_LATE_INTRO if late else PAIRS_INTRO
+        lines = [intro] + [
+            f"<@{reviewer}> → " + ", ".join(f"<@{author}>" for author in authors)
+            for reviewer, authors in sorted(plan.items())
+            if authors
+        ]
+        people = {p for reviewer, authors in plan.items() for p in (reviewer, *authors)}
+        mentions = discord.AllowedMentions(users=[discord.Object(p) for p in sorted(people)])
+        first = None
+        for chunk in _chunks(lines):
+            with translate_errors("post the feedback pairs"):
+                sent = await thread.send(chunk, allowed_mentions=mentions)
+            first = first or sent.id
+        return first
+
+
+NUDGE_TITLES = {
+    "reflect_reminder": "A gentle reminder",
+    "reflect_last_call": "Reflections are due now",
+    "feedback_reminder": "Your peers' reflections are waiting",
+}
+NUDGE_THREAD_INTRO = (
+    "A gentle nudge for a few of you I can't reach by direct message "
+    "(you can turn these off with `/me nudges off`):"
+)
+NUDGE_THREAD_LINES = {
+    "reflect_reminder": "your reflection is due",
+    "reflect_last_call": "a late reflection is still welcome; they were due",
+    "feedback_reminder": "responses to your peers are due",
+}
+PAIRS_INTRO = (
+    "**Feedback pairs for this round.** Each of you is asked to respond to these peers' "
+    "reflections, so that every reflection gets a reply. Responding to anyone else counts too."
+)
+PAIRS_LATE_INTRO = "**More feedback pairs**, for a reflection that came in after the first list:"
+
+
+def nudge_embed(message: NudgeMessage) -> discord.Embed:
+    where = f" in <#{message.thread_id}>" if message.thread_id else ""
+    round_name = (
+        f"round {message.round_number} of **{message.cohort_name}** (“{message.round_title}”)"
+    )
+    if message.kind == "reflect_reminder":
+        text = (
+            f"Hi {message.member.name}, your reflection for {round_name} is due "
+            f"{when(message.due)}. A few honest paragraphs are plenty: reply{where}, or press "
+            "the button below."
+        )
+    elif message.kind == "reflect_last_call":
+        text = (
+            f"Hi {message.member.name}, reflections for {round_name} were due {when(message.due)}. "
+            f"If you can still add yours{where}, it will be recorded as late, and your peers will "
+            "be glad to read it."
+        )
+    else:
+        peers = ", ".join(message.peers)
+        text = (
+            f"Hi {message.member.name}, you've responded to {message.feedback_given} of "
+            f"{message.feedback_required} peers in {round_name}; feedback is due "
+            f"{when(message.due)}. You could respond to: {peers}. Reply to their reflection{where}."
+        )
+    return embed(
+        NUDGE_TITLES[message.kind],
+        text,
+        tone=Tone.INFO,
+        footer="Praxis · turn reminders off with /me nudges off in the server",
+    )
+
+
+def _chunks(lines: list[str]) -> list[str]:
+    """Lines packed into messages under Discord's 2,000-character limit."""
+    chunks, current = [], ""
+    for line in lines:
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > MESSAGE_LIMIT and current:
+            chunks.append(current)
+            candidate = line
+        current = candidate
+    if current:
+        chunks.append(current)
+    return chunks

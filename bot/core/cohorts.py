@@ -46,6 +46,11 @@ class Cohort:
     feedback_required: int
     min_words: int
     feedback_min_words: int
+    reflect_nudge_hours: int
+    last_call: bool
+    feedback_nudge_hours: int
+    quiet_start: str
+    quiet_end: str
     paused: bool
     schedule_from: datetime
     created_at: datetime
@@ -68,6 +73,11 @@ class Cohort:
             feedback_required=row["feedback_required"],
             min_words=row["min_words"],
             feedback_min_words=row["feedback_min_words"],
+            reflect_nudge_hours=row["reflect_nudge_hours"],
+            last_call=bool(row["last_call"]),
+            feedback_nudge_hours=row["feedback_nudge_hours"],
+            quiet_start=row["quiet_start"],
+            quiet_end=row["quiet_end"],
             paused=bool(row["paused"]),
             schedule_from=from_db(row["schedule_from"]),
             created_at=from_db(row["created_at"]),
@@ -181,6 +191,15 @@ OPTIONS: dict[str, Option] = {
         0,
         _bounded("feedback_min_words", 0, limits.MAX_MIN_WORDS),
     ),
+    "reflect_nudge_hours": Option(
+        "reflect_nudge_hours", "Reflection reminder", 24, _bounded("reflect_nudge_hours", 0, 168)
+    ),
+    "last_call": Option("last_call", "Last call at the deadline", 1, lambda raw: int(bool(raw))),
+    "feedback_nudge_hours": Option(
+        "feedback_nudge_hours", "Feedback reminder", 24, _bounded("feedback_nudge_hours", 0, 168)
+    ),
+    "quiet_start": Option("quiet_start", "Quiet hours from", "21:00", parse_time),
+    "quiet_end": Option("quiet_end", "Quiet hours until", "08:00", parse_time),
 }
 
 

@@ -21,6 +21,12 @@ async def claim(
         return await store.claim_note(tx, round_id, member_id, kind, channel, to_db(now))
 
 
+async def release(db: Database, round_id: int, member_id: int, kind: str) -> None:
+    """Forget a claim whose send failed for a passing reason, so a later tick can retry."""
+    async with db.transaction() as tx:
+        await store.delete_note(tx, round_id, member_id, kind)
+
+
 async def record(
     db: Database, round_id: int, member_id: int, kind: str, channel: str, outcome: str
 ) -> None:

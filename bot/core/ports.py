@@ -14,11 +14,44 @@ from typing import Protocol
 
 
 class DeliveryError(Exception):
-    def __init__(self, reason: str, *, permanent: bool, status: int | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        *,
+        permanent: bool,
+        status: int | None = None,
+        dms_closed: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
         self.status = status
+        self.dms_closed = dms_closed  # the member doesn't accept direct messages from us
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """A member as the core needs them: an id and the name others know them by."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class NudgeMessage:
+    """A reminder's content; the platform decides how it looks."""
+
+    kind: str
+    member: Person
+    cohort_name: str
+    round_id: int
+    round_number: int
+    round_title: str
+    thread_id: int | None
+    due: datetime
+    feedback_given: int
+    feedback_required: int
+    peers: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +85,19 @@ class Chat(Protocol):
 
     async def open_round_thread(self, channel_id: int, message_id: int, post: RoundPost) -> int:
         """Start (or find) the round's thread on its prompt message; returns the thread id."""
+
+    async def roster(self, cohort: object) -> list[Person] | None:
+        """The cohort's members (its member role, facilitators left out); None if unknown now."""
+
+    async def send_nudge(
+        self, user_id: int, dm_channel_id: int | None, message: NudgeMessage
+    ) -> int:
+        """Send privately; returns the direct-message channel used (to remember it)."""
+
+    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> None:
+        """One message in the round's thread for members who can't be messaged privately."""
+
+    async def announce_pairs(
+        self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool
+    ) -> int:
+        """Post the round's feedback pairs (or a latecomer's); returns the first message id."""

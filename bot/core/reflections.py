@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from bot.core.clock import to_db
 from bot.core.cohorts import Cohort, get_cohort_by_id
+from bot.core.ports import Person
 from bot.core.rounds import Round, recent_rounds, round_for_thread
 from bot.core.text import count_body_words, count_words
 from bot.storage import cohorts as cohort_store
@@ -313,12 +314,6 @@ async def save_form_feedback(
 
 
 @dataclass(frozen=True, slots=True)
-class Peer:
-    id: int
-    name: str
-
-
-@dataclass(frozen=True, slots=True)
 class Progress:
     """One member's standing in one round, as ``/me progress`` shows it."""
 
@@ -328,7 +323,7 @@ class Progress:
     min_words: int
     feedback_given: int
     feedback_required: int
-    could_respond_to: tuple[Peer, ...]
+    could_respond_to: tuple[Person, ...]
 
     @property
     def feedback_owed(self) -> int:
@@ -346,7 +341,7 @@ async def member_progress(db: Database, ctx: RoundContext, member_id: int) -> Pr
     reflected = words >= max(cohort.min_words, 1)
     given = await store.feedback_targets(db, ctx.round.id, member_id, cohort.feedback_min_words)
     peers = tuple(
-        Peer(author_id, row["author_name"])
+        Person(author_id, row["author_name"])
         for author_id, row in tallies.items()
         if author_id != member_id
         and author_id not in given
@@ -385,3 +380,10 @@ async def open_contexts(db: Database) -> list[RoundContext]:
 async def last_seen_message(db: Database, ctx: RoundContext) -> int:
     """Backfill starts after the newest stored message (or the thread's start)."""
     return await store.last_message_id(db, ctx.round.id) or ctx.round.thread_id or 0
+
+
+async def counted_reflectors(db: Database, ctx: RoundContext) -> list[int]:
+    """Members whose reflection in this round counts."""
+    rows = await store.round_tallies(db, ctx.round.id, ctx.cohort.feedback_min_words)
+    need = max(ctx.cohort.min_words, 1)
+    return [row["author_id"] for row in rows if row["reflection_words"] >= need]

@@ -12,7 +12,8 @@ _WRITABLE = frozenset(
         "guild_id", "name", "name_key", "channel_id", "member_role_id", "facilitator_role_id",
         "timezone", "weekday", "post_time", "every_weeks", "reflect_hours", "feedback_hours",
         "feedback_required", "min_words", "paused", "schedule_from", "created_at", "updated_at",
-        "prompt_cycle", "feedback_min_words",
+        "prompt_cycle", "feedback_min_words", "reflect_nudge_hours", "last_call",
+        "feedback_nudge_hours", "quiet_start", "quiet_end",
     }
 )  # fmt: skip
 

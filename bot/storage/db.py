@@ -32,6 +32,10 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 Row = sqlite3.Row
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was written by a newer Praxis; this one must not touch it."""
+
+
 class Tx:
     """Statements inside one open transaction (see :meth:`Database.transaction`)."""
 
@@ -84,14 +88,18 @@ class Database:
             path.parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(path, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        for pragma in (
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA foreign_keys = ON",
-            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
-            "PRAGMA synchronous = NORMAL",
-        ):
-            async with conn.execute(pragma) as cursor:
-                await cursor.fetchall()  # an unfinished PRAGMA cursor would block COMMIT
+        try:
+            for pragma in (
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA foreign_keys = ON",
+                f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+                "PRAGMA synchronous = NORMAL",
+            ):
+                async with conn.execute(pragma) as cursor:
+                    await cursor.fetchall()  # an unfinished PRAGMA cursor would block COMMIT
+        except BaseException:
+            await conn.close()  # an open connection's thread would keep the process alive
+            raise
         return cls(conn, path)
 
     async def close(self) -> None:
@@ -152,7 +160,7 @@ class Database:
         latest = migrations[-1].version if migrations else 0
         current = await self.user_version()
         if current > latest:
-            raise RuntimeError(
+            raise SchemaTooNew(
                 f"The database is at schema version {current}, newer than this Praxis ({latest}). "
                 "Upgrade Praxis before using this database."
             )

@@ -150,6 +150,20 @@ async def claim_note(
     return changed > 0
 
 
+async def delete_note(tx: Tx, round_id: int, member_id: int, kind: str) -> None:
+    await tx.execute(
+        "DELETE FROM member_notes WHERE round_id = ? AND member_id = ? AND kind = ?",
+        (round_id, member_id, kind),
+    )
+
+
+async def notes_sent(db: Database, round_id: int) -> set[tuple[int, str]]:
+    rows = await db.fetch_all(
+        "SELECT member_id, kind FROM member_notes WHERE round_id = ?", (round_id,)
+    )
+    return {(row["member_id"], row["kind"]) for row in rows}
+
+
 async def set_note_outcome(
     tx: Tx, round_id: int, member_id: int, kind: str, channel: str, outcome: str
 ) -> None:

@@ -1,0 +1,84 @@
+"""configure_logging keeps discord.py's DEBUG payload logs (message text) out of the logs."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+
+from bot.logs import QUIET_LOGGERS, configure_logging
+
+WATCHED = ("discord", "discord.http", "discord.gateway", "discord.client", *QUIET_LOGGERS)
+
+
+@contextmanager
+def fresh_logging() -> Iterator[logging.Logger]:
+    """A root logger without handlers, as in a new process; everything restored afterwards.
+
+    Used inside the test body: pytest adds its own root handlers for the call phase
+    after fixtures are set up, and ``basicConfig`` does nothing while any exist.
+    """
+    root = logging.getLogger()
+    saved_handlers = root.handlers[:]
+    saved_root_level = root.level
+    saved_levels = {name: logging.getLogger(name).level for name in WATCHED}
+    for handler in saved_handlers:
+        root.removeHandler(handler)
+    try:
+        yield root
+    finally:
+        for handler in root.handlers[:]:
+            root.removeHandler(handler)
+            handler.close()
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_root_level)
+        for name, level in saved_levels.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def test_debug_keeps_discord_at_info_while_root_is_debug(capsys):
+    discord_level_before = logging.getLogger("discord").level
+    with fresh_logging() as root:
+        configure_logging("DEBUG")
+
+        root_level = root.level
+        installed_handler = bool(root.handlers)
+        praxis_debug = logging.getLogger("bot.core.tick").isEnabledFor(logging.DEBUG)
+        discord_levels = {
+            name: logging.getLogger(name).getEffectiveLevel()
+            for name in ("discord", "discord.http", "discord.gateway", "discord.client")
+        }
+        logging.getLogger("discord.gateway").debug("payload: my private reflection")
+        logging.getLogger("discord.http").debug("POST body: my private reflection")
+        logging.getLogger("discord.client").info("discord info line")
+        logging.getLogger("bot.core.tick").debug("praxis debug line")
+        for handler in root.handlers:
+            handler.flush()
+        err = capsys.readouterr().err
+
+    assert root_level == logging.DEBUG
+    assert installed_handler, "configure_logging installed no handler"
+    assert praxis_debug
+    for name, level in discord_levels.items():
+        assert level >= logging.INFO, name
+    assert "private reflection" not in err
+    assert "discord info line" in err
+    assert "praxis debug line" in err
+    assert logging.getLogger("discord").level == discord_level_before  # state restored
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+def test_quiet_loggers_never_below_info_nor_below_the_chosen_level(level: str):
+    with fresh_logging() as root:
+        configure_logging(level)
+
+        assert root.level == logging.getLevelName(level)
+        effective = {name: logging.getLogger(name).getEffectiveLevel() for name in QUIET_LOGGERS}
+
+    for name, value in effective.items():
+        assert value >= logging.INFO, name
+        assert value >= logging.getLevelName(level), name
+    assert "discord" in QUIET_LOGGERS
