@@ -31,6 +31,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.rounds",
     "cogs.reflections",
     "cogs.member",
+    "cogs.nudges",
 )
 
 

@@ -15,7 +15,7 @@ from bot.adapter.checks import (
     require_facilitator,
 )
 from bot.adapter.embeds import Tone, embed, when
-from bot.core import cohorts, notices, rounds
+from bot.core import cohorts, notices, nudges, reflections, rounds
 from bot.core.cohorts import WEEKDAYS, Cohort
 from bot.core.errors import InvalidInput
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now, timezone_autocomplete
@@ -352,6 +352,28 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         await self.bot.schedule_changed(now())
         await interaction.response.send_message(
             f"The round on {day:%A %d %B %Y} is back on **{cohort.name}**'s schedule.",
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="excuse", description="Excuse a member from a round")
+    @app_commands.describe(
+        name="The cohort", member="Who is excused", round="Round number (default: the current one)"
+    )
+    @app_commands.autocomplete(name=cohort_name_autocomplete)
+    async def excuse(
+        self,
+        interaction: discord.Interaction,
+        name: str,
+        member: discord.Member,
+        round: app_commands.Range[int, 1] | None = None,
+    ) -> None:
+        cohort = await facilitated_cohort(interaction, name)
+        ctx = await reflections.context_by_number(self.bot.db, cohort, round)
+        added = await nudges.excuse(self.bot.db, ctx, member.id, interaction.user.id, now())
+        verb = "is now excused" if added else "was already excused"
+        await interaction.response.send_message(
+            f"{member.mention} {verb} from round {ctx.round.number} of **{cohort.name}**: no "
+            "nudges, and reports will show them as excused.",
             ephemeral=True,
         )
 

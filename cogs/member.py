@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.adapter import reflections as glue
 from bot.adapter.embeds import Tone, embed, when
-from bot.core import cohorts, reflections
+from bot.core import cohorts, nudges, reflections
 from bot.core.reflections import Progress, Role, RoundContext
+from cogs._common import now
 
 
-def progress_lines(ctx: RoundContext, progress: Progress) -> str:
+def progress_lines(ctx: RoundContext, progress: Progress, moment: datetime) -> str:
     round_ = ctx.round
+    if moment < round_.reflect_due:
+        reflect_when = f"due {when(round_.reflect_due)}"
+    else:
+        reflect_when = f"was due {when(round_.reflect_due)}; a late one is still welcome"
     lines = [f"**Round {round_.number} · {round_.title}** in <#{round_.thread_id}>"]
     if progress.reflected:
         late = " (after the deadline)" if progress.reflected_late else ""
@@ -21,14 +28,16 @@ def progress_lines(ctx: RoundContext, progress: Progress) -> str:
     elif progress.reflection_words:
         lines.append(
             f"✏️ Reflection started: {progress.reflection_words} of the "
-            f"{progress.min_words} words it needs to count. Due {when(round_.reflect_due)}."
+            f"{progress.min_words} words it needs to count ({reflect_when})."
         )
     else:
-        lines.append(f"📝 No reflection yet. Due {when(round_.reflect_due)}.")
+        lines.append(f"📝 No reflection yet ({reflect_when}).")
     lines.append(
         f"💬 Feedback given to {progress.feedback_given} of {progress.feedback_required} peers."
     )
-    if progress.feedback_owed:
+    if progress.feedback_owed and moment >= round_.feedback_due:
+        lines.append("Feedback for this round has closed.")
+    elif progress.feedback_owed:
         peers = ", ".join(p.name for p in progress.could_respond_to[:8])
         hint = f" You could respond to: {peers}." if peers else " Reflections will appear soon."
         lines.append(
@@ -45,6 +54,26 @@ class MemberCommands(commands.GroupCog, group_name="me"):
         self.bot = bot
         super().__init__()
 
+    @app_commands.command(name="nudges", description="Turn Praxis's private reminders on or off")
+    @app_commands.describe(setting="on or off (for this server)")
+    @app_commands.choices(
+        setting=[
+            app_commands.Choice(name="on", value="on"),
+            app_commands.Choice(name="off", value="off"),
+        ]
+    )
+    async def nudges_(
+        self, interaction: discord.Interaction, setting: app_commands.Choice[str]
+    ) -> None:
+        on = setting.value == "on"
+        await nudges.set_nudges(self.bot.db, interaction.guild_id, interaction.user.id, on, now())
+        text = (
+            "Reminders are on: I'll send you a short private note when something is due."
+            if on
+            else "Reminders are off for this server. `/me nudges on` brings them back."
+        )
+        await interaction.response.send_message(text, ephemeral=True)
+
     @app_commands.command(name="progress", description="Your reflection and feedback this round")
     async def progress(self, interaction: discord.Interaction) -> None:
         db = self.bot.db
@@ -57,7 +86,7 @@ class MemberCommands(commands.GroupCog, group_name="me"):
                 sections.append(f"**{cohort.name}**: no round has opened yet.")
                 continue
             mine = await reflections.member_progress(db, ctx, interaction.user.id)
-            sections.append(f"__{cohort.name}__\n{progress_lines(ctx, mine)}")
+            sections.append(f"__{cohort.name}__\n{progress_lines(ctx, mine, now())}")
         text = "\n\n".join(sections) or "You aren't in a cohort in this server."
         await interaction.response.send_message(
             embed=embed("Your progress", text[:4000], tone=Tone.INFO), ephemeral=True

@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.adapter import reflections as glue
 from bot.adapter import views
 from bot.adapter.embeds import Tone, embed
-from bot.core import cohorts, reflections, rounds
+from bot.core import cohorts, pairs, reflections, rounds
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.limits import MAX_SECTION_LABEL_CHARS
 from bot.core.prompts import DEFAULT_STRUCTURE
@@ -35,7 +35,11 @@ async def _thread(bot: commands.Bot, ctx: RoundContext) -> discord.Thread:
 
 
 def _require_member(interaction: discord.Interaction, ctx: RoundContext) -> glue.Author:
-    author = glue.author_of(interaction.user, ctx.cohort)
+    user = interaction.user
+    if not isinstance(user, discord.Member):  # pressed in a DM: look them up in the server
+        guild = interaction.client.get_guild(ctx.cohort.guild_id)
+        user = (guild.get_member(user.id) if guild else None) or user
+    author = glue.author_of(user, ctx.cohort)
     if author.role is not Role.MEMBER:
         raise NotAllowed(
             f"Reflections in **{ctx.cohort.name}** are written by its members "
@@ -79,6 +83,8 @@ class ReflectionModal(discord.ui.Modal):
             db, self.ctx, author, parts, self.headings, now()
         )
         await glue.apply(bot, thread, outcome)
+        if outcome.ack:
+            await pairs.add_latecomer(db, bot.chat, self.ctx, author.id)
         verb = "updated" if existing else "posted"
         reply = f"Your reflection is {verb} in {thread.mention} ({outcome.words} words)."
         note = glue.short_note(self.ctx, outcome)
@@ -141,17 +147,22 @@ class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.RE
         return cls(int(match["round_id"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
+        # Dynamic items report errors to an internal view that only logs them, so hand
+        # them to the one error handler here, where the member gets a kind reply.
+        try:
+            await self._open_form(interaction)
+        except Exception as error:
+            await interaction.client.tree.on_error(interaction, error)
+
+    async def _open_form(self, interaction: discord.Interaction) -> None:
         round_ = await rounds.get_round(interaction.client.db, self.round_id)
         ctx = None
         if round_ is not None and round_.thread_id is not None:
             ctx = await reflections.context_for_thread(interaction.client.db, round_.thread_id)
-        if ctx is None:
-            raise InvalidInput("This round is no longer taking reflections.")
+        if ctx is None or ctx.round.state != "posted":
+            raise InvalidInput("This round has closed, so it no longer takes reflections.")
         _require_member(interaction, ctx)
         await interaction.response.send_modal(ReflectionModal(ctx))
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await interaction.client.tree.on_error(interaction, error)
 
 
 class Reflections(commands.Cog):
@@ -228,6 +239,8 @@ class Reflections(commands.Cog):
         outcome = await reflections.ingest(self.bot.db, ctx, glue.incoming(message, author))
         if outcome.stored:
             await glue.apply(self.bot, message.channel, outcome)
+            if outcome.ack:
+                await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
             await glue.explain_privately(self.bot, member, ctx, outcome, now())
 
     @commands.Cog.listener()

@@ -262,3 +262,55 @@ async def test_without_message_content_the_form_still_works(world, settings, bot
     card = await world.admin.slash(world.channel, "cohort show", name="Autumn")
     heads_up = next(f for f in card.response.embeds[0].fields if f.name == "Heads-up")
     assert "not reading reflections posted as thread messages" in heads_up.value
+
+
+async def test_the_check_mark_follows_what_counts(world):
+    thread = await open_round(world)
+    ada, ben = world.members[:2]
+    first = await ada.send(thread, words(40))
+    second = await ada.send(thread, words(40))
+    assert has_ack(fresh(thread, second.id)) and not has_ack(fresh(thread, first.id))
+    await ada.delete(second)  # the rest still counts: the ✅ moves, it doesn't vanish
+    await ada.edit(first, words(55))
+    assert has_ack(fresh(thread, first.id))
+
+    [prompt] = [m for m in world.channel.history() if m.author.bot and m.embeds]
+    shown = await ben.click(prompt, label="Write reflection")
+    await ben.submit_modal(shown, {"section_0": words(60)})
+    [form_post] = [m for m in thread.history() if m.author.bot and m.embeds]
+    assert has_ack(form_post)
+    again = await ben.click(prompt, label="Write reflection")
+    await ben.submit_modal(again, {"section_0": words(10)})
+    assert not has_ack(fresh(thread, form_post.id)), "a shorter resubmission loses the ✅"
+
+
+async def test_an_emoji_reply_is_kind_but_not_feedback(world):
+    thread = await open_round(world, feedback_min_words=0)
+    ada, ben = world.members[:2]
+    reflection = await ada.send(thread, words(60))
+    await ben.send(thread, "👏🙂", reply_to=reflection)
+    assert "Feedback given to 0 of 2 peers" in await progress_of(world, ben)
+
+
+async def test_a_reflection_mostly_written_after_the_deadline_is_late(world):
+    from datetime import timedelta
+
+    thread = await open_round(world)
+    ada = world.members[0]
+    await ada.send(thread, words(5))  # on time, but far too short to count
+    await tick_at(world, FIRST_SLOT + timedelta(hours=73))
+    await ada.send(thread, words(60))
+    assert "(after the deadline)" in await progress_of(world, ada)
+
+
+async def test_closed_round_refuses_the_form(world):
+    from datetime import timedelta
+
+    from simcord import assert_error
+
+    await open_round(world)
+    await tick_at(world, FIRST_SLOT + timedelta(hours=145))
+    [prompt] = [m for m in world.channel.history() if m.author.bot and m.embeds]
+    clicked = await world.members[0].click(prompt, label="Write reflection")
+    assert clicked.ephemeral and "has closed" in clicked.response.content
+    assert_error(world.env, Exception)

@@ -147,6 +147,9 @@ class DiscordChat:
         guild = self._bot.get_guild(cohort.guild_id)
         if guild is None:
             return None
+        if not guild.chunked and self._bot.intents.members:
+            with translate_errors("list the server's members"):
+                await guild.chunk()  # role.members is only as complete as the member cache
         role = guild.get_role(cohort.member_role_id)
         if role is None:
             return []

@@ -38,6 +38,7 @@ POST_PERMISSIONS = (
     "view_channel",
     "send_messages",
     "embed_links",
+    "add_reactions",
     "read_message_history",
     "create_public_threads",
     "send_messages_in_threads",

@@ -89,7 +89,7 @@ def short_note(ctx: RoundContext, outcome: Outcome) -> str | None:
     if outcome.short == "reflection":
         return (
             f"Thanks for your reflection in round {round_.number} of **{cohort.name}**. "
-            f"So far it has {outcome.words} words, and the cohort asks for at least "
+            f"So far it has {outcome.words} words in all, and the cohort asks for at least "
             f"{cohort.min_words} for it to count. You can add to it in the thread (your "
             "messages join up) or edit what you wrote."
         )

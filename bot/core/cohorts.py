@@ -95,6 +95,16 @@ class Cohort:
         )
 
     @property
+    def reflection_threshold(self) -> int:
+        """Words a reflection needs to count: the cohort's minimum, and at least one."""
+        return max(self.min_words, 1)
+
+    @property
+    def feedback_threshold(self) -> int:
+        """Words feedback needs to count: an emoji alone is a kindness, not feedback."""
+        return max(self.feedback_min_words, 1)
+
+    @property
     def weekday_name(self) -> str:
         return WEEKDAYS[self.weekday].capitalize()
 

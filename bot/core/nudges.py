@@ -35,6 +35,7 @@ REFLECT_REMINDER = "reflect_reminder"
 LAST_CALL = "reflect_last_call"
 FEEDBACK_REMINDER = "feedback_reminder"
 KINDS = (REFLECT_REMINDER, LAST_CALL, FEEDBACK_REMINDER)
+LAST_CALL_VALID = timedelta(hours=24)  # after a longer outage a "due now" note would mislead
 
 
 # --------------------------------------------------------------------------- timing
@@ -71,7 +72,8 @@ def window(ctx: RoundContext, kind: str) -> tuple[datetime, datetime] | None:
         start = round_.reflect_due - timedelta(hours=cohort.reflect_nudge_hours)
         until = round_.reflect_due
     elif kind == LAST_CALL and cohort.last_call:
-        start, until = round_.reflect_due, round_.feedback_due
+        start = round_.reflect_due
+        until = min(after_quiet_hours(cohort, start) + LAST_CALL_VALID, round_.feedback_due)
     elif kind == FEEDBACK_REMINDER and cohort.feedback_nudge_hours > 0 and cohort.feedback_required:
         start = round_.feedback_due - timedelta(hours=cohort.feedback_nudge_hours)
         until = round_.feedback_due
@@ -89,8 +91,9 @@ def due_kinds(ctx: RoundContext, now: datetime) -> list[str]:
         span = window(ctx, kind)
         if span is not None and span[0] <= now < span[1]:
             found.append(kind)
-    # A last call supersedes a reminder that was never sent in time.
-    return [LAST_CALL] if LAST_CALL in found else found
+    if LAST_CALL in found and REFLECT_REMINDER in found:
+        found.remove(REFLECT_REMINDER)  # a last call supersedes a reminder never sent in time
+    return found
 
 
 # -------------------------------------------------------------------------- planning
@@ -259,6 +262,19 @@ async def _failed(db: Database, item: Planned, error: DeliveryError, report: Nud
 async def _remember(db: Database, guild_id: int, user_id: int, now: datetime, **values) -> None:
     async with db.transaction() as tx:
         await member_store.upsert(tx, guild_id, user_id, to_db(now), **values)
+
+
+async def next_due(db: Database, now: datetime) -> datetime | None:
+    """The next moment a nudge window opens or pairs are due, across open rounds."""
+    found = []
+    for ctx in await open_contexts(db):
+        if ctx.round.reflect_due > now:
+            found.append(ctx.round.reflect_due)  # pairs are made then
+        for kind in KINDS:
+            span = window(ctx, kind)
+            if span is not None and span[0] > now:
+                found.append(span[0])
+    return min(found, default=None)
 
 
 async def set_nudges(db: Database, guild_id: int, user_id: int, on: bool, now: datetime) -> None:

@@ -24,6 +24,7 @@ from enum import StrEnum
 
 from bot.core.clock import to_db
 from bot.core.cohorts import Cohort, get_cohort_by_id
+from bot.core.errors import InvalidInput
 from bot.core.ports import Person
 from bot.core.rounds import Round, recent_rounds, round_for_thread
 from bot.core.text import count_body_words, count_words
@@ -168,7 +169,7 @@ def _deadline(round_: Round, kind: str) -> datetime:
 
 async def _reflection_counted(tx: Tx, ctx: RoundContext, author_id: int) -> bool:
     words = await store.reflection_words(tx, ctx.round.id, author_id)
-    return words >= max(ctx.cohort.min_words, 1)
+    return words >= ctx.cohort.reflection_threshold
 
 
 async def _settle_counting(
@@ -177,25 +178,35 @@ async def _settle_counting(
     """Compare counting before and after a change; move the ✅ accordingly."""
     outcome = Outcome(kind=kind, words=words or 0)
     if kind == "feedback":
-        outcome.counted = words is not None and words >= ctx.cohort.feedback_min_words
+        outcome.counted = words is not None and words >= ctx.cohort.feedback_threshold
         if words is not None and not outcome.counted:
             outcome.short = "feedback"
         return outcome
     if kind != "reflection":
         return outcome
-    after = await _reflection_counted(tx, ctx, author_id)
-    outcome.counted = after
-    if after and not before:
+    total = await store.reflection_words(tx, ctx.round.id, author_id)
+    outcome.words = total
+    outcome.counted = total >= ctx.cohort.reflection_threshold
+    outcome.ack, outcome.unack = await _sync_ack(tx, ctx, author_id, outcome.counted)
+    if not outcome.counted and words and ctx.cohort.min_words > 0:
+        outcome.short = "reflection"
+    return outcome
+
+
+async def _sync_ack(
+    tx: Tx, ctx: RoundContext, author_id: int, counted: bool
+) -> tuple[list[int], list[int]]:
+    """Keep the ✅ on exactly one of a counted reflection's messages, and on none otherwise."""
+    acked = await store.acked_reflections(tx, ctx.round.id, author_id)
+    if counted and not acked:
         latest = await store.latest_live_reflection(tx, ctx.round.id, author_id)
         if latest is not None:
             await store.set_acked(tx, [latest], True)
-            outcome.ack = [latest]
-    elif before and not after:
-        outcome.unack = await store.acked_reflections(tx, ctx.round.id, author_id)
-        await store.set_acked(tx, outcome.unack, False)
-    if not after and words is not None and words > 0 and ctx.cohort.min_words > 0:
-        outcome.short = "reflection"
-    return outcome
+            return [latest], []
+    if not counted and acked:
+        await store.set_acked(tx, acked, False)
+        return [], acked
+    return [], []
 
 
 async def _context_in_tx(tx: Tx, round_id: int) -> RoundContext:
@@ -234,6 +245,7 @@ async def save_form_reflection(
         first_posted = old[0]["posted_at"] if old else to_db(now)
         late = old[0]["late"] if old else int(now > ctx.round.reflect_due)
         before = await _reflection_counted(tx, ctx, author.id)
+        was_acked = {row["message_id"] for row in old if row["acked"]}
         await store.delete_rows(tx, [row["message_id"] for row in old])
         for message_id, text in parts:
             await store.insert_if_new(
@@ -249,21 +261,15 @@ async def save_form_reflection(
                     "text": text,
                     "word_count": count_body_words(text, headings),
                     "late": late,
+                    "acked": int(message_id in was_acked),
                     "posted_at": first_posted,
                 },
             )
         words = sum(count_body_words(text, headings) for _, text in parts)
         outcome = await _settle_counting(tx, ctx, author.id, "reflection", before, words)
-        if (
-            before
-            and outcome.counted
-            and not await store.acked_reflections(tx, ctx.round.id, author.id)
-        ):
-            latest = await store.latest_live_reflection(tx, ctx.round.id, author.id)
-            await store.set_acked(tx, [latest], True)
-            outcome.ack = [latest]
+        removed = was_acked - {message_id for message_id, _ in parts}
+        outcome.unack.extend(sorted(removed))  # parts deleted from Discord: harmless to retry
     outcome.stored = True
-    outcome.words = words
     return outcome
 
 
@@ -306,6 +312,7 @@ async def save_form_feedback(
             },
         )
         outcome = await _settle_counting(tx, ctx, author.id, "feedback", False, count_words(text))
+        outcome.words = count_words(text)
     outcome.stored = True
     return outcome
 
@@ -334,28 +341,40 @@ async def member_progress(db: Database, ctx: RoundContext, member_id: int) -> Pr
     cohort = ctx.cohort
     tallies = {
         row["author_id"]: row
-        for row in await store.round_tallies(db, ctx.round.id, cohort.feedback_min_words)
+        for row in await store.round_tallies(db, ctx.round.id, cohort.feedback_threshold)
     }
     mine = tallies.get(member_id)
     words = mine["reflection_words"] if mine else 0
-    reflected = words >= max(cohort.min_words, 1)
-    given = await store.feedback_targets(db, ctx.round.id, member_id, cohort.feedback_min_words)
+    on_time = mine["reflection_words_on_time"] if mine else 0
+    need = cohort.reflection_threshold
+    given = await store.feedback_targets(db, ctx.round.id, member_id, cohort.feedback_threshold)
     peers = tuple(
         Person(author_id, row["author_name"])
         for author_id, row in tallies.items()
-        if author_id != member_id
-        and author_id not in given
-        and row["reflection_words"] >= max(cohort.min_words, 1)
+        if author_id != member_id and author_id not in given and row["reflection_words"] >= need
     )
     return Progress(
         reflection_words=words,
-        reflected=reflected,
-        reflected_late=bool(mine and mine["reflection_late"]),
+        reflected=words >= need,
+        reflected_late=words >= need > on_time,
         min_words=cohort.min_words,
         feedback_given=len(given),
         feedback_required=cohort.feedback_required,
         could_respond_to=peers,
     )
+
+
+async def context_by_number(db: Database, cohort: Cohort, number: int | None) -> RoundContext:
+    """A round of this cohort by number, or its current one; a kind error otherwise."""
+    if number is None:
+        ctx = await current_context(db, cohort)
+        if ctx is None:
+            raise InvalidInput(f"**{cohort.name}** has no round yet.")
+        return ctx
+    row = await round_store.by_number(db, cohort.id, number)
+    if row is None:
+        raise InvalidInput(f"**{cohort.name}** has no round {number}.")
+    return RoundContext(Round.from_row(row), cohort)
 
 
 async def current_context(db: Database, cohort: Cohort) -> RoundContext | None:
@@ -379,11 +398,11 @@ async def open_contexts(db: Database) -> list[RoundContext]:
 
 async def last_seen_message(db: Database, ctx: RoundContext) -> int:
     """Backfill starts after the newest stored message (or the thread's start)."""
-    return await store.last_message_id(db, ctx.round.id) or ctx.round.thread_id or 0
+    return await store.last_thread_message_id(db, ctx.round.id) or ctx.round.thread_id or 0
 
 
 async def counted_reflectors(db: Database, ctx: RoundContext) -> list[int]:
     """Members whose reflection in this round counts."""
-    rows = await store.round_tallies(db, ctx.round.id, ctx.cohort.feedback_min_words)
-    need = max(ctx.cohort.min_words, 1)
+    rows = await store.round_tallies(db, ctx.round.id, ctx.cohort.feedback_threshold)
+    need = ctx.cohort.reflection_threshold
     return [row["author_id"] for row in rows if row["reflection_words"] >= need]

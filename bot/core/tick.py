@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core import rounds
+from bot.core import nudges, pairs, rounds
 from bot.core.clock import require_aware
 from bot.core.ports import Chat
 from bot.storage.db import Database
@@ -26,6 +26,8 @@ class TickReport:
     rounds: rounds.RoundsOutcome = field(
         default_factory=lambda: rounds.RoundsOutcome([], [], [], [], [])
     )
+    assigned: list[int] = field(default_factory=list)
+    nudges: nudges.NudgeReport = field(default_factory=nudges.NudgeReport)
     failed_steps: list[str] = field(default_factory=list)
     next_due: datetime | None = None
 
@@ -36,6 +38,8 @@ async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
         ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds)),
         ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds)),
+        ("pair reviewers", lambda: _assign(db, chat, now, report)),
+        ("send nudges", lambda: _nudge(db, chat, now, report)),
         ("close rounds", lambda: rounds.close_finished(db, now, report.rounds)),
     ]
     for name, step in steps:
@@ -45,7 +49,16 @@ async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
             log.exception("Tick step %r failed; the next tick will try again", name)
             report.failed_steps.append(name)
     try:
-        report.next_due = await rounds.next_due(db, now)
+        candidates = [await rounds.next_due(db, now), await nudges.next_due(db, now)]
+        report.next_due = min((c for c in candidates if c is not None), default=None)
     except Exception:
         log.exception("Could not plan the next tick; the reconcile job will cover it")
     return report
+
+
+async def _assign(db: Database, chat: Chat, now: datetime, report: TickReport) -> None:
+    report.assigned.extend(await pairs.assign_due(db, chat, now))
+
+
+async def _nudge(db: Database, chat: Chat, now: datetime, report: TickReport) -> None:
+    report.nudges = await nudges.send_due(db, chat, now)

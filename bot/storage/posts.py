@@ -90,20 +90,23 @@ async def delete_rows(tx: Tx, message_ids: Iterable[int]) -> None:
     await tx.executemany("DELETE FROM posts WHERE message_id = ?", [(m,) for m in message_ids])
 
 
-async def last_message_id(db: Database, round_id: int) -> int | None:
-    return await db.fetch_value("SELECT MAX(message_id) FROM posts WHERE round_id = ?", (round_id,))
+async def last_thread_message_id(db: Database, round_id: int) -> int | None:
+    """Newest stored message members posted in the thread (form posts are the bot's own)."""
+    return await db.fetch_value(
+        "SELECT MAX(message_id) FROM posts WHERE round_id = ? AND source = 'thread'", (round_id,)
+    )
 
 
 async def round_tallies(db: Database, round_id: int, feedback_min_words: int) -> list[Row]:
-    """Per author: reflection words, first reflection time and lateness, counted feedback given."""
+    """Per author: reflection words (all, and on time), counted feedback given."""
     return await db.fetch_all(
         """
         SELECT author_id,
                MAX(author_name) AS author_name,
                SUM(CASE WHEN kind = 'reflection' AND deleted_at IS NULL
                         THEN word_count ELSE 0 END) AS reflection_words,
-               MIN(CASE WHEN kind = 'reflection' AND deleted_at IS NULL
-                        THEN late END) AS reflection_late,
+               SUM(CASE WHEN kind = 'reflection' AND deleted_at IS NULL AND late = 0
+                        THEN word_count ELSE 0 END) AS reflection_words_on_time,
                COUNT(DISTINCT CASE WHEN kind = 'feedback' AND deleted_at IS NULL
                                     AND word_count >= ? THEN target_id END) AS feedback_given,
                SUM(CASE WHEN kind = 'feedback' AND deleted_at IS NULL

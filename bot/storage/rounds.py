@@ -105,6 +105,12 @@ async def latest_for_cohort(db: Database, cohort_id: int, limit: int = 5) -> lis
     )
 
 
+async def by_number(db: Database, cohort_id: int, number: int) -> Row | None:
+    return await db.fetch_one(
+        "SELECT * FROM rounds WHERE cohort_id = ? AND number = ?", (cohort_id, number)
+    )
+
+
 async def by_thread(db: Database, thread_id: int) -> Row | None:
     return await db.fetch_one("SELECT * FROM rounds WHERE thread_id = ?", (thread_id,))
 
