@@ -19,6 +19,7 @@ from bot.adapter.chat import DiscordChat
 from bot.adapter.tree import PraxisTree
 from bot.config import Settings
 from bot.core.tick import TickReport, run_tick
+from bot.logs import guard_sensitive_loggers
 from bot.scheduler import TickScheduler
 from bot.storage.db import Database
 
@@ -32,6 +33,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.reflections",
     "cogs.member",
     "cogs.nudges",
+    "cogs.reports",
 )
 
 
@@ -116,4 +118,5 @@ class PraxisBot(commands.Bot):
 
 
 def create_bot(settings: Settings) -> PraxisBot:
+    guard_sensitive_loggers()
     return PraxisBot(settings)

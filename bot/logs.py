@@ -1,7 +1,9 @@
 """Logging set-up that keeps reflections and tokens out of log files.
 
-discord.py logs HTTP payloads and gateway events at DEBUG, and those carry message
-text. Its loggers are therefore held at INFO or above whatever ``LOG_LEVEL`` says;
+discord.py logs HTTP payloads and gateway events at DEBUG, and aiosqlite logs every
+statement with its parameters: both carry message text. Those loggers are held at INFO
+or above whatever ``LOG_LEVEL`` says, and ``create_bot`` applies the same guard, so an
+application embedding Praxis with DEBUG logging cannot leak reflections either.
 Praxis's own modules never log message or form text at any level.
 """
 
@@ -12,6 +14,14 @@ import logging
 QUIET_LOGGERS = ("discord", "aiosqlite", "apscheduler")
 
 
+def guard_sensitive_loggers() -> None:
+    """Hold loggers whose DEBUG output carries message text at INFO or above."""
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO or logger.level == logging.NOTSET:
+            logger.setLevel(logging.INFO)
+
+
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level,
@@ -20,5 +30,4 @@ def configure_logging(level: str) -> None:
     )
     logging.getLogger().setLevel(level)  # basicConfig is a no-op once a handler exists
     for name in QUIET_LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(max(logging.getLevelName(level), logging.INFO))
+        logging.getLogger(name).setLevel(max(logging.getLevelName(level), logging.INFO))

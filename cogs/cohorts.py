@@ -37,6 +37,7 @@ OPTION_HELP = {
     "feedback_nudge_hours": "Remind about feedback this many hours before it is due (0 = off)",
     "quiet_start": "No nudges from this local time (default 21:00)",
     "quiet_end": "…until this local time (default 08:00)",
+    "retention_days": "Delete reflection texts after this many days (0 = keep; numbers stay)",
 }
 Hours = app_commands.Range[int, 1, 1344]
 
@@ -50,6 +51,17 @@ def _check_channel(channel: discord.TextChannel | None) -> None:
             f"I can't run rounds in {channel.mention}: I'm missing "
             f"{describe_permissions(missing)} there. Give my role those permissions, or pick "
             "another channel."
+        )
+
+
+def _check_digest_channel(channel: discord.TextChannel | None) -> None:
+    if channel is None:
+        return
+    granted = channel.permissions_for(channel.guild.me)
+    if not (granted.view_channel and granted.send_messages and granted.attach_files):
+        raise InvalidInput(
+            f"I can't post digests in {channel.mention}: I need View Channel, Send Messages "
+            "and Attach Files there."
         )
 
 
@@ -86,6 +98,10 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
     )
     facilitators = f"<@&{cohort.facilitator_role_id}>" if cohort.facilitator_role_id else "—"
     card.add_field(name="Facilitator role", value=facilitators)
+    digests = f"<#{cohort.digest_channel_id}>" if cohort.digest_channel_id else "by DM"
+    card.add_field(name="Digests", value=digests)
+    keep = f"{cohort.retention_days} days" if cohort.retention_days else "until deleted"
+    card.add_field(name="Texts kept", value=keep)
     if skips:
         card.add_field(
             name="Skipped dates", value=", ".join(f"{d:%a %d %b %Y}" for d in skips), inline=False
@@ -195,6 +211,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         feedback_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
         quiet_start: str | None = None,
         quiet_end: str | None = None,
+        retention_days: app_commands.Range[int, 0, 3650] | None = None,
     ) -> None:
         require_facilitator(interaction)
         _check_channel(channel)
@@ -219,6 +236,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
     @app_commands.describe(
         name="The cohort to change",
         new_name="A new name for the cohort",
+        digest_channel="Facilitators' channel for each round's digest (default: by DM)",
         channel="Channel where the weekly prompts are posted",
         members="Role held by the cohort's learners",
         facilitators="Role whose holders may manage this cohort",
@@ -232,6 +250,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         name: str,
         new_name: app_commands.Range[str, 1, 50] | None = None,
         channel: discord.TextChannel | None = None,
+        digest_channel: discord.TextChannel | None = None,
         members: discord.Role | None = None,
         facilitators: discord.Role | None = None,
         timezone: str | None = None,
@@ -248,15 +267,18 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         feedback_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
         quiet_start: str | None = None,
         quiet_end: str | None = None,
+        retention_days: app_commands.Range[int, 0, 3650] | None = None,
     ) -> None:
         cohort = await facilitated_cohort(interaction, name)
         _check_channel(channel)
+        _check_digest_channel(digest_channel)
         changes = _options(locals())
         changes.update(
             name=new_name,
             channel_id=channel.id if channel else None,
             member_role_id=members.id if members else None,
             facilitator_role_id=facilitators.id if facilitators else None,
+            digest_channel_id=digest_channel.id if digest_channel else None,
         )
         if all(value is None for value in changes.values()):
             raise InvalidInput("Nothing to change: pick at least one option to edit.")

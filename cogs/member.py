@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 from datetime import datetime
 
 import discord
@@ -10,7 +12,8 @@ from discord.ext import commands
 
 from bot.adapter import reflections as glue
 from bot.adapter.embeds import Tone, embed, when
-from bot.core import cohorts, nudges, reflections
+from bot.core import cohorts, nudges, privacy_rights, reflections, reports
+from bot.core.ports import Person
 from bot.core.reflections import Progress, Role, RoundContext
 from cogs._common import now
 
@@ -46,6 +49,45 @@ def progress_lines(ctx: RoundContext, progress: Progress, moment: datetime) -> s
     return "\n".join(lines)
 
 
+FORGET_WARNING = (
+    "This deletes, for this server: the text of every reflection and feedback you wrote, the "
+    "reflections Praxis posted for you from the form, and your settings. Facilitators keep "
+    "only anonymous counts (a round's totals), which no longer say who wrote what. Messages "
+    "you typed yourself in threads stay in Discord: delete those there if you wish. "
+    "This can't be undone."
+)
+
+
+class ConfirmForget(discord.ui.View):
+    def __init__(self, user_id: int) -> None:
+        super().__init__(timeout=120)
+        self.user_id = user_id
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self.user_id
+
+    @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger)
+    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        gone = await privacy_rights.forget(
+            interaction.client.db, interaction.guild_id, interaction.user.id, now()
+        )
+        for thread_id, message_id in gone.form_messages:
+            channel = interaction.client.get_partial_messageable(thread_id)
+            with contextlib.suppress(discord.HTTPException):
+                await channel.get_partial_message(message_id).delete()
+        await interaction.followup.send(
+            f"Done. I removed your texts ({gone.rows} stored messages) and settings here.",
+            ephemeral=True,
+        )
+
+    @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+
+
 @app_commands.guild_only()
 class MemberCommands(commands.GroupCog, group_name="me"):
     """Your own progress and settings."""
@@ -74,6 +116,23 @@ class MemberCommands(commands.GroupCog, group_name="me"):
         )
         await interaction.response.send_message(text, ephemeral=True)
 
+    @app_commands.command(name="export", description="Download everything Praxis holds about you")
+    async def export(self, interaction: discord.Interaction) -> None:
+        data = await privacy_rights.export(
+            self.bot.db, interaction.guild_id, interaction.user.id, now()
+        )
+        await interaction.response.send_message(
+            "Here is everything Praxis stores about you in this server.",
+            file=discord.File(io.BytesIO(data), filename="praxis-my-data.json"),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="forget", description="Delete your texts and settings here")
+    async def forget(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(
+            FORGET_WARNING, view=ConfirmForget(interaction.user.id), ephemeral=True
+        )
+
     @app_commands.command(name="progress", description="Your reflection and feedback this round")
     async def progress(self, interaction: discord.Interaction) -> None:
         db = self.bot.db
@@ -86,7 +145,13 @@ class MemberCommands(commands.GroupCog, group_name="me"):
                 sections.append(f"**{cohort.name}**: no round has opened yet.")
                 continue
             mine = await reflections.member_progress(db, ctx, interaction.user.id)
-            sections.append(f"__{cohort.name}__\n{progress_lines(ctx, mine, now())}")
+            me = Person(interaction.user.id, interaction.user.display_name)
+            record = await reports.member_report(db, cohort, [], me, now())
+            sections.append(
+                f"__{cohort.name}__\n{progress_lines(ctx, mine, now())}\n"
+                f"🔥 Streak: {record.streak} round(s) · rounds completed: {record.completed} "
+                f"of {len(record.per_round)}"
+            )
         text = "\n\n".join(sections) or "You aren't in a cohort in this server."
         await interaction.response.send_message(
             embed=embed("Your progress", text[:4000], tone=Tone.INFO), ephemeral=True

@@ -7,6 +7,7 @@ missing permission needs a person first.
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
+from bot.adapter import reports as report_render
 from bot.adapter import views
 from bot.adapter.checks import is_facilitator
 from bot.adapter.embeds import Tone, embed, timestamp, when
@@ -203,6 +205,44 @@ class DiscordChat:
                 sent = await thread.send(chunk, allowed_mentions=mentions)
             first = first or sent.id
         return first
+
+    async def send_digest(self, cohort, summary, chart_png: bytes) -> None:
+        """To the digest channel if set, else by DM to each facilitator (or the owner)."""
+        card, table = report_render.round_embed(summary)
+        card.title = f"Digest · {card.title}"
+
+        def files() -> list[discord.File]:
+            found = [discord.File(io.BytesIO(chart_png), filename="participation.png")]
+            if table is not None:
+                table.fp.seek(0)
+                found.append(discord.File(io.BytesIO(table.fp.read()), filename=table.filename))
+            return found
+
+        if cohort.digest_channel_id:
+            channel = await self._channel(cohort.digest_channel_id)
+            with translate_errors("post the digest"):
+                await channel.send(embed=card, files=files())
+            return
+        delivered = 0
+        for person in await self._facilitators(cohort):
+            try:
+                with translate_errors("send the digest"):
+                    await person.send(embed=card, files=files())
+                delivered += 1
+            except DeliveryError as error:
+                log.info("Digest DM to a facilitator failed: %s", error.reason)
+        if not delivered:
+            raise DeliveryError("no facilitator accepts direct messages", permanent=True)
+
+    async def _facilitators(self, cohort) -> list[discord.Member]:
+        guild = self._bot.get_guild(cohort.guild_id)
+        if guild is None:
+            raise DeliveryError("the server is not available", permanent=False)
+        role = guild.get_role(cohort.facilitator_role_id) if cohort.facilitator_role_id else None
+        people = [m for m in role.members if not m.bot] if role is not None else []
+        if not people and guild.owner is not None:
+            people = [guild.owner]
+        return people
 
 
 NUDGE_TITLES = {

@@ -51,6 +51,8 @@ class Cohort:
     feedback_nudge_hours: int
     quiet_start: str
     quiet_end: str
+    digest_channel_id: int | None
+    retention_days: int | None
     paused: bool
     schedule_from: datetime
     created_at: datetime
@@ -78,6 +80,8 @@ class Cohort:
             feedback_nudge_hours=row["feedback_nudge_hours"],
             quiet_start=row["quiet_start"],
             quiet_end=row["quiet_end"],
+            digest_channel_id=row["digest_channel_id"],
+            retention_days=row["retention_days"],
             paused=bool(row["paused"]),
             schedule_from=from_db(row["schedule_from"]),
             created_at=from_db(row["created_at"]),
@@ -210,6 +214,12 @@ OPTIONS: dict[str, Option] = {
     ),
     "quiet_start": Option("quiet_start", "Quiet hours from", "21:00", parse_time),
     "quiet_end": Option("quiet_end", "Quiet hours until", "08:00", parse_time),
+    "retention_days": Option(
+        "retention_days",
+        "Keep texts for",
+        None,
+        lambda raw: _bounded("retention_days", 0, 3650)(raw) or None,
+    ),
 }
 
 
@@ -230,7 +240,7 @@ def parse_options(given: Mapping[str, Any]) -> dict[str, Any]:
         OPTIONS[key].column: OPTIONS[key].parse(value)
         for key, value in given.items()
         if value is not None
-    }
+    }  # "retention_days=0" parses to None: keep texts
 
 
 def check_windows(values: Mapping[str, Any]) -> None:
@@ -300,7 +310,7 @@ async def edit_cohort(
     passed into "missed" rounds.
     """
     updates = parse_options({k: v for k, v in changes.items() if k in OPTIONS})
-    for key in ("channel_id", "member_role_id", "facilitator_role_id"):
+    for key in ("channel_id", "member_role_id", "facilitator_role_id", "digest_channel_id"):
         if changes.get(key) is not None:
             updates[key] = changes[key]
     if changes.get("name") is not None:

@@ -97,6 +97,9 @@ class Chat(Protocol):
     async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> None:
         """One message in the round's thread for members who can't be messaged privately."""
 
+    async def send_digest(self, cohort: object, summary: object, chart_png: bytes) -> None:
+        """Give a closed round's summary and chart to the cohort's facilitators."""
+
     async def announce_pairs(
         self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool
     ) -> int:

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.core import nudges, pairs, rounds
+from bot.core import digests, nudges, pairs, privacy_rights, rounds
 from bot.core.clock import require_aware
 from bot.core.ports import Chat
 from bot.storage.db import Database
@@ -27,6 +27,8 @@ class TickReport:
         default_factory=lambda: rounds.RoundsOutcome([], [], [], [], [])
     )
     assigned: list[int] = field(default_factory=list)
+    digests: list[int] = field(default_factory=list)
+    purged: int = 0
     nudges: nudges.NudgeReport = field(default_factory=nudges.NudgeReport)
     failed_steps: list[str] = field(default_factory=list)
     next_due: datetime | None = None
@@ -41,6 +43,8 @@ async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
         ("pair reviewers", lambda: _assign(db, chat, now, report)),
         ("send nudges", lambda: _nudge(db, chat, now, report)),
         ("close rounds", lambda: rounds.close_finished(db, now, report.rounds)),
+        ("send digests", lambda: _digest(db, chat, now, report)),
+        ("purge old texts", lambda: _purge(db, now, report)),
     ]
     for name, step in steps:
         try:
@@ -62,3 +66,11 @@ async def _assign(db: Database, chat: Chat, now: datetime, report: TickReport) -
 
 async def _nudge(db: Database, chat: Chat, now: datetime, report: TickReport) -> None:
     report.nudges = await nudges.send_due(db, chat, now)
+
+
+async def _digest(db: Database, chat: Chat, now: datetime, report: TickReport) -> None:
+    report.digests.extend(await digests.send_due(db, chat, now))
+
+
+async def _purge(db: Database, now: datetime, report: TickReport) -> None:
+    report.purged = await privacy_rights.purge_expired(db, now)

@@ -13,7 +13,8 @@ _WRITABLE = frozenset(
         "timezone", "weekday", "post_time", "every_weeks", "reflect_hours", "feedback_hours",
         "feedback_required", "min_words", "paused", "schedule_from", "created_at", "updated_at",
         "prompt_cycle", "feedback_min_words", "reflect_nudge_hours", "last_call",
-        "feedback_nudge_hours", "quiet_start", "quiet_end",
+        "feedback_nudge_hours", "quiet_start", "quiet_end", "digest_channel_id",
+        "retention_days",
     }
 )  # fmt: skip
 

@@ -1,0 +1,57 @@
+"""The digest: when a round's feedback window closes, its summary and chart go to the
+cohort's facilitators, once. The round is claimed before sending; a passing failure
+releases the claim so a later tick retries, a permanent one tells facilitators."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from bot.core.chart import render_heatmap
+from bot.core.clock import to_db
+from bot.core.cohorts import get_cohort_by_id
+from bot.core.ports import Chat, DeliveryError
+from bot.core.reports import grid, load_history, round_summary
+from bot.core.rounds import Round
+from bot.storage import reports as store
+from bot.storage import rounds as round_store
+from bot.storage.db import Database
+
+log = logging.getLogger(__name__)
+
+
+async def send_due(db: Database, chat: Chat, now: datetime) -> list[int]:
+    sent = []
+    for row in await store.undigested_closed(db):
+        round_ = Round.from_row(row)
+        cohort = await get_cohort_by_id(db, round_.cohort_id)
+        if cohort is None or not await store.claim_digest(db, round_.id, to_db(now)):
+            continue
+        roster = await chat.roster(cohort) or []
+        summary = await round_summary(db, cohort, roster, round_.number)
+        png = await asyncio.to_thread(render_heatmap, grid(await load_history(db, cohort, roster)))
+        try:
+            await chat.send_digest(cohort, summary, png)
+        except DeliveryError as error:
+            await _failed(db, cohort, round_, error, now)
+            continue
+        sent.append(round_.id)
+    return sent
+
+
+async def _failed(db: Database, cohort, round_: Round, error: DeliveryError, now: datetime) -> None:
+    log.warning(
+        "Digest for round %s of cohort %s failed: %s", round_.number, cohort.id, error.reason
+    )
+    if not error.permanent:
+        await store.release_digest(db, round_.id)
+        return
+    async with db.transaction() as tx:
+        await round_store.add_notice(
+            tx,
+            cohort.id,
+            f"I couldn't deliver the digest for round {round_.number} of **{cohort.name}**: "
+            f"{error.reason}. `/report round` shows the same summary.",
+            to_db(now),
+        )

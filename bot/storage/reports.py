@@ -1,0 +1,116 @@
+"""Read-only aggregate queries for reports: a handful per cohort, never one per member.
+
+Every function takes an optional ``round_id`` so a one-round report reads one round.
+"""
+
+from __future__ import annotations
+
+from bot.storage.db import Database, Row
+
+
+def _round_filter(round_id: int | None) -> tuple[str, list[int]]:
+    return ("AND p.round_id = ?", [round_id]) if round_id is not None else ("", [])
+
+
+async def reported_rounds(db: Database, cohort_id: int) -> list[Row]:
+    """Rounds that were posted (open or closed), oldest first."""
+    return await db.fetch_all(
+        "SELECT * FROM rounds WHERE cohort_id = ? AND state IN ('posted', 'closed')"
+        " ORDER BY number",
+        (cohort_id,),
+    )
+
+
+async def tallies(
+    db: Database, cohort_id: int, feedback_threshold: int, round_id: int | None = None
+) -> list[Row]:
+    """Per round and author: reflection words (all / on time), feedback given, short feedback."""
+    where, extra = _round_filter(round_id)
+    return await db.fetch_all(
+        f"""
+        SELECT p.round_id, p.author_id,
+               MAX(p.author_name) AS author_name,
+               SUM(CASE WHEN p.kind = 'reflection' AND p.deleted_at IS NULL
+                        THEN p.word_count ELSE 0 END) AS words,
+               SUM(CASE WHEN p.kind = 'reflection' AND p.deleted_at IS NULL AND p.late = 0
+                        THEN p.word_count ELSE 0 END) AS words_on_time,
+               COUNT(DISTINCT CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
+                                    AND p.word_count >= ? THEN p.target_id END) AS feedback_given,
+               SUM(CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
+                         AND p.word_count < ? THEN 1 ELSE 0 END) AS short_feedback
+          FROM posts p JOIN rounds r ON r.id = p.round_id
+         WHERE r.cohort_id = ? AND p.kind IN ('reflection', 'feedback') {where}
+         GROUP BY p.round_id, p.author_id
+        """,
+        [feedback_threshold, feedback_threshold, cohort_id, *extra],
+    )
+
+
+async def received(
+    db: Database, cohort_id: int, feedback_threshold: int, round_id: int | None = None
+) -> list[Row]:
+    """Per round and member: how many peers gave them counted feedback."""
+    where, extra = _round_filter(round_id)
+    return await db.fetch_all(
+        f"""
+        SELECT p.round_id, p.target_id, COUNT(DISTINCT p.author_id) AS n
+          FROM posts p JOIN rounds r ON r.id = p.round_id
+         WHERE r.cohort_id = ? AND p.kind = 'feedback' AND p.deleted_at IS NULL
+           AND p.word_count >= ? {where}
+         GROUP BY p.round_id, p.target_id
+        """,
+        [cohort_id, feedback_threshold, *extra],
+    )
+
+
+async def excusals(db: Database, cohort_id: int, round_id: int | None = None) -> list[Row]:
+    where = "AND e.round_id = ?" if round_id is not None else ""
+    extra = [round_id] if round_id is not None else []
+    return await db.fetch_all(
+        f"SELECT e.round_id, e.member_id FROM excusals e JOIN rounds r ON r.id = e.round_id"
+        f" WHERE r.cohort_id = ? {where}",
+        [cohort_id, *extra],
+    )
+
+
+async def nudges_sent(db: Database, round_id: int) -> int:
+    return await db.fetch_value(
+        "SELECT COUNT(*) FROM member_notes WHERE round_id = ? AND outcome = 'sent'"
+        " AND kind IN ('reflect_reminder', 'reflect_last_call', 'feedback_reminder')",
+        (round_id,),
+    )
+
+
+async def export_rows(db: Database, cohort_id: int) -> list[Row]:
+    """Every live reflection part and feedback post of the cohort, in reading order."""
+    return await db.fetch_all(
+        """
+        SELECT r.number, r.title, r.id AS round_id, p.*
+          FROM posts p JOIN rounds r ON r.id = p.round_id
+         WHERE r.cohort_id = ? AND p.kind IN ('reflection', 'feedback')
+           AND p.deleted_at IS NULL
+         ORDER BY r.number, p.kind DESC, p.author_id, p.message_id
+        """,
+        (cohort_id,),
+    )
+
+
+async def undigested_closed(db: Database) -> list[Row]:
+    return await db.fetch_all(
+        "SELECT * FROM rounds WHERE state = 'closed' AND digest_sent_at IS NULL"
+        " AND thread_id IS NOT NULL ORDER BY id"
+    )
+
+
+async def claim_digest(db: Database, round_id: int, now: str) -> bool:
+    async with db.transaction() as tx:
+        changed = await tx.execute_rowcount(
+            "UPDATE rounds SET digest_sent_at = ? WHERE id = ? AND digest_sent_at IS NULL",
+            (now, round_id),
+        )
+    return changed > 0
+
+
+async def release_digest(db: Database, round_id: int) -> None:
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE rounds SET digest_sent_at = NULL WHERE id = ?", (round_id,))

@@ -1,0 +1,183 @@
+"""The participation heatmap: a PNG of the right size, fast, deterministic, off the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import get_args
+
+import pytest
+from matplotlib.image import imread
+
+from bot.core.chart import (
+    BASE_HEIGHT,
+    BASE_WIDTH,
+    CELL_HEIGHT,
+    CELL_WIDTH,
+    DPI,
+    EMPTY_SIZE,
+    MAX_HEIGHT,
+    MAX_WIDTH,
+    MIN_HEIGHT,
+    MIN_WIDTH,
+    STATUS_LABELS,
+    Cell,
+    ParticipationGrid,
+    Status,
+    figure_size,
+    render_heatmap,
+    text_colour,
+)
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+STATUSES: tuple[Status, ...] = ("on_time", "on_time", "late", "short", "missing", "excused")
+
+
+def make_grid(n_members: int, n_rounds: int, title: str = "Autumn 2026 · participation"):
+    return ParticipationGrid(
+        title=title,
+        round_labels=tuple(f"R{r + 1}" for r in range(n_rounds)),
+        member_names=tuple(f"Member number {m + 1}" for m in range(n_members)),
+        cells=tuple(
+            tuple(
+                Cell(STATUSES[(m * 7 + r * 3) % len(STATUSES)], (m + r) % 4)
+                for r in range(n_rounds)
+            )
+            for m in range(n_members)
+        ),
+    )
+
+
+def expected_shape(n_members: int, n_rounds: int) -> tuple[int, int]:
+    """(height, width) in pixels, straight from the documented formula and its constants."""
+    if n_members == 0 or n_rounds == 0:
+        width, height = EMPTY_SIZE
+    else:
+        width = min(max(BASE_WIDTH + CELL_WIDTH * n_rounds, MIN_WIDTH), MAX_WIDTH)
+        height = min(max(BASE_HEIGHT + CELL_HEIGHT * n_members, MIN_HEIGHT), MAX_HEIGHT)
+    quarter = lambda inches: round(inches * 4) / 4  # noqa: E731 - sizes snap to 1/4 inch
+    assert figure_size(n_members, n_rounds) == (quarter(width), quarter(height))
+    return round(quarter(height) * DPI), round(quarter(width) * DPI)
+
+
+def decoded_shape(png: bytes) -> tuple[int, int]:
+    assert png.startswith(PNG_SIGNATURE)
+    return imread(io.BytesIO(png), format="png").shape[:2]
+
+
+def test_a_small_grid_is_a_png_of_the_formula_size():
+    png = render_heatmap(make_grid(6, 3))
+    assert decoded_shape(png) == expected_shape(6, 3)
+
+
+@pytest.mark.parametrize(("members", "rounds"), [(1, 1), (12, 8), (3, 80), (140, 2)])
+def test_every_shape_matches_the_formula_including_clamped_ones(members, rounds):
+    assert decoded_shape(render_heatmap(make_grid(members, rounds))) == expected_shape(
+        members, rounds
+    )
+
+
+def test_forty_members_by_thirty_rounds_is_quick():
+    render_heatmap(make_grid(2, 2))  # warm font caches, as a running bot would have
+    start = time.perf_counter()
+    png = render_heatmap(make_grid(40, 30))
+    elapsed = time.perf_counter() - start
+    assert decoded_shape(png) == expected_shape(40, 30)
+    assert elapsed < 3.0, f"40 × 30 took {elapsed:.2f}s"
+
+
+@pytest.mark.parametrize(("members", "rounds"), [(0, 0), (5, 0), (0, 4)])
+def test_an_empty_grid_still_renders(members, rounds):
+    grid = ParticipationGrid(
+        title="New cohort · participation",
+        round_labels=tuple(f"R{r + 1}" for r in range(rounds)),
+        member_names=tuple(f"M{m}" for m in range(members)),
+        cells=tuple(() for _ in range(members)),
+    )
+    assert decoded_shape(render_heatmap(grid)) == expected_shape(members, rounds)
+
+
+def test_the_same_grid_renders_to_identical_bytes():
+    grid = make_grid(12, 8)
+    assert render_heatmap(grid) == render_heatmap(grid)
+
+
+def test_concurrent_renders_in_threads_match_sequential_ones():
+    grids = [make_grid(12, 8), make_grid(7, 15), make_grid(20, 5), make_grid(12, 8)]
+    sequential = [render_heatmap(grid) for grid in grids]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(render_heatmap, grids)) == sequential
+
+
+async def test_rendering_in_a_thread_leaves_the_event_loop_free():
+    render_heatmap(make_grid(2, 2))  # warm caches so the render below is pure work
+    ticks: list[float] = []
+    stop = asyncio.Event()
+
+    async def counter() -> None:
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            await asyncio.sleep(0.001)
+
+    ticking = asyncio.create_task(counter())
+    await asyncio.sleep(0.01)
+    start = time.perf_counter()
+    png = await asyncio.to_thread(render_heatmap, make_grid(40, 30))
+    end = time.perf_counter()
+    stop.set()
+    await ticking
+
+    during = [t for t in ticks if start <= t <= end]
+    gaps = [b - a for a, b in zip([start, *during], [*during, end], strict=True)]
+    assert decoded_shape(png) == expected_shape(40, 30)
+    # Blocking the loop would give ~0 ticks and one gap as long as the render.
+    assert len(during) >= 20, f"{len(during)} ticks in {end - start:.2f}s"
+    assert max(gaps) < 0.25, f"loop stalled for {max(gaps):.3f}s"
+
+
+def test_awkward_names_and_titles_render():
+    names = (
+        "$\\frac{unclosed",  # would be a mathtext error if parsed
+        "a_b^c $x$ 50$",
+        "🌿🌿",  # nothing drawable: falls back to "Member 3"
+        "Sam 🌿 Rivers",
+        "A name far, far longer than twenty-four characters",
+        "   ",
+    )
+    grid = ParticipationGrid(
+        title="$Cohort$ with a very long title " * 5,
+        round_labels=("1 January 2026, week one", "$R2$"),
+        member_names=names,
+        cells=tuple((Cell("on_time", 12), Cell("missing", 1)) for _ in names),
+    )
+    assert decoded_shape(render_heatmap(grid)) == expected_shape(len(names), 2)
+
+
+def test_a_ragged_grid_is_a_programming_error():
+    grid = ParticipationGrid(
+        title="t",
+        round_labels=("R1", "R2"),
+        member_names=("A", "B"),
+        cells=((Cell("late", 0), Cell("late", 0)), (Cell("late", 0),)),
+    )
+    with pytest.raises(ValueError, match="rows"):
+        render_heatmap(grid)
+
+
+def test_every_status_has_a_legend_label():
+    assert set(STATUS_LABELS) == set(get_args(Status))
+    assert STATUS_LABELS == {
+        "on_time": "On time",
+        "late": "Late",
+        "short": "Too short",
+        "missing": "Missing",
+        "excused": "Excused",
+    }
+
+
+def test_count_text_contrasts_with_its_cell():
+    assert text_colour("#000000") == "white"
+    assert text_colour("#F0E442") == "black"  # yellow
+    assert text_colour("#FFFFFF") == "black"
