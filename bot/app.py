@@ -18,6 +18,7 @@ from discord.ext import commands
 from bot.adapter.chat import DiscordChat
 from bot.adapter.tree import PraxisTree
 from bot.config import Settings
+from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
 from bot.logs import guard_sensitive_loggers
 from bot.scheduler import TickScheduler
@@ -61,6 +62,7 @@ class PraxisBot(commands.Bot):
         self.chat = DiscordChat(self)
         self.scheduler: TickScheduler | None = None
         self._tick_lock = asyncio.Lock()
+        self.contexts: ContextCache | None = None
 
     @property
     def db(self) -> Database:
@@ -71,6 +73,7 @@ class PraxisBot(commands.Bot):
     async def setup_hook(self) -> None:
         self._db = await Database.open(self.settings.database_path)
         applied = await self._db.migrate()
+        self.contexts = ContextCache(self._db)
         if applied:
             log.info("Database migrated to version %s", applied[-1])
         for extension in EXTENSIONS:
@@ -96,14 +99,24 @@ class PraxisBot(commands.Bot):
         """
         async with self._tick_lock:
             report = await run_tick(self.db, self.chat, now)
+        self.forget_round_lookups()
         if self.scheduler is not None:
             self.scheduler.wake_at(report.next_due)
         return report
 
+    def forget_round_lookups(self) -> None:
+        """Rounds or cohorts changed: cached thread lookups may be stale."""
+        if self.contexts is not None:
+            self.contexts.clear()
+
     async def schedule_changed(self, now: datetime) -> None:
-        """A cohort's schedule changed: let the scheduler re-plan its next wake-up."""
+        """A cohort changed: drop cached lookups and let the scheduler re-plan."""
+        self.forget_round_lookups()
         if self.scheduler is not None:
             self.scheduler.wake_soon()
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Praxis has only application commands: skip discord.py's prefix parsing."""
 
     async def close(self) -> None:
         if self.scheduler is not None:

@@ -13,6 +13,7 @@ from bot.adapter import reflections as glue
 from bot.adapter import views
 from bot.adapter.embeds import Tone, embed
 from bot.core import cohorts, pairs, reflections, rounds
+from bot.core.batching import Batcher
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.limits import MAX_SECTION_LABEL_CHARS
 from bot.core.prompts import DEFAULT_STRUCTURE
@@ -168,6 +169,7 @@ class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.RE
 class Reflections(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
+        self.batcher = Batcher(lambda items: reflections.ingest_batch(bot.db, items))
         self.feedback_menu = app_commands.ContextMenu(
             name="Give feedback", callback=self.give_feedback
         )
@@ -231,17 +233,23 @@ class Reflections(commands.Cog):
             await self.ingest(message)
 
     async def ingest(self, message: discord.Message) -> None:
-        ctx = await glue.context_for_channel(self.bot, message.channel)
+        """Store a thread message (batched with any arriving at the same moment), then react.
+
+        The ✅ is added only after the batch holding the message has committed. A short
+        post is explained privately by a later tick, once the member has stopped writing.
+        """
+        ctx = await self.bot.contexts.get(message.channel.id)
         if ctx is None:
             return
         member = await glue.resolve_member(message.guild, message.author)
         author = glue.author_of(member, ctx.cohort)
-        outcome = await reflections.ingest(self.bot.db, ctx, glue.incoming(message, author))
+        if author.role is Role.OTHER:
+            return
+        outcome = await self.batcher.submit((ctx, glue.incoming(message, author)))
         if outcome.stored:
             await glue.apply(self.bot, message.channel, outcome)
-            if outcome.ack:
+            if outcome.ack and ctx.round.assigned:
                 await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
-            await glue.explain_privately(self.bot, member, ctx, outcome, now())
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

@@ -98,12 +98,19 @@ async def test_a_round_as_the_thread_shows_it(world):
     assert "You could respond to:" in cleo_progress
     assert "No reflection yet" in await progress_of(world, dev)
 
-    [cleo_dm] = dms(cleo)
-    assert "at least 10 words" in cleo_dm
-    # Ada's first part was short when she posted it: one private, informative note, no more.
-    [ada_dm] = dms(ada)
-    assert "So far it has 30 words" in ada_dm
-    assert dms(dev) == [] and dms(ben) == []
+    # Short posts are explained privately once the member has stopped writing for a while:
+    # Ada finished her reflection in her second message, so she is never interrupted.
+    assert dms(cleo) == []
+    from datetime import timedelta
+
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=30))
+    [cleo_note] = [m.embeds[0].description for m in cleo.user.dm_channel.history() if m.embeds]
+    assert "at least 10 words" in cleo_note and "yours has 3" in cleo_note
+    assert all(not m.embeds or m.embeds[0].title != "About your reflection"
+               for m in ada.user.dm_channel.history())  # fmt: skip
+    assert [m for m in dev.user.dm_channel.history() if m.embeds] == []
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=60))
+    assert len([m for m in cleo.user.dm_channel.history() if m.embeds]) == 1, "once only"
     assert not any("So well said" in m.content for m in world.channel.history())
 
 

@@ -171,7 +171,7 @@ class DiscordChat:
                 dm_channel_id = (user.dm_channel or await user.create_dm()).id
         channel = self._bot.get_partial_messageable(dm_channel_id, type=discord.ChannelType.private)
         view = None
-        if message.kind != "feedback_reminder":
+        if message.kind in ("reflect_reminder", "reflect_last_call"):
             view = discord.ui.View(timeout=None)
             view.add_item(views.reflect_button(message.round_id))
         with translate_errors("send a reminder"):
@@ -246,6 +246,8 @@ class DiscordChat:
 
 
 NUDGE_TITLES = {
+    "short_reflection": "About your reflection",
+    "short_feedback": "About your feedback",
     "reflect_reminder": "A gentle reminder",
     "reflect_last_call": "Reflections are due now",
     "feedback_reminder": "Your peers' reflections are waiting",
@@ -271,7 +273,20 @@ def nudge_embed(message: NudgeMessage) -> discord.Embed:
     round_name = (
         f"round {message.round_number} of **{message.cohort_name}** (“{message.round_title}”)"
     )
-    if message.kind == "reflect_reminder":
+    if message.kind == "short_reflection":
+        text = (
+            f"Hi {message.member.name}, thank you for your reflection in {round_name}. So far it "
+            f"has {message.words} words, and the cohort asks for at least "
+            f"{message.words_needed} for it to count. You can add to it{where} (your messages "
+            "join up) or edit what you wrote."
+        )
+    elif message.kind == "short_feedback":
+        text = (
+            f"Hi {message.member.name}, thank you for responding to a peer in {round_name}. "
+            f"Feedback counts once it has at least {message.words_needed} words; yours has "
+            f"{message.words}. A few sentences on what struck you, and why, would make it count."
+        )
+    elif message.kind == "reflect_reminder":
         text = (
             f"Hi {message.member.name}, your reflection for {round_name} is due "
             f"{when(message.due)}. A few honest paragraphs are plenty: reply{where}, or press "

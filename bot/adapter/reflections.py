@@ -9,7 +9,7 @@ import discord
 
 from bot.adapter.checks import is_facilitator
 from bot.adapter.embeds import Tone, embed
-from bot.core import notes, reflections
+from bot.core import reflections
 from bot.core.cohorts import Cohort
 from bot.core.reflections import Author, Incoming, Outcome, Role, RoundContext
 from bot.core.text import chunk_sections
@@ -101,24 +101,6 @@ def short_note(ctx: RoundContext, outcome: Outcome) -> str | None:
             "what struck you, and why, would make it count."
         )
     return None
-
-
-async def explain_privately(
-    bot: discord.Client, member: discord.abc.User, ctx: RoundContext, outcome: Outcome, now
-) -> None:
-    """DM a short-post explanation, at most once per member, round and kind."""
-    text = short_note(ctx, outcome)
-    if text is None:
-        return
-    kind = f"short_{outcome.short}"
-    if not await notes.claim(bot.db, ctx.round.id, member.id, kind, "dm", now):
-        return
-    try:
-        await member.send(text)
-        outcome_text = "sent"
-    except discord.HTTPException as error:
-        outcome_text = f"failed: HTTP {error.status}"
-    await notes.record(bot.db, ctx.round.id, member.id, kind, "dm", outcome_text)
 
 
 def reflection_embeds(

@@ -8,6 +8,10 @@ Three kinds per round, each with its moment:
 * ``feedback_reminder``: ``feedback_nudge_hours`` before feedback is due, to members who
   still owe feedback, naming whose reflections they could respond to.
 
+Two more kinds explain, privately, why a post doesn't count yet: ``short_reflection`` and
+``short_feedback``, sent once the member has stopped writing for a while (a reflection
+written in several messages is not interrupted) and never mentioned in the thread.
+
 A moment inside the cohort's quiet hours moves to their end; a nudge whose moment
 moves past its deadline is dropped rather than sent late. Facilitators, excused members
 and members who turned nudges off are never nudged. At most one nudge per member, round
@@ -35,6 +39,10 @@ REFLECT_REMINDER = "reflect_reminder"
 LAST_CALL = "reflect_last_call"
 FEEDBACK_REMINDER = "feedback_reminder"
 KINDS = (REFLECT_REMINDER, LAST_CALL, FEEDBACK_REMINDER)
+SHORT_REFLECTION = "short_reflection"
+SHORT_FEEDBACK = "short_feedback"
+PRIVATE_ONLY = frozenset({SHORT_REFLECTION, SHORT_FEEDBACK})  # never mentioned in public
+WRITING_PAUSE = timedelta(minutes=20)
 LAST_CALL_VALID = timedelta(hours=24)  # after a longer outage a "due now" note would mislead
 
 
@@ -119,18 +127,24 @@ async def plan(
     db: Database, ctx: RoundContext, roster: list[Person], now: datetime
 ) -> list[Planned]:
     """Who would be nudged now, for what, and why (``/nudge preview`` shows exactly this)."""
-    kinds = due_kinds(ctx, now)
-    if not kinds:
+    if in_quiet_hours(ctx.cohort, now) or ctx.round.state != "posted":
         return []
+    kinds = due_kinds(ctx, now)
     guild_id = ctx.cohort.guild_id
     settings = await member_store.settings_for(db, guild_id, [p.id for p in roster])
     excused = await member_store.excused(db, ctx.round.id)
     sent = await post_store.notes_sent(db, ctx.round.id)
     names = {p.id: p.name for p in roster}
     found = []
+    shorts = await _short_posts(db, ctx, now)
     for person in roster:
         row = settings.get(person.id)
         if person.id in excused or (row is not None and not row["nudges"]):
+            continue
+        for kind, words in shorts.get(person.id, ()):
+            if (person.id, kind) not in sent:
+                found.append(_short_note(ctx, person, kind, words))
+        if not kinds:
             continue
         progress = await member_progress(db, ctx, person.id)
         for kind in kinds:
@@ -140,6 +154,43 @@ async def plan(
             if planned is not None:
                 found.append(planned)
     return found
+
+
+async def _short_posts(db: Database, ctx: RoundContext, now: datetime) -> dict[int, list]:
+    cohort = ctx.cohort
+    rows = await post_store.short_posts(
+        db,
+        ctx.round.id,
+        cohort.reflection_threshold if cohort.min_words else 0,
+        cohort.feedback_threshold if cohort.feedback_min_words else 0,
+        to_db(now - WRITING_PAUSE),
+    )
+    found: dict[int, list] = {}
+    for row in rows:
+        found.setdefault(row["author_id"], []).append((f"short_{row['kind']}", row["words"]))
+    return found
+
+
+def _short_note(ctx: RoundContext, person: Person, kind: str, words: int) -> Planned:
+    cohort, round_ = ctx.cohort, ctx.round
+    needed = cohort.min_words if kind == SHORT_REFLECTION else cohort.feedback_min_words
+    message = NudgeMessage(
+        kind=kind,
+        member=person,
+        cohort_name=cohort.name,
+        round_id=round_.id,
+        round_number=round_.number,
+        round_title=round_.title or "",
+        thread_id=round_.thread_id,
+        due=round_.reflect_due if kind == SHORT_REFLECTION else round_.feedback_due,
+        feedback_given=0,
+        feedback_required=cohort.feedback_required,
+        peers=(),
+        words=words,
+        words_needed=needed,
+    )
+    what = "reflection" if kind == SHORT_REFLECTION else "feedback"
+    return Planned(ctx, person, kind, f"{what} under the minimum ({words} of {needed})", message)
 
 
 async def _plan_one(db, ctx, person, kind, progress, names) -> Planned | None:
@@ -192,7 +243,7 @@ async def send_due(
     for ctx in await open_contexts(db):
         if cohort_id is not None and ctx.cohort.id != cohort_id:
             continue
-        if not due_kinds(ctx, now):
+        if in_quiet_hours(ctx.cohort, now):
             continue
         roster = await chat.roster(ctx.cohort)
         if roster is None:
@@ -215,7 +266,12 @@ async def _deliver(db: Database, chat: Chat, planned: list[Planned], now: dateti
         if not await notes.claim(db, ctx.round.id, item.member.id, item.kind, channel, now):
             continue
         if closed:
-            to_thread.append(item)
+            if item.kind in PRIVATE_ONLY:
+                await notes.record(
+                    db, ctx.round.id, item.member.id, item.kind, "dm", "skipped: DMs closed"
+                )
+            else:
+                to_thread.append(item)
             continue
         known = row["dm_channel_id"] if row else None
         try:
@@ -223,7 +279,12 @@ async def _deliver(db: Database, chat: Chat, planned: list[Planned], now: dateti
         except DeliveryError as error:
             if error.dms_closed:
                 await _remember(db, guild_id, item.member.id, now, dms_closed=1)
-                to_thread.append(item)
+                if item.kind in PRIVATE_ONLY:
+                    await notes.record(
+                        db, ctx.round.id, item.member.id, item.kind, "dm", "skipped: DMs closed"
+                    )
+                else:
+                    to_thread.append(item)
             else:
                 await _failed(db, item, error, report)
             continue

@@ -52,6 +52,8 @@ class NudgeMessage:
     feedback_given: int
     feedback_required: int
     peers: tuple[str, ...]
+    words: int = 0  # short-post notes: what they wrote so far
+    words_needed: int = 0  # ...and what counts
 
 
 @dataclass(frozen=True, slots=True)

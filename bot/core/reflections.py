@@ -18,6 +18,8 @@ backfill of something already seen changes nothing.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -87,20 +89,73 @@ async def context_for_thread(db: Database, thread_id: int) -> RoundContext | Non
 
 
 async def ingest(db: Database, ctx: RoundContext, message: Incoming) -> Outcome:
-    """Store a thread message once and work out what it changes."""
-    if message.author.role is Role.OTHER:
-        return Outcome()
+    """Store one thread message once and work out what it changes."""
+    return (await ingest_batch(db, [(ctx, message)]))[0]
+
+
+async def ingest_batch(db: Database, items: list[tuple[RoundContext, Incoming]]) -> list[Outcome]:
+    """Store many thread messages in one transaction; one outcome per message, in order.
+
+    A constant number of statements whatever the batch size: existing ids, replied-to
+    posts, and the authors' reflection totals and ✅s are read in bulk, the rules run in
+    memory, and the new rows go in with one ``executemany``.
+    Messages in the same batch see each other (a reply to a message a moment earlier).
+    """
+    if not items:
+        return []
     async with db.transaction() as tx:
-        kind, target = await _classify(tx, ctx, message)
+        batch = _Batch(
+            existing=await store.existing_ids(tx, [m.message_id for _, m in items]),
+            replied=await store.reply_targets(tx, {m.reply_to_id for _, m in items} - {None}),
+            totals=await store.reflection_totals(
+                tx, {(ctx.round.id, m.author.id) for ctx, m in items}
+            ),
+        )
+        outcomes = [batch.take(ctx, message) for ctx, message in items]
+        await store.insert_many(tx, batch.rows)
+    return outcomes
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The rules of the module docstring, applied to a batch held in memory."""
+
+    existing: set[int]
+    replied: dict[int, tuple[int, str]]
+    totals: dict[tuple[int, int], list[int]]  # (round, author) -> [words, has ✅]
+    rows: list[dict] = field(default_factory=list)
+
+    def take(self, ctx: RoundContext, message: Incoming) -> Outcome:
+        author = message.author
+        if author.role is Role.OTHER:
+            return Outcome()
+        kind, target = classify(ctx, message, self.replied.get(message.reply_to_id))
+        if message.message_id in self.existing:
+            return Outcome(kind=kind, stored=False)
+        self.existing.add(message.message_id)
+        self.replied[message.message_id] = (author.id, kind)
         words = count_words(message.text)
-        before = await _reflection_counted(tx, ctx, message.author.id)
-        stored = await store.insert_if_new(
-            tx,
+        outcome = Outcome(kind=kind, stored=True, words=words)
+        acked = False
+        if kind == "feedback":
+            outcome.counted = words >= ctx.cohort.feedback_threshold
+            outcome.short = None if outcome.counted else "feedback"
+        elif kind == "reflection":
+            total = self.totals.setdefault((ctx.round.id, author.id), [0, 0])
+            total[0] += words
+            outcome.words = total[0]
+            outcome.counted = total[0] >= ctx.cohort.reflection_threshold
+            if outcome.counted and not total[1]:
+                total[1] = acked = 1
+                outcome.ack = [message.message_id]
+            if not outcome.counted and words and ctx.cohort.min_words > 0:
+                outcome.short = "reflection"
+        self.rows.append(
             {
                 "message_id": message.message_id,
                 "round_id": ctx.round.id,
-                "author_id": message.author.id,
-                "author_name": message.author.name,
+                "author_id": author.id,
+                "author_name": author.name,
                 "kind": kind,
                 "source": "thread",
                 "reply_to_id": message.reply_to_id,
@@ -108,14 +163,11 @@ async def ingest(db: Database, ctx: RoundContext, message: Incoming) -> Outcome:
                 "text": message.text,
                 "word_count": words,
                 "late": int(message.posted_at > _deadline(ctx.round, kind)),
+                "acked": int(acked),
                 "posted_at": to_db(message.posted_at),
-            },
+            }
         )
-        if not stored:
-            return Outcome(kind=kind, stored=False)
-        outcome = await _settle_counting(tx, ctx, message.author.id, kind, before, words)
-    outcome.stored = True
-    return outcome
+        return outcome
 
 
 async def apply_edit(db: Database, message_id: int, text: str, now: datetime) -> Outcome:
@@ -148,18 +200,30 @@ async def apply_delete(db: Database, message_id: int, now: datetime) -> Outcome:
     return outcome
 
 
-async def _classify(tx: Tx, ctx: RoundContext, message: Incoming) -> tuple[str, int | None]:
+async def _told_in_reply(
+    tx: Tx, ctx: RoundContext, author_id: int, outcome: Outcome, now: datetime
+) -> None:
+    """A form's private reply already explained a short post: no DM about it later."""
+    if outcome.short:
+        note = (ctx.round.id, author_id, f"short_{outcome.short}", "ephemeral", to_db(now))
+        await store.claim_notes(tx, [note])
+
+
+def classify(
+    ctx: RoundContext, message: Incoming, replied: tuple[int, str] | None
+) -> tuple[str, int | None]:
+    """What a message counts as, given the (author, kind) of the post it replies to."""
     if message.author.role is Role.FACILITATOR:
         return "facilitator", None
     if message.reply_to_id is None or message.reply_to_id == ctx.round.message_id:
         return "reflection", None
-    replied = await store.get(tx, message.reply_to_id)
     if replied is None:
         return "comment", None
-    if replied["author_id"] == message.author.id:
+    replied_author, replied_kind = replied
+    if replied_author == message.author.id:
         return "reflection", None
-    if replied["kind"] == "reflection":
-        return "feedback", replied["author_id"]
+    if replied_kind == "reflection":
+        return "feedback", replied_author
     return "comment", None
 
 
@@ -269,6 +333,7 @@ async def save_form_reflection(
         outcome = await _settle_counting(tx, ctx, author.id, "reflection", before, words)
         removed = was_acked - {message_id for message_id, _ in parts}
         outcome.unack.extend(sorted(removed))  # parts deleted from Discord: harmless to retry
+        await _told_in_reply(tx, ctx, author.id, outcome, now)
     outcome.stored = True
     return outcome
 
@@ -313,6 +378,7 @@ async def save_form_feedback(
         )
         outcome = await _settle_counting(tx, ctx, author.id, "feedback", False, count_words(text))
         outcome.words = count_words(text)
+        await _told_in_reply(tx, ctx, author.id, outcome, now)
     outcome.stored = True
     return outcome
 
@@ -406,3 +472,37 @@ async def counted_reflectors(db: Database, ctx: RoundContext) -> list[int]:
     rows = await store.round_tallies(db, ctx.round.id, ctx.cohort.feedback_threshold)
     need = ctx.cohort.reflection_threshold
     return [row["author_id"] for row in rows if row["reflection_words"] >= need]
+
+
+class ContextCache:
+    """Which round (if any) a thread belongs to, remembered briefly.
+
+    Every thread message needs this; without the cache it costs two queries each. The
+    owner clears it whenever rounds or cohorts change (each tick, each cohort edit),
+    and entries expire after ``ttl`` seconds regardless. Concurrent misses for the
+    same thread share one lookup, so a burst of messages costs one query pair.
+    """
+
+    def __init__(self, db: Database, ttl: float = 30.0) -> None:
+        self._db = db
+        self._ttl = ttl
+        self._entries: dict[int, tuple[float, asyncio.Future[RoundContext | None]]] = {}
+
+    async def get(self, thread_id: int) -> RoundContext | None:
+        now = time.monotonic()
+        hit = self._entries.get(thread_id)
+        if hit is None or hit[0] <= now:
+            lookup = asyncio.ensure_future(context_for_thread(self._db, thread_id))
+            self._entries[thread_id] = hit = (now + self._ttl, lookup)
+            lookup.add_done_callback(lambda done, key=thread_id: self._forget_failure(key, done))
+        return await asyncio.shield(hit[1])
+
+    def _forget_failure(self, thread_id: int, done: asyncio.Future) -> None:
+        if not done.cancelled() and done.exception() is None:
+            return
+        entry = self._entries.get(thread_id)
+        if entry is not None and entry[1] is done:
+            del self._entries[thread_id]
+
+    def clear(self) -> None:
+        self._entries.clear()

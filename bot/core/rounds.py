@@ -58,6 +58,7 @@ class Round:
     late: bool
     attempts: int
     failure: str | None
+    assigned: bool = False  # feedback pairs have been made
 
     @classmethod
     def from_row(cls, row: Row) -> Round:
@@ -80,6 +81,7 @@ class Round:
             late=bool(row["late"]),
             attempts=row["attempts"],
             failure=row["failure"],
+            assigned=row["assigned_at"] is not None,
         )
 
     def post(self, cohort_name: str, *, late: bool) -> RoundPost:

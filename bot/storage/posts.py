@@ -27,6 +27,99 @@ async def insert_if_new(tx: Tx, values: Mapping[str, Any]) -> bool:
     return changed > 0
 
 
+async def insert_many(tx: Tx, rows: list[dict]) -> None:
+    """New thread messages of one batch (their ids are known not to be stored yet)."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    await tx.executemany(
+        f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        " ON CONFLICT (message_id) DO NOTHING",
+        [[row[c] for c in columns] for row in rows],
+    )
+
+
+def _chunks(values: list, size: int = 500) -> list[list]:
+    """SQLite limits bound parameters per statement; batches stay well under it."""
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+async def existing_ids(tx: Tx, message_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for chunk in _chunks(message_ids):
+        rows = await tx.fetch_all(
+            f"SELECT message_id FROM posts WHERE message_id IN ({', '.join('?' for _ in chunk)})",
+            chunk,
+        )
+        found.update(row["message_id"] for row in rows)
+    return found
+
+
+async def reply_targets(tx: Tx, message_ids: set[int]) -> dict[int, tuple[int, str]]:
+    """(author, kind) of the posts these messages reply to."""
+    found: dict[int, tuple[int, str]] = {}
+    for chunk in _chunks(sorted(message_ids)):
+        rows = await tx.fetch_all(
+            "SELECT message_id, author_id, kind FROM posts"
+            f" WHERE message_id IN ({', '.join('?' for _ in chunk)})",
+            chunk,
+        )
+        found.update((row["message_id"], (row["author_id"], row["kind"])) for row in rows)
+    return found
+
+
+async def reflection_totals(
+    tx: Tx, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], list[int]]:
+    """Per (round, author): [live reflection words, 1 if a message carries the ✅]."""
+    found: dict[tuple[int, int], list[int]] = {}
+    for chunk in _chunks(sorted(pairs), 400):
+        rows = await tx.fetch_all(
+            "SELECT round_id, author_id,"
+            " SUM(CASE WHEN deleted_at IS NULL THEN word_count ELSE 0 END) AS words,"
+            " MAX(acked) AS acked FROM posts"
+            f" WHERE kind = 'reflection' AND (round_id, author_id) IN"
+            f" (VALUES {', '.join('(?, ?)' for _ in chunk)})"
+            " GROUP BY round_id, author_id",
+            [value for pair in chunk for value in pair],
+        )
+        found.update(((r["round_id"], r["author_id"]), [r["words"], r["acked"]]) for r in rows)
+    return found
+
+
+async def claim_notes(tx: Tx, notes: list[tuple[int, int, str, str, str]]) -> None:
+    """(round, member, kind, channel, time): notes already given, recorded as sent."""
+    await tx.executemany(
+        "INSERT INTO member_notes (round_id, member_id, kind, channel, outcome, sent_at)"
+        " VALUES (?, ?, ?, ?, 'sent', ?) ON CONFLICT DO NOTHING",
+        notes,
+    )
+
+
+async def short_posts(
+    db: Database, round_id: int, reflection_need: int, feedback_need: int, quiet_since: str
+) -> list[Row]:
+    """Members whose reflection, or whose latest feedback, is still under the minimum and
+    who haven't written anything for a while (so they aren't interrupted mid-writing)."""
+    return await db.fetch_all(
+        """
+        SELECT author_id, MAX(author_name) AS author_name, 'reflection' AS kind,
+               SUM(word_count) AS words
+          FROM posts
+         WHERE round_id = ? AND kind = 'reflection' AND deleted_at IS NULL
+         GROUP BY author_id
+        HAVING SUM(word_count) > 0 AND SUM(word_count) < ? AND MAX(posted_at) <= ?
+        UNION ALL
+        SELECT author_id, MAX(author_name), 'feedback', MIN(word_count)
+          FROM posts
+         WHERE round_id = ? AND kind = 'feedback' AND deleted_at IS NULL
+         GROUP BY author_id
+        HAVING MAX(word_count) < ? AND MAX(posted_at) <= ?
+        """,
+        (round_id, reflection_need, quiet_since, round_id, feedback_need, quiet_since),
+    )
+
+
 async def get(tx: Tx, message_id: int) -> Row | None:
     return await tx.fetch_one("SELECT * FROM posts WHERE message_id = ?", (message_id,))
 
