@@ -12,10 +12,11 @@ from discord.ext import commands
 from bot.adapter import reflections as glue
 from bot.adapter import views
 from bot.adapter.embeds import Tone, embed
-from bot.core import cohorts, pairs, reflections, rounds
+from bot.core import cohorts, notes, pairs, reflections, rounds
 from bot.core.batching import Batcher
 from bot.core.errors import InvalidInput, NotAllowed
 from bot.core.limits import MAX_SECTION_LABEL_CHARS
+from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
 from cogs._common import now
@@ -49,10 +50,42 @@ def _require_member(interaction: discord.Interaction, ctx: RoundContext) -> glue
     return author
 
 
+def privacy_warning(findings) -> str:
+    return (
+        f"Before this goes into the thread: it seems to contain {describe(findings)}, which "
+        "could identify a client. Please change names and details so no one can be "
+        "recognised. **Edit** reopens your text; **Post anyway** posts it as it is."
+    )
+
+
+class PrivacyCheck(discord.ui.View):
+    """Offered when a form looks like it names a client: edit it, or post it as it is."""
+
+    def __init__(self, author_id: int, on_edit, on_post) -> None:
+        super().__init__(timeout=900)
+        self.author_id, self.on_edit, self.on_post = author_id, on_edit, on_post
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self.author_id
+
+    @discord.ui.button(label="Edit", style=discord.ButtonStyle.primary)
+    async def edit(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        await self.on_edit(interaction)
+
+    @discord.ui.button(label="Post anyway", style=discord.ButtonStyle.secondary)
+    async def post(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        self.stop()
+        await self.on_post(interaction)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
+        await interaction.client.tree.on_error(interaction, error)
+
+
 class ReflectionModal(discord.ui.Modal):
     """The round's headings as fields; submitting again edits the earlier post."""
 
-    def __init__(self, ctx: RoundContext) -> None:
+    def __init__(self, ctx: RoundContext, prefill: list[str] | None = None) -> None:
         super().__init__(title=f"Round {ctx.round.number} reflection"[:45], timeout=1800)
         self.ctx = ctx
         self.headings = tuple(ctx.round.structure or DEFAULT_STRUCTURE)[:5]
@@ -65,6 +98,7 @@ class ReflectionModal(discord.ui.Modal):
                 max_length=FIELD_LIMIT,
                 required=index == 0,
                 placeholder=DEIDENTIFY if index == 0 else None,
+                default=prefill[index] if prefill and index < len(prefill) else None,
             )
             self.add_item(field)
             self.fields.append(field)
@@ -75,6 +109,25 @@ class ReflectionModal(discord.ui.Modal):
         sections = [(h, text) for h, text in sections if text.strip()]
         if not sections:
             raise InvalidInput("Your reflection is empty, so nothing was posted.")
+        findings = find_identifiers("\n\n".join(text for _, text in sections))
+        if findings:
+            values = [f.value for f in self.fields]
+
+            async def edit(button_interaction: discord.Interaction) -> None:
+                await button_interaction.response.send_modal(ReflectionModal(self.ctx, values))
+
+            async def post(button_interaction: discord.Interaction) -> None:
+                await self._post(button_interaction, author, sections)
+
+            await interaction.response.send_message(
+                privacy_warning(findings),
+                view=PrivacyCheck(author.id, edit, post),
+                ephemeral=True,
+            )
+            return
+        await self._post(interaction, author, sections)
+
+    async def _post(self, interaction: discord.Interaction, author, sections) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         bot, db = interaction.client, interaction.client.db
         thread = await _thread(bot, self.ctx)
@@ -104,12 +157,35 @@ class FeedbackModal(discord.ui.Modal, title="Give feedback"):
         placeholder="What struck you, and why? What might you try in their place?",
     )
 
-    def __init__(self, ctx: RoundContext, target: discord.Message, target_id: int) -> None:
+    def __init__(
+        self, ctx: RoundContext, target: discord.Message, target_id: int, prefill: str = ""
+    ) -> None:
         super().__init__(timeout=1800)
         self.ctx, self.target, self.target_id = ctx, target, target_id
+        if prefill:
+            self.text.default = prefill
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         author = _require_member(interaction, self.ctx)
+        findings = find_identifiers(self.text.value)
+        if findings:
+            again = FeedbackModal(self.ctx, self.target, self.target_id, self.text.value)
+
+            async def edit(button_interaction: discord.Interaction) -> None:
+                await button_interaction.response.send_modal(again)
+
+            async def post(button_interaction: discord.Interaction) -> None:
+                await self._post(button_interaction, author)
+
+            await interaction.response.send_message(
+                privacy_warning(findings),
+                view=PrivacyCheck(author.id, edit, post),
+                ephemeral=True,
+            )
+            return
+        await self._post(interaction, author)
+
+    async def _post(self, interaction: discord.Interaction, author) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         thread = await _thread(interaction.client, self.ctx)
         card = embed("Feedback", self.text.value, tone=Tone.SUCCESS)
@@ -250,6 +326,27 @@ class Reflections(commands.Cog):
             await glue.apply(self.bot, message.channel, outcome)
             if outcome.ack and ctx.round.assigned:
                 await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
+            findings = find_identifiers(message.content)
+            if findings:
+                await self._privacy_reminder(member, ctx, findings, message.jump_url)
+
+    async def _privacy_reminder(self, member, ctx: RoundContext, findings, link: str) -> None:
+        """A private word, once per member and round, when a thread message may name a client."""
+        kind = "privacy_reminder"
+        if not await notes.claim(self.bot.db, ctx.round.id, member.id, kind, "dm", now()):
+            return
+        text = (
+            f"A quick, private reminder about your message in round {ctx.round.number} of "
+            f"**{ctx.cohort.name}** ({link}): it seems to contain {describe(findings)}, which "
+            "could identify a client. Please consider editing it to change names and details. "
+            "Nobody else has been told."
+        )
+        try:
+            await member.send(text)
+        except discord.HTTPException as error:
+            await notes.record(
+                self.bot.db, ctx.round.id, member.id, kind, "dm", f"failed: HTTP {error.status}"
+            )
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:
