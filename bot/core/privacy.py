@@ -205,15 +205,22 @@ _STOP_WORDS = _word_set(
 )
 
 
+# Cheap gates, checked first because every thread message passes through here: e-mails,
+# phones, addresses and dates all need a digit or an "@"; names need one of the cues.
+_DIGIT_OR_AT = re.compile(r"[\d@]")
+_ANY_NAME_CUE = re.compile(
+    r"Mrs|Mr|Ms|Miss|Mx|Dr|(?i:client|patient|service|student|pupil|young|called|named)"
+)
+
+
 def find_identifiers(text: str) -> list[Finding]:
     """Likely client identifiers in ``text``, sorted by start and non-overlapping."""
-    candidates = [
-        *_emails(text),
-        *_phones(text),
-        *_addresses(text),
-        *_dates_of_birth(text),
-        *_names(text),
-    ]
+    candidates: list[Finding] = []
+    if _DIGIT_OR_AT.search(text):
+        candidates += [*_emails(text), *_phones(text), *_addresses(text)]
+        candidates += _dates_of_birth(text)
+    if _ANY_NAME_CUE.search(text):
+        candidates += _names(text)
     return _resolve(candidates)
 
 
