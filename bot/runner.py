@@ -41,6 +41,11 @@ async def run_until_stopped(settings: Settings) -> int:
             "for the bot in the Developer Portal, or switch them off in .env."
         )
         return 2
+    except (OSError, discord.HTTPException, discord.GatewayNotFound) as error:
+        log.error(
+            "Could not reach Discord (%s). Check the network and try again.", type(error).__name__
+        )
+        return 1
     finally:
         stopper.cancel()
         await bot.close()

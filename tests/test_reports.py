@@ -320,3 +320,18 @@ async def test_members_get_no_report(world, command):
         options["member"] = world.members[1]
     with pytest.raises(SetupError, match="default-member-permissions"):
         await world.members[0].slash(world.channel, f"report {command}", **options)
+
+
+async def test_round_report_fits_discord_at_200_members(world):
+    world.members.extend(
+        world.guild.add_member(world.env.create_user(f"learner{i:03d}"), roles=[world.learners])
+        for i in range(196)
+    )
+    await create_cohort(world, "Big")
+    await tick_at(world, FIRST_SLOT)
+    result = await world.admin.slash(world.channel, "report round", cohort="Big")
+    card = result.response.embeds[0]
+    assert len(card) <= 6000 and len(card.description or "") <= 4096
+    [table] = result.response.attachments
+    lines = (await table.read()).decode("utf-8").splitlines()
+    assert len(lines) == 200 and "0 of 200 counted" in card.fields[0].value
