@@ -177,10 +177,9 @@ async def apply_edit(db: Database, message_id: int, text: str, now: datetime) ->
         if row is None or row["deleted_at"] is not None or row["source"] != "thread":
             return Outcome()
         ctx = await _context_in_tx(tx, row["round_id"])
-        before = await _reflection_counted(tx, ctx, row["author_id"])
         words = count_words(text)
         await store.update_text(tx, message_id, text, words, to_db(now))
-        outcome = await _settle_counting(tx, ctx, row["author_id"], row["kind"], before, words)
+        outcome = await _settle_counting(tx, ctx, row["author_id"], row["kind"], words)
     outcome.stored = True
     return outcome
 
@@ -192,9 +191,8 @@ async def apply_delete(db: Database, message_id: int, now: datetime) -> Outcome:
         if row is None or row["deleted_at"] is not None:
             return Outcome()
         ctx = await _context_in_tx(tx, row["round_id"])
-        before = await _reflection_counted(tx, ctx, row["author_id"])
         await store.mark_deleted(tx, message_id, to_db(now))
-        outcome = await _settle_counting(tx, ctx, row["author_id"], row["kind"], before, None)
+        outcome = await _settle_counting(tx, ctx, row["author_id"], row["kind"], None)
     outcome.ack = [m for m in outcome.ack if m != message_id]
     outcome.unack = [m for m in outcome.unack if m != message_id]
     return outcome
@@ -231,15 +229,10 @@ def _deadline(round_: Round, kind: str) -> datetime:
     return round_.reflect_due if kind == "reflection" else round_.feedback_due
 
 
-async def _reflection_counted(tx: Tx, ctx: RoundContext, author_id: int) -> bool:
-    words = await store.reflection_words(tx, ctx.round.id, author_id)
-    return words >= ctx.cohort.reflection_threshold
-
-
 async def _settle_counting(
-    tx: Tx, ctx: RoundContext, author_id: int, kind: str, before: bool, words: int | None
+    tx: Tx, ctx: RoundContext, author_id: int, kind: str, words: int | None
 ) -> Outcome:
-    """Compare counting before and after a change; move the ✅ accordingly."""
+    """Work out counting after a change (``words``: the changed message's) and move the ✅."""
     outcome = Outcome(kind=kind, words=words or 0)
     if kind == "feedback":
         outcome.counted = words is not None and words >= ctx.cohort.feedback_threshold
@@ -308,7 +301,6 @@ async def save_form_reflection(
         old = await store.form_group(tx, ctx.round.id, author.id, "reflection")
         first_posted = old[0]["posted_at"] if old else to_db(now)
         late = old[0]["late"] if old else int(now > ctx.round.reflect_due)
-        before = await _reflection_counted(tx, ctx, author.id)
         was_acked = {row["message_id"] for row in old if row["acked"]}
         await store.delete_rows(tx, [row["message_id"] for row in old])
         for message_id, text in parts:
@@ -330,7 +322,7 @@ async def save_form_reflection(
                 },
             )
         words = sum(count_body_words(text, headings) for _, text in parts)
-        outcome = await _settle_counting(tx, ctx, author.id, "reflection", before, words)
+        outcome = await _settle_counting(tx, ctx, author.id, "reflection", words)
         removed = was_acked - {message_id for message_id, _ in parts}
         outcome.unack.extend(sorted(removed))  # parts deleted from Discord: harmless to retry
         await _told_in_reply(tx, ctx, author.id, outcome, now)
@@ -376,7 +368,7 @@ async def save_form_feedback(
                 "posted_at": to_db(now),
             },
         )
-        outcome = await _settle_counting(tx, ctx, author.id, "feedback", False, count_words(text))
+        outcome = await _settle_counting(tx, ctx, author.id, "feedback", count_words(text))
         outcome.words = count_words(text)
         await _told_in_reply(tx, ctx, author.id, outcome, now)
     outcome.stored = True

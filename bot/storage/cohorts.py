@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.storage.db import Database, Row, Tx
+from bot.storage.db import Database, Row, Tx, insert_row, update_row
 
 _WRITABLE = frozenset(
     {
@@ -19,28 +19,12 @@ _WRITABLE = frozenset(
 )  # fmt: skip
 
 
-def _columns(values: Mapping[str, Any]) -> list[str]:
-    unknown = set(values) - _WRITABLE
-    if unknown:
-        raise KeyError(f"not cohort columns: {sorted(unknown)}")
-    return list(values)
-
-
 async def insert(tx: Tx, values: Mapping[str, Any]) -> int:
-    columns = _columns(values)
-    placeholders = ", ".join("?" for _ in columns)
-    return await tx.execute(
-        f"INSERT INTO cohorts ({', '.join(columns)}) VALUES ({placeholders})",
-        [values[c] for c in columns],
-    )
+    return await insert_row(tx, "cohorts", _WRITABLE, values)
 
 
 async def update(tx: Tx, cohort_id: int, values: Mapping[str, Any]) -> None:
-    columns = _columns(values)
-    assignments = ", ".join(f"{c} = ?" for c in columns)
-    await tx.execute(
-        f"UPDATE cohorts SET {assignments} WHERE id = ?", [*(values[c] for c in columns), cohort_id]
-    )
+    await update_row(tx, "cohorts", _WRITABLE, cohort_id, values)
 
 
 async def delete(tx: Tx, cohort_id: int) -> None:

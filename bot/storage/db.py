@@ -13,7 +13,7 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
@@ -70,6 +70,33 @@ class Tx:
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
+
+
+async def insert_row(tx: Tx, table: str, allowed: frozenset[str], values: Mapping[str, Any]) -> int:
+    """INSERT one row; column names must come from ``allowed`` (they are code, never input)."""
+    columns = _checked(table, allowed, values)
+    return await tx.execute(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+        [values[c] for c in columns],
+    )
+
+
+async def update_row(
+    tx: Tx, table: str, allowed: frozenset[str], row_id: int, values: Mapping[str, Any]
+) -> None:
+    """UPDATE one row by ``id``; column names must come from ``allowed``."""
+    columns = _checked(table, allowed, values)
+    await tx.execute(
+        f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
+        [*(values[c] for c in columns), row_id],
+    )
+
+
+def _checked(table: str, allowed: frozenset[str], values: Mapping[str, Any]) -> list[str]:
+    unknown = set(values) - allowed
+    if unknown:
+        raise KeyError(f"not {table} columns: {sorted(unknown)}")
+    return list(values)
 
 
 class Database:

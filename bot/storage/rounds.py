@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.storage.db import Database, Row, Tx
+from bot.storage.db import Database, Row, Tx, insert_row, update_row
 
 _WRITABLE = frozenset(
     {
@@ -17,27 +17,12 @@ _WRITABLE = frozenset(
 )  # fmt: skip
 
 
-def _columns(values: Mapping[str, Any]) -> list[str]:
-    unknown = set(values) - _WRITABLE
-    if unknown:
-        raise KeyError(f"not round columns: {sorted(unknown)}")
-    return list(values)
-
-
 async def insert(tx: Tx, values: Mapping[str, Any]) -> int:
-    columns = _columns(values)
-    return await tx.execute(
-        f"INSERT INTO rounds ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
-        [values[c] for c in columns],
-    )
+    return await insert_row(tx, "rounds", _WRITABLE, values)
 
 
 async def update(tx: Tx, round_id: int, values: Mapping[str, Any]) -> None:
-    columns = _columns(values)
-    await tx.execute(
-        f"UPDATE rounds SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?",
-        [*(values[c] for c in columns), round_id],
-    )
+    await update_row(tx, "rounds", _WRITABLE, round_id, values)
 
 
 async def get(tx: Tx, round_id: int) -> Row | None:
