@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench demo clean
+.PHONY: run test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)        ## print benchmark figures (not timed tests)
+	$(BIN)/python -m bench.ingest
+	@if [ -f bench/reports.py ]; then $(BIN)/python -m bench.reports; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

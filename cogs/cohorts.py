@@ -37,7 +37,7 @@ OPTION_HELP = {
     "feedback_nudge_hours": "Remind about feedback this many hours before it is due (0 = off)",
     "quiet_start": "No nudges from this local time (default 21:00)",
     "quiet_end": "…until this local time (default 08:00)",
-    "retention_days": "Delete reflection texts after this many days (0 = keep; numbers stay)",
+    "retention_days": "Delete stored texts of posts after this many days (0 = keep; counts stay)",
 }
 Hours = app_commands.Range[int, 1, 1344]
 

@@ -15,6 +15,8 @@ KIND_NAMES = {
     nudges.REFLECT_REMINDER: "reflection reminder",
     nudges.LAST_CALL: "last call",
     nudges.FEEDBACK_REMINDER: "feedback reminder",
+    nudges.SHORT_REFLECTION: "note on a short reflection",
+    nudges.SHORT_FEEDBACK: "note on short feedback",
 }
 
 

@@ -343,10 +343,10 @@ class Reflections(commands.Cog):
         )
         try:
             await member.send(text)
+            outcome = "sent"
         except discord.HTTPException as error:
-            await notes.record(
-                self.bot.db, ctx.round.id, member.id, kind, "dm", f"failed: HTTP {error.status}"
-            )
+            outcome = f"failed: HTTP {error.status}"
+        await notes.record(self.bot.db, ctx.round.id, member.id, kind, "dm", outcome)
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

@@ -162,3 +162,14 @@ async def test_members_cannot_use_nudge_commands(world):
     for command in ("nudge preview", "nudge send"):
         with pytest.raises(SetupError, match="default-member-permissions"):
             await world.members[0].slash(world.channel, command, cohort="Autumn")
+
+
+async def test_preview_lists_a_due_short_post_note(world):
+    from tests.helpers import advance_to
+
+    thread = await setup_week(world)
+    await world.members[0].send(thread, words(5))
+    await advance_to(world.env, FIRST_SLOT + timedelta(minutes=30))
+    preview = await world.admin.slash(world.channel, "nudge preview", cohort="Autumn")
+    listing = preview.response.embeds[0].description
+    assert "note on a short reflection (reflection under the minimum (5 of 20))" in listing

@@ -18,7 +18,9 @@ from bot.storage.db import Database
 
 
 async def export(db: Database, guild_id: int, user_id: int, now: datetime) -> bytes:
-    """Everything Praxis holds about the member in this server, as readable JSON."""
+    """What the member wrote, was sent, and chose here, as readable JSON (their settings,
+    posts, feedback received and reminders; feedback pairs and excusals are facilitators'
+    working records and are not included)."""
     settings = await store.settings(db, guild_id, user_id)
     authored = await store.authored(db, guild_id, user_id)
     document = {
@@ -42,6 +44,7 @@ def _post(row) -> dict:
     return {
         "cohort": row["cohort"],
         "round": row["round"],
+        "prompt": row["prompt_title"],
         "kind": row["kind"],
         "posted_at": row["posted_at"],
         "edited_at": row["edited_at"],
@@ -49,6 +52,7 @@ def _post(row) -> dict:
         "word_count": row["word_count"],
         "text": row["text"],
         "deleted": row["deleted_at"] is not None,
+        "text_removed_by_retention": row["purged_at"] is not None,
     }
 
 

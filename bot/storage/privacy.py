@@ -18,7 +18,7 @@ async def authored(db: Database, guild_id: int, user_id: int) -> list[Row]:
 
 async def received(db: Database, guild_id: int, user_id: int) -> list[Row]:
     return await db.fetch_all(
-        "SELECT c.name AS cohort, r.number AS round, p.*"
+        "SELECT c.name AS cohort, r.number AS round, r.title AS prompt_title, p.*"
         " FROM posts p JOIN rounds r ON r.id = p.round_id JOIN cohorts c ON c.id = r.cohort_id"
         f" WHERE p.target_id = ? AND p.kind = 'feedback' AND {_IN_GUILD} ORDER BY p.message_id",
         (user_id, guild_id),
