@@ -55,7 +55,7 @@ def _run(settings: Settings) -> int:
     if not settings.discord_token:
         print(f"praxis: {NO_TOKEN}", file=sys.stderr)
         return 2
-    from bot.runner import run_until_stopped
+    from bot.runner import run_until_stopped  # lazy: check/migrate need no discord.py
 
     return asyncio.run(run_until_stopped(settings))
 

@@ -367,10 +367,6 @@ async def list_cohorts(db: Database, guild_id: int) -> list[Cohort]:
     return [Cohort.from_row(row) for row in await store.list_in_guild(db, guild_id)]
 
 
-async def cohort_names(db: Database, guild_id: int) -> list[str]:
-    return await store.names_in_guild(db, guild_id)
-
-
 @cache
 def _timezone_names() -> frozenset[str]:
     return frozenset(available_timezones())

@@ -61,13 +61,6 @@ async def list_in_guild(db: Database, guild_id: int) -> list[Row]:
     )
 
 
-async def names_in_guild(db: Database, guild_id: int) -> list[str]:
-    rows = await db.fetch_all(
-        "SELECT name FROM cohorts WHERE guild_id = ? ORDER BY name_key", (guild_id,)
-    )
-    return [row["name"] for row in rows]
-
-
 async def list_active(db: Database) -> list[Row]:
     """Cohorts whose schedule runs (not paused), across all guilds."""
     return await db.fetch_all("SELECT * FROM cohorts WHERE paused = 0 ORDER BY id")

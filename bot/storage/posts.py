@@ -212,16 +212,6 @@ async def round_tallies(db: Database, round_id: int, feedback_min_words: int) ->
     )
 
 
-async def feedback_received(db: Database, round_id: int, feedback_min_words: int) -> dict[int, int]:
-    rows = await db.fetch_all(
-        "SELECT target_id, COUNT(DISTINCT author_id) AS n FROM posts"
-        " WHERE round_id = ? AND kind = 'feedback' AND deleted_at IS NULL AND word_count >= ?"
-        " GROUP BY target_id",
-        (round_id, feedback_min_words),
-    )
-    return {row["target_id"]: row["n"] for row in rows}
-
-
 async def feedback_targets(db: Database, round_id: int, author_id: int, min_words: int) -> set[int]:
     rows = await db.fetch_all(
         "SELECT DISTINCT target_id FROM posts WHERE round_id = ? AND author_id = ?"
