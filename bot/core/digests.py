@@ -28,7 +28,10 @@ async def send_due(db: Database, chat: Chat, now: datetime) -> list[int]:
         cohort = await get_cohort_by_id(db, round_.cohort_id)
         if cohort is None or not await store.claim_digest(db, round_.id, to_db(now)):
             continue
-        roster = await chat.roster(cohort) or []
+        roster = await chat.roster(cohort)
+        if roster is None:  # the server is unavailable right now: a later tick retries
+            await store.release_digest(db, round_.id)
+            continue
         summary = await round_summary(db, cohort, roster, round_.number)
         png = await asyncio.to_thread(render_heatmap, grid(await load_history(db, cohort, roster)))
         try:
