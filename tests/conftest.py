@@ -49,3 +49,15 @@ async def env(simcord_env, bots: list[PraxisBot]):
 @pytest_asyncio.fixture
 async def world(env) -> World:
     return build_world(env)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Show measured figures (e.g. the identifier detector's precision and recall) in the
+    test output itself, not only in captured stdout."""
+    for report in terminalreporter.stats.get("passed", []):
+        figures = [
+            (k, v) for k, v in getattr(report, "user_properties", []) if report.when == "call"
+        ]
+        if figures:
+            terminalreporter.write_sep("-", f"figures from {report.nodeid.split('::')[-1]}")
+            terminalreporter.write_line(", ".join(f"{k}={v}" for k, v in figures))
