@@ -314,10 +314,14 @@ class Reflections(commands.Cog):
         The ✅ is added only after the batch holding the message has committed. A short
         post is explained privately by a later tick, once the member has stopped writing.
         """
-        ctx = await self.bot.contexts.get(message.channel.id)
+        ctx = self.bot.contexts.peek(message.channel.id)
+        if ctx is False:
+            ctx = await self.bot.contexts.get(message.channel.id)
         if ctx is None:
             return
-        member = await glue.resolve_member(message.guild, message.author)
+        member = message.author
+        if not isinstance(member, discord.Member):
+            member = await glue.resolve_member(message.guild, member)
         author = glue.author_of(member, ctx.cohort)
         if author.role is Role.OTHER:
             return

@@ -2,5 +2,3 @@
 
 ALTER TABLE cohorts ADD COLUMN digest_channel_id INTEGER;  -- NULL: digests go to facilitators by DM
 ALTER TABLE rounds  ADD COLUMN digest_sent_at    TEXT;     -- claimed before sending: once per round
-
-CREATE INDEX posts_by_round_kind ON posts (round_id, kind, author_id);

@@ -480,6 +480,13 @@ class ContextCache:
         self._ttl = ttl
         self._entries: dict[int, tuple[float, asyncio.Future[RoundContext | None]]] = {}
 
+    def peek(self, thread_id: int) -> RoundContext | bool | None:
+        """The cached answer without awaiting, or ``False`` when it must be looked up."""
+        hit = self._entries.get(thread_id)
+        if hit is None or hit[0] <= time.monotonic() or not hit[1].done():
+            return False
+        return hit[1].result() if hit[1].exception() is None else False
+
     async def get(self, thread_id: int) -> RoundContext | None:
         now = time.monotonic()
         hit = self._entries.get(thread_id)
