@@ -28,7 +28,8 @@ format: $(STAMP)
 
 bench: $(STAMP)        ## print benchmark figures (not timed tests)
 	$(BIN)/python -m bench.ingest
-	@if [ -f bench/reports.py ]; then $(BIN)/python -m bench.reports; fi
+	$(BIN)/python -m bench.reports
+	$(BIN)/python -m bench.rest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
