@@ -282,3 +282,26 @@ async def test_failed_round_follows_the_cohort_to_its_new_channel(world):
     assert next(m.embeds[0].title for m in moved.history() if m.embeds).startswith("Round 1")
     [row] = await rounds_table(world)
     assert row["state"] == "posted" and row["channel_id"] == moved.id
+
+
+async def test_lost_response_then_channel_moved_still_posts_once(world, monkeypatch):
+    from bot.core.ports import DeliveryError
+
+    await create_cohort(world, "Autumn")
+    chat = world.bot.chat
+    real_post = chat.post_round
+
+    async def post_then_lose_answer(channel_id, post):
+        await real_post(channel_id, post)
+        raise DeliveryError("connection reset", permanent=False)
+
+    monkeypatch.setattr(chat, "post_round", post_then_lose_answer)
+    await tick_at(world, FIRST_SLOT)
+    monkeypatch.setattr(chat, "post_round", real_post)
+    moved = world.guild.create_text_channel("reflections-2")
+    await world.admin.slash(world.channel, "cohort edit", name="Autumn", channel=moved)
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
+
+    assert len(bot_posts(world)) == 1 and not [m for m in moved.history() if m.embeds]
+    [row] = await rounds_table(world)
+    assert row["state"] == "posted" and row["channel_id"] == world.channel.id

@@ -250,25 +250,22 @@ async def _attempt(db: Database, chat: Chat, cohort: Cohort, round_: Round, now:
             round_.id,
             {"attempts": attempt, "next_attempt_at": to_db(now + _backoff(attempt, False))},
         )
-    if round_.message_id is None and round_.channel_id != cohort.channel_id:
-        # Nothing posted yet and a facilitator moved the cohort: post where it lives now.
-        async with db.transaction() as tx:
-            await store.update(tx, round_.id, {"channel_id": cohort.channel_id})
-        round_ = await _reload(db, round_.id)
     late = round_.manual is False and now - round_.slot_at > LATE_AFTER
     post = round_.post(cohort.name, late=late)
+    channel_id, message_id = round_.channel_id, round_.message_id
     try:
-        message_id = round_.message_id
+        if message_id is None and attempt > 1:
+            # An earlier attempt may have posted without hearing back: look where it went.
+            message_id = await _find_earlier_post(chat, round_, channel_id)
         if message_id is None:
-            if attempt > 1:
-                message_id = await chat.find_round_message(
-                    round_.channel_id, round_.id, since=round_.slot_at - timedelta(minutes=1)
-                )
-            if message_id is None:
-                message_id = await chat.post_round(round_.channel_id, post)
+            channel_id = cohort.channel_id  # follow the cohort if a facilitator moved it
+            message_id = await chat.post_round(channel_id, post)
+        if message_id != round_.message_id:
             async with db.transaction() as tx:
-                await store.update(tx, round_.id, {"message_id": message_id})
-        thread_id = await chat.open_round_thread(round_.channel_id, message_id, post)
+                await store.update(
+                    tx, round_.id, {"message_id": message_id, "channel_id": channel_id}
+                )
+        thread_id = await chat.open_round_thread(channel_id, message_id, post)
     except DeliveryError as error:
         await _mark_failed(db, cohort, round_, now, error.reason, error.permanent, attempt)
         return "failed"
@@ -287,6 +284,17 @@ async def _attempt(db: Database, chat: Chat, cohort: Cohort, round_: Round, now:
         )
     log.info("Posted round %s of cohort %s (late=%s)", round_.number, cohort.id, late)
     return "posted"
+
+
+async def _find_earlier_post(chat: Chat, round_: Round, channel_id: int) -> int | None:
+    try:
+        return await chat.find_round_message(
+            channel_id, round_.id, since=round_.slot_at - timedelta(minutes=1)
+        )
+    except DeliveryError as error:
+        if error.permanent:
+            return None  # the old channel is gone or closed to us: nothing of ours is there
+        raise
 
 
 async def _mark_failed(
