@@ -15,6 +15,7 @@ from bot.adapter.checks import (
     require_facilitator,
 )
 from bot.adapter.embeds import Tone, embed, when
+from bot.adapter.views import Confirm
 from bot.core import cohorts, notices, nudges, reflections, rounds
 from bot.core.cohorts import WEEKDAYS, Cohort
 from bot.core.errors import InvalidInput
@@ -140,35 +141,24 @@ def _round_line(round_: rounds.Round) -> str:
     return line[:300]
 
 
-class ConfirmDelete(discord.ui.View):
-    """Asks once more before deleting; only the facilitator who asked can answer."""
-
-    def __init__(self, author_id: int, cohort: Cohort) -> None:
-        super().__init__(timeout=120)
-        self.author_id = author_id
-        self.cohort = cohort
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.author_id
-
-    @discord.ui.button(label="Delete cohort and its records", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        current = await cohorts.get_cohort_by_id(interaction.client.db, self.cohort.id)
+def confirm_delete(author_id: int, cohort: Cohort) -> Confirm:
+    async def delete(interaction: discord.Interaction) -> None:
+        current = await cohorts.get_cohort_by_id(interaction.client.db, cohort.id)
         if current is not None:
             await cohorts.delete_cohort(interaction.client.db, current)
         await interaction.response.edit_message(
-            content=f"Deleted **{self.cohort.name}** and everything Praxis stored for it.",
+            content=f"Deleted **{cohort.name}** and everything Praxis stored for it.",
             embed=None,
             view=None,
         )
 
-    @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        await interaction.response.edit_message(
-            content=f"Kept **{self.cohort.name}**. Nothing was deleted.", embed=None, view=None
-        )
+    return Confirm(
+        author_id,
+        confirm_label="Delete cohort and its records",
+        keep_label="Keep it",
+        kept_text=f"Kept **{cohort.name}**. Nothing was deleted.",
+        on_confirm=delete,
+    )
 
 
 @app_commands.guild_only()
@@ -349,7 +339,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         await interaction.response.send_message(
             f"Delete **{cohort.name}**? This removes its settings, prompt bank, rounds and every "
             "reflection and feedback text stored for it. Messages already in Discord stay.",
-            view=ConfirmDelete(interaction.user.id, cohort),
+            view=confirm_delete(interaction.user.id, cohort),
             ephemeral=True,
         )
 

@@ -12,6 +12,7 @@ from discord.ext import commands
 
 from bot.adapter import reflections as glue
 from bot.adapter.embeds import Tone, embed, when
+from bot.adapter.views import Confirm
 from bot.core import cohorts, nudges, privacy_rights, reflections, reports
 from bot.core.ports import Person
 from bot.core.reflections import Progress, Role, RoundContext
@@ -59,34 +60,20 @@ FORGET_WARNING = (
 )
 
 
-class ConfirmForget(discord.ui.View):
-    def __init__(self, user_id: int) -> None:
-        super().__init__(timeout=120)
-        self.user_id = user_id
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.user_id
-
-    @discord.ui.button(label="Delete my data", style=discord.ButtonStyle.danger)
-    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        gone = await privacy_rights.forget(
-            interaction.client.db, interaction.guild_id, interaction.user.id, now()
-        )
-        for thread_id, message_id in gone.form_messages:
-            channel = interaction.client.get_partial_messageable(thread_id)
-            with contextlib.suppress(discord.HTTPException):
-                await channel.get_partial_message(message_id).delete()
-        await interaction.followup.send(
-            f"Done. I removed your texts ({gone.rows} stored messages) and settings here.",
-            ephemeral=True,
-        )
-
-    @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        await interaction.response.edit_message(content="Nothing was deleted.", view=None)
+async def forget(interaction: discord.Interaction) -> None:
+    """Confirmed: delete the member's data, and the bot's copies of their form posts."""
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    gone = await privacy_rights.forget(
+        interaction.client.db, interaction.guild_id, interaction.user.id, now()
+    )
+    for thread_id, message_id in gone.form_messages:
+        channel = interaction.client.get_partial_messageable(thread_id)
+        with contextlib.suppress(discord.HTTPException):
+            await channel.get_partial_message(message_id).delete()
+    await interaction.followup.send(
+        f"Done. I removed your texts ({gone.rows} stored messages) and settings here.",
+        ephemeral=True,
+    )
 
 
 @app_commands.guild_only()
@@ -131,7 +118,15 @@ class MemberCommands(commands.GroupCog, group_name="me"):
     @app_commands.command(name="forget", description="Delete your texts and settings here")
     async def forget(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(
-            FORGET_WARNING, view=ConfirmForget(interaction.user.id), ephemeral=True
+            FORGET_WARNING,
+            view=Confirm(
+                interaction.user.id,
+                confirm_label="Delete my data",
+                keep_label="Keep my data",
+                kept_text="Nothing was deleted.",
+                on_confirm=forget,
+            ),
+            ephemeral=True,
         )
 
     @app_commands.command(name="progress", description="Your reflection and feedback this round")
