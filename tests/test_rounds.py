@@ -91,11 +91,10 @@ async def test_server_errors_then_recovery_post_exactly_once(world, route):
     assert row["state"] == "posted" and row["thread_id"] == row["message_id"]
 
 
-async def test_lost_response_after_posting_is_found_not_posted_again(world, monkeypatch):
-    """Discord accepted the message but the answer never came back (or the bot crashed)."""
+async def tick_losing_the_answer(world, monkeypatch, moment) -> None:
+    """Tick once while Discord accepts the prompt but its answer never arrives."""
     from bot.core.ports import DeliveryError
 
-    await create_cohort(world, "Autumn")
     chat = world.bot.chat
     real_post = chat.post_round
 
@@ -104,8 +103,14 @@ async def test_lost_response_after_posting_is_found_not_posted_again(world, monk
         raise DeliveryError("connection reset", permanent=False)
 
     monkeypatch.setattr(chat, "post_round", post_then_lose_answer)
-    await tick_at(world, FIRST_SLOT)
+    await tick_at(world, moment)
     monkeypatch.setattr(chat, "post_round", real_post)
+
+
+async def test_lost_response_after_posting_is_found_not_posted_again(world, monkeypatch):
+    """Discord accepted the message but the answer never came back (or the bot crashed)."""
+    await create_cohort(world, "Autumn")
+    await tick_losing_the_answer(world, monkeypatch, FIRST_SLOT)
     await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
 
     assert len(bot_posts(world)) == 1
@@ -285,19 +290,8 @@ async def test_failed_round_follows_the_cohort_to_its_new_channel(world):
 
 
 async def test_lost_response_then_channel_moved_still_posts_once(world, monkeypatch):
-    from bot.core.ports import DeliveryError
-
     await create_cohort(world, "Autumn")
-    chat = world.bot.chat
-    real_post = chat.post_round
-
-    async def post_then_lose_answer(channel_id, post):
-        await real_post(channel_id, post)
-        raise DeliveryError("connection reset", permanent=False)
-
-    monkeypatch.setattr(chat, "post_round", post_then_lose_answer)
-    await tick_at(world, FIRST_SLOT)
-    monkeypatch.setattr(chat, "post_round", real_post)
+    await tick_losing_the_answer(world, monkeypatch, FIRST_SLOT)
     moved = world.guild.create_text_channel("reflections-2")
     await world.admin.slash(world.channel, "cohort edit", name="Autumn", channel=moved)
     await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
