@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint format bench clean
+.PHONY: run test demo lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,9 @@ run: $(STAMP)          ## set up and run the bot (needs DISCORD_TOKEN in .env)
 
 test: $(STAMP)         ## set up and run the whole test suite
 	$(BIN)/python -m pytest
+
+demo: $(STAMP)         ## play a simulated term on SimCord; files go to praxis-demo/
+	$(BIN)/praxis demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

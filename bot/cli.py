@@ -1,4 +1,4 @@
-"""``praxis run | migrate | check`` (also ``python -m bot``).
+"""``praxis run | migrate | check | demo`` (also ``python -m bot``).
 
 Configuration problems end with exit status 2 and one sentence saying what to do,
 never a traceback. The token is never printed, not even partly.
@@ -12,6 +12,7 @@ import logging
 import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config import Settings
 from bot.core.errors import ConfigError
@@ -32,7 +33,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("run", help="run the bot")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("check", help="report configuration and database state")
+    demo = sub.add_parser("demo", help="play a simulated term on SimCord (no token needed)")
+    demo.add_argument("--members", default="8", help="learners in the cohort, 2-50 (default 8)")
+    demo.add_argument("--weeks", default="4", help="weekly rounds to play, 1-12 (default 4)")
+    demo.add_argument("--seed", default="1", help="random seed; same seed, same term (default 1)")
+    demo.add_argument("--out", default="praxis-demo", help="folder for the CSV and PNG")
     args = parser.parse_args(argv)
+    if args.command == "demo":
+        return _demo(args)  # needs no .env, token or database of the user's
     try:
         settings = Settings.from_env(env_file=args.env_file)
     except ConfigError as error:
@@ -58,6 +66,36 @@ def _run(settings: Settings) -> int:
     from bot.runner import run_until_stopped  # lazy: check/migrate need no discord.py
 
     return asyncio.run(run_until_stopped(settings))
+
+
+def _demo(args: argparse.Namespace) -> int:
+    """Validate, check SimCord is installed, then play the term and print its transcript."""
+    try:
+        members, weeks, seed = (int(getattr(args, n)) for n in ("members", "weeks", "seed"))
+    except ValueError:
+        print("praxis: --members, --weeks and --seed must be whole numbers.", file=sys.stderr)
+        return 2
+    from bot import demo  # lazy: the demo pulls in discord.py and SimCord
+
+    problem = demo.option_problem(members, weeks)
+    if problem is None and Path(args.out).exists() and not Path(args.out).is_dir():
+        problem = f"--out {args.out} is a file; give a folder for the CSV and PNG."
+    if problem is not None:
+        print(f"praxis: {problem}", file=sys.stderr)
+        return 2
+    try:
+        import simcord  # noqa: F401
+    except ImportError:
+        print('praxis: the demo needs SimCord: pip install -e ".[demo]"', file=sys.stderr)
+        return 2
+    options = demo.DemoOptions(members=members, weeks=weeks, seed=seed, out=Path(args.out))
+    try:
+        result = asyncio.run(demo.run_demo(options))
+    except demo.DemoError as error:  # the bot answered a step unexpectedly: worth a bug report
+        print(f"praxis: the demo stopped: {error}", file=sys.stderr)
+        return 1
+    print("\n".join(result.lines))
+    return 0
 
 
 def _migrate(settings: Settings) -> int:
