@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sqlite3
 import tempfile
 import time
@@ -158,25 +159,49 @@ async def build(directory: Path, threads: int, members_per: int):
     return bot, db
 
 
-async def feed(bot, payloads: list[dict]) -> float:
-    tasks: list[asyncio.Task] = []
-    schedule = bot._schedule_event
+async def feed(bot, payloads: list[str]) -> float:
+    """Parse every payload as the gateway reader would, and wait until all handlers finish.
 
-    def collect(*args, **kwargs):
+    Only a count of unfinished handler tasks is kept, not the tasks themselves: holding
+    tens of thousands of finished tasks would inflate the garbage collector's work far
+    beyond what a running bot, which keeps no reference to them, ever sees.
+    """
+    schedule = bot._schedule_event
+    unfinished = 0
+    all_done = asyncio.Event()
+    failures: list[BaseException] = []
+
+    def finished(task: asyncio.Task) -> None:
+        nonlocal unfinished
+        unfinished -= 1
+        if not task.cancelled() and task.exception() is not None:
+            failures.append(task.exception())
+        if unfinished == 0:
+            all_done.set()
+
+    def counted(*args, **kwargs):
+        nonlocal unfinished
         task = schedule(*args, **kwargs)
-        tasks.append(task)
+        unfinished += 1
+        task.add_done_callback(finished)
         return task
 
-    bot._schedule_event = collect
-    parse = bot._connection.parse_message_create
+    bot._schedule_event = counted
+    parse, decode = bot._connection.parse_message_create, discord.utils._from_json
     started = time.perf_counter()
-    for payload in payloads:
-        parse(payload)
-        if len(tasks) % 500 == 0:
+    for n, raw in enumerate(payloads, 1):
+        parse(decode(raw))
+        if n % 250 == 0:
             await asyncio.sleep(0)  # let the gateway reader yield, as a real socket would
-    await asyncio.gather(*tasks)
+    if unfinished:
+        await all_done.wait()
+    cog = bot.get_cog("Reflections")
+    if cog is not None:
+        await cog.settle()  # stored, committed and acknowledged: the end of the pipeline
     elapsed = time.perf_counter() - started
     bot._schedule_event = schedule
+    if failures:
+        raise failures[0]
     return elapsed
 
 
@@ -185,7 +210,7 @@ async def run(total: int, threads: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         bot, db = await build(directory, threads, members_per)
-        payloads = message_payloads(threads, members_per, total)
+        payloads = [json.dumps(p) for p in message_payloads(threads, members_per, total)]
         reader = sqlite3.connect(directory / "bench.db")
         acked, unsafe = [], []
 
@@ -208,9 +233,10 @@ async def run(total: int, threads: int) -> dict:
         elapsed = await feed(bot, payloads)
         stored = await db.fetch_value("SELECT COUNT(*) FROM posts")
         await bot.remove_cog("Reflections")
-        ceiling_payloads = message_payloads(threads, members_per, total)
-        for p in ceiling_payloads:
+        ceiling_payloads = []
+        for p in message_payloads(threads, members_per, total):
             p["id"] = str(int(p["id"]) + 10**9)
+            ceiling_payloads.append(json.dumps(p))
         ceiling = await feed(bot, ceiling_payloads)
         reader.close()
         await db.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import discord
@@ -18,6 +19,7 @@ from discord.ext import commands
 from bot.adapter.chat import DiscordChat
 from bot.adapter.tree import PraxisTree
 from bot.config import Settings
+from bot.core import health
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
 from bot.logs import guard_sensitive_loggers
@@ -56,6 +58,9 @@ class PraxisBot(commands.Bot):
             tree_cls=PraxisTree,
             help_command=None,
             allowed_mentions=discord.AllowedMentions.none(),
+            # No message cache: Praxis reads edits and deletes from raw events, so the
+            # cache would only hold members' reflection texts in memory for nothing.
+            max_messages=None,
         )
         self.settings = settings
         self._db: Database | None = None
@@ -63,6 +68,9 @@ class PraxisBot(commands.Bot):
         self.scheduler: TickScheduler | None = None
         self._tick_lock = asyncio.Lock()
         self.contexts: ContextCache | None = None
+        self.storage = health.StorageWatch()
+        #: Run after a storage outage, before it is declared over (cogs add their own).
+        self.catch_up_hooks: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def db(self) -> Database:
@@ -99,10 +107,45 @@ class PraxisBot(commands.Bot):
         """
         async with self._tick_lock:
             report = await run_tick(self.db, self.chat, now)
+            await self._watch_storage(report)
         self.forget_round_lookups()
         if self.scheduler is not None:
             self.scheduler.wake_at(report.next_due)
         return report
+
+    async def _watch_storage(self, report: TickReport) -> None:
+        """Say once when the database stops taking writes, and once when it takes them again.
+
+        While it is down, every tick whose heartbeat works runs the catch-up hooks (the
+        reflections cog reads the round threads back); only if they went through
+        without a new refusal is the outage over.
+        """
+        watch, failure = self.storage, self.storage.new_failure(self.db)
+        if watch.down_since is None:
+            if failure is not None:
+                watch.went_down(failure, report.now)
+                log.error("The database can't be written (%s). Praxis keeps running and will "
+                          "resume by itself once that is fixed.", failure.reason)  # fmt: skip
+                await health.tell_facilitators(
+                    self.db, self.chat, "Praxis can't save right now", health.down_text(failure)
+                )
+            return
+        if report.storage_problem is not None:
+            return
+        for catch_up in self.catch_up_hooks:
+            await catch_up()
+        if watch.new_failure(self.db) is None:
+            since = watch.down_since
+            watch.came_back()
+            log.warning("The database takes writes again; round threads were read back.")
+            await health.tell_facilitators(
+                self.db, self.chat, "Praxis is saving again", health.up_text(since)
+            )
+
+    def storage_trouble(self) -> None:
+        """A write just failed outside a tick: let the next tick (soon) confirm and announce."""
+        if self.scheduler is not None:
+            self.scheduler.wake_soon()
 
     def forget_round_lookups(self) -> None:
         """Rounds or cohorts changed: cached thread lookups may be stale."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -14,7 +15,7 @@ from bot.adapter import views
 from bot.adapter.embeds import Tone, embed
 from bot.core import cohorts, notes, pairs, reflections, rounds
 from bot.core.batching import Batcher
-from bot.core.errors import InvalidInput, NotAllowed
+from bot.core.errors import InvalidInput, NotAllowed, StorageBusy, StorageUnavailable
 from bot.core.limits import MAX_SECTION_LABEL_CHARS
 from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
@@ -23,6 +24,7 @@ from cogs._common import now
 
 log = logging.getLogger(__name__)
 
+BACKFILL_BATCH = 100  # one page of history, stored in one transaction
 FIELD_LIMIT = 4000  # Discord's maximum for one text input
 DEIDENTIFY = "Change names and details so no client can be recognised."
 
@@ -245,17 +247,21 @@ class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.RE
 class Reflections(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
-        self.batcher = Batcher(lambda items: reflections.ingest_batch(bot.db, items))
+        self.inbox: Batcher[discord.Message, None] = Batcher(self.store)
+        self.unsaved: dict[int, int] = {}  # thread -> oldest message not stored yet
+        self._follow_ups: set[asyncio.Task] = set()
         self.feedback_menu = app_commands.ContextMenu(
             name="Give feedback", callback=self.give_feedback
         )
         self.feedback_menu.guild_only = True
 
     async def cog_load(self) -> None:
+        self.bot.catch_up_hooks.append(self.catch_up)  # after a storage outage
         self.bot.add_dynamic_items(ReflectButton)
         self.bot.tree.add_command(self.feedback_menu)
 
     async def cog_unload(self) -> None:
+        self.bot.catch_up_hooks.remove(self.catch_up)
         self.bot.remove_dynamic_items(ReflectButton)
         self.bot.tree.remove_command(self.feedback_menu.name, type=self.feedback_menu.type)
 
@@ -306,33 +312,80 @@ class Reflections(commands.Cog):
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         if self.bot.intents.message_content and glue.is_member_text(message):
-            await self.ingest(message)
+            self.inbox.put(message)  # stored with whatever else arrives at this moment
 
     async def ingest(self, message: discord.Message) -> None:
-        """Store a thread message (batched with any arriving at the same moment), then react.
+        """Store one thread message now (a redelivery, a test): the batch path, batch of one."""
+        await self.store([message])
 
-        The ✅ is added only after the batch holding the message has committed. A short
-        post is explained privately by a later tick, once the member has stopped writing.
+    async def store(self, messages: list[discord.Message]) -> list[None]:
+        """Store thread messages in one transaction, then start what each one leads to.
+
+        Runs for a whole batch (see :class:`~bot.core.batching.Batcher`), so a burst
+        costs one commit, and no task per message unless it needs a ✅, a pairing or a
+        privacy reminder, all of which start only after the commit. If the database
+        can't be written, the threads are remembered and read back from Discord once it
+        can (:meth:`catch_up`): nothing acknowledged is ever lost.
         """
-        ctx = self.bot.contexts.peek(message.channel.id)
-        if ctx is False:
-            ctx = await self.bot.contexts.get(message.channel.id)
-        if ctx is None:
-            return
-        member = message.author
-        if not isinstance(member, discord.Member):
-            member = await glue.resolve_member(message.guild, member)
-        author = glue.author_of(member, ctx.cohort)
-        if author.role is Role.OTHER:
-            return
-        outcome = await self.batcher.submit((ctx, glue.incoming(message, author)))
-        if outcome.stored:
-            await glue.apply(self.bot, message.channel, outcome)
-            if outcome.ack and ctx.round.assigned:
-                await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
-            findings = find_identifiers(message.content)
-            if findings:
-                await self._privacy_reminder(member, ctx, findings, message.jump_url)
+        try:
+            items, sources = await self._resolve(messages)
+            outcomes = await reflections.ingest_batch(self.bot.db, items)
+        except Exception as error:  # nobody awaits a listener's batch: handle it here
+            self._not_stored(messages, error)
+            return [None] * len(messages)
+        for (message, member), (ctx, item), outcome in zip(sources, items, outcomes, strict=True):
+            findings = find_identifiers(message.content) if outcome.stored else ()
+            if outcome.ack or outcome.unack or findings:
+                self._start(self._after_store(message, member, ctx, item.author, outcome, findings))
+        return [None] * len(messages)
+
+    async def _resolve(self, messages: list[discord.Message]):
+        """Each message's round and author; messages outside rounds and cohorts drop out."""
+        items, sources = [], []
+        for message in messages:
+            ctx = self.bot.contexts.peek(message.channel.id)
+            if ctx is False:
+                ctx = await self.bot.contexts.get(message.channel.id)
+            if ctx is None:
+                continue
+            member = message.author
+            if not isinstance(member, discord.Member):
+                member = await glue.resolve_member(message.guild, member)
+            author = glue.author_of(member, ctx.cohort)
+            if author.role is not Role.OTHER:
+                items.append((ctx, glue.incoming(message, author)))
+                sources.append((message, member))
+        return items, sources
+
+    def _not_stored(self, messages: list[discord.Message], error: Exception) -> None:
+        """Remember where to read back from; the tick confirms and announces an outage."""
+        if isinstance(error, StorageBusy | StorageUnavailable):
+            log.warning("%d thread messages not stored yet (%s); they will be read back "
+                        "from their threads", len(messages), type(error).__name__)  # fmt: skip
+            self.bot.storage_trouble()
+        else:
+            log.exception("Could not store %d thread messages", len(messages))
+        for message in messages:
+            self._refused(message.channel.id, message.id)
+
+    async def _after_store(self, message, member, ctx: RoundContext, author, outcome, findings):
+        await glue.apply(self.bot, message.channel, outcome)
+        if outcome.ack and ctx.round.assigned:
+            await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
+        if findings:
+            await self._privacy_reminder(member, ctx, findings, message.jump_url)
+
+    async def settle(self) -> None:
+        """Wait until every message received so far is stored and its ✅ is sent."""
+        await self.inbox.drain()
+        while self._follow_ups:
+            await asyncio.gather(*self._follow_ups, return_exceptions=True)
+
+    def _start(self, work) -> None:
+        """Run follow-up work in its own task, kept referenced until it finishes."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._follow_ups.add(task)
+        task.add_done_callback(self._follow_ups.discard)
 
     async def _privacy_reminder(self, member, ctx: RoundContext, findings, link: str) -> None:
         """A private word, once per member and round, when a thread message may name a client."""
@@ -380,21 +433,43 @@ class Reflections(commands.Cog):
     @commands.Cog.listener()
     async def on_ready(self) -> None:
         """On start and on every new session: read what open threads got while we were away."""
+        await self.catch_up()
+
+    async def catch_up(self) -> None:
         if not self.bot.intents.message_content:
             return
         for ctx in await reflections.open_contexts(self.bot.db):
             await self.backfill(ctx)
 
     async def backfill(self, ctx: RoundContext) -> None:
-        """One history request per open thread when nothing was missed."""
+        """One history request per open thread when nothing was missed.
+
+        Reading starts after the newest stored message, or before the first message the
+        database refused, whichever is earlier; what is already stored is skipped.
+        """
+        thread_id = ctx.round.thread_id
+        start = await reflections.last_seen_message(self.bot.db, ctx)
+        refused = self.unsaved.pop(thread_id, None)
+        if refused is not None:
+            start = min(start, refused - 1)
         try:
             thread = await _thread(self.bot, ctx)
-            after = discord.Object(await reflections.last_seen_message(self.bot.db, ctx))
-            async for message in thread.history(limit=None, after=after, oldest_first=True):
+            page: list[discord.Message] = []
+            history = thread.history(limit=None, after=discord.Object(start), oldest_first=True)
+            async for message in history:
                 if glue.is_member_text(message):
-                    await self.ingest(message)
+                    page.append(message)
+                if len(page) == BACKFILL_BATCH:
+                    await self.store(page)
+                    page = []
+            await self.store(page)
         except discord.HTTPException as error:
             log.warning("Backfill of round %s failed (HTTP %s)", ctx.round.id, error.status)
+            self._refused(thread_id, start + 1)
+
+    def _refused(self, thread_id: int, message_id: int) -> None:
+        """Remember the oldest message of a thread that still has to be read back."""
+        self.unsaved[thread_id] = min(message_id, self.unsaved.get(thread_id, message_id))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -207,7 +207,6 @@ class DiscordChat:
         return first
 
     async def send_digest(self, cohort, summary, chart_png: bytes) -> None:
-        """To the digest channel if set, else by DM to each facilitator (or the owner)."""
         card, table = report_render.round_embed(summary)
         card.title = f"Digest · {card.title}"
 
@@ -218,19 +217,30 @@ class DiscordChat:
                 found.append(discord.File(io.BytesIO(table.fp.read()), filename=table.filename))
             return found
 
+        await self._to_facilitators(cohort, "the digest", card, files)
+
+    async def tell_facilitators(self, cohort, title: str, text: str) -> None:
+        card = embed(title, text, tone=Tone.WARNING)
+        await self._to_facilitators(cohort, "a notice", card, list)
+
+    async def _to_facilitators(self, cohort, what: str, card: discord.Embed, files) -> None:
+        """To the digest channel if set, else by DM to each facilitator (or the owner).
+
+        ``files`` is called for each send: a ``discord.File`` can be sent only once.
+        """
         if cohort.digest_channel_id:
             channel = await self._channel(cohort.digest_channel_id)
-            with translate_errors("post the digest"):
+            with translate_errors(f"post {what}"):
                 await channel.send(embed=card, files=files())
             return
         delivered = 0
         for person in await self._facilitators(cohort):
             try:
-                with translate_errors("send the digest"):
+                with translate_errors(f"send {what}"):
                     await person.send(embed=card, files=files())
                 delivered += 1
             except DeliveryError as error:
-                log.info("Digest DM to a facilitator failed: %s", error.reason)
+                log.info("DM of %s to a facilitator failed: %s", what, error.reason)
         if not delivered:
             raise DeliveryError("no facilitator accepts direct messages", permanent=True)
 

@@ -1,9 +1,10 @@
-"""Group concurrent work into one call, so one transaction can carry many messages.
+"""Group work arriving at the same moment into one call, so one transaction carries many items.
 
-No background worker: the first caller to find nothing in flight becomes the flusher,
-yields once so that callers arriving at the same moment join its batch, and processes
-batches until none are left. Every caller awaits its own result, so nothing downstream
-(a ✅, a reply) happens before the batch that holds its item has committed.
+``put`` queues an item and returns at once with a future for its result; the first item
+to arrive while nothing is queued starts one flush task, which yields once so that items
+arriving in the same moment join its batch, then processes batches until none are left.
+So a burst of messages costs one task and one commit per batch, not one per message,
+and nothing downstream of a result (a ✅, a reply) can happen before its batch committed.
 """
 
 from __future__ import annotations
@@ -21,38 +22,52 @@ class Batcher(Generic[T, R]):
         self._process = process
         self._max_batch = max_batch
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
-        self._flushing = False
+        self._flusher: asyncio.Task | None = None
+
+    def put(self, item: T) -> asyncio.Future[R]:
+        """Queue ``item``; the future resolves once the batch holding it has been processed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[R] = loop.create_future()
+        self._pending.append((item, future))
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
+        return future
 
     async def submit(self, item: T) -> R:
-        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._pending.append((item, future))
-        if not self._flushing:
-            await self._flush()
-        return await future
+        return await self.put(item)
+
+    async def drain(self) -> None:
+        """Wait until everything queued so far has been processed (shutdown, benchmarks)."""
+        while self._flusher is not None:
+            await asyncio.shield(self._flusher)
 
     async def _flush(self) -> None:
-        self._flushing = True
         try:
-            await asyncio.sleep(0)  # let callers arriving in the same moment join the batch
+            await asyncio.sleep(0)  # let items arriving in the same moment join the batch
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
                 await self._run(batch)
+        except asyncio.CancelledError:  # shutting down: what is left was never processed
+            for _, future in self._pending:
+                future.cancel()
+            self._pending.clear()
+            raise
         finally:
-            self._flushing = False
-            if self._pending:  # the flusher was cancelled: hand the rest to a new flusher
-                asyncio.get_running_loop().create_task(self._flush())
+            self._flusher = None
 
     async def _run(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:
             results = await self._process([item for item, _ in batch])
-        except BaseException as error:
+        except Exception as error:
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)
-            if not isinstance(error, Exception):
-                raise
             return
+        except BaseException:
+            for _, future in batch:
+                future.cancel()
+            raise
         for (_, future), result in zip(batch, results, strict=True):
             if not future.done():
                 future.set_result(result)

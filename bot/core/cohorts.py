@@ -367,6 +367,11 @@ async def list_cohorts(db: Database, guild_id: int) -> list[Cohort]:
     return [Cohort.from_row(row) for row in await store.list_in_guild(db, guild_id)]
 
 
+async def list_active_cohorts(db: Database) -> list[Cohort]:
+    """Every cohort whose schedule runs, across all servers."""
+    return [Cohort.from_row(row) for row in await store.list_active(db)]
+
+
 @cache
 def _timezone_names() -> frozenset[str]:
     return frozenset(available_timezones())

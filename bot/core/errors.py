@@ -32,5 +32,22 @@ class StorageBusy(PraxisError):
     """The database stayed locked past the busy timeout; trying again later will work."""
 
 
+class StorageUnavailable(PraxisError):
+    """The database can't be written at all (disk full, read-only file, I/O error).
+
+    Nothing was changed. Unlike :class:`StorageBusy` this lasts until someone fixes the
+    machine, so the bot says so to facilitators and in its logs, keeps running, and
+    resumes by itself once a write succeeds again.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(
+            f"Praxis can't save anything right now ({reason}), so nothing was changed. "
+            "Whoever runs the bot can see this in its logs; Praxis picks up again by itself "
+            "once it's fixed, and reads back anything posted in the threads meanwhile."
+        )
+
+
 class ConfigError(Exception):
     """The environment or ``.env`` holds a value Praxis cannot use."""

@@ -102,6 +102,9 @@ class Chat(Protocol):
     async def send_digest(self, cohort: object, summary: object, chart_png: bytes) -> None:
         """Give a closed round's summary and chart to the cohort's facilitators."""
 
+    async def tell_facilitators(self, cohort: object, title: str, text: str) -> None:
+        """A short message for the cohort's facilitators only (digest channel or DM)."""
+
     async def announce_pairs(
         self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool
     ) -> int:

@@ -1,7 +1,9 @@
 """``run_tick(db, chat, now)``: everything due at one moment, in a fixed order.
 
-Each step is independent: if one raises (a full disk, a bug), the rest still run and
-the failure is logged; the next tick tries again. The report says what happened and
+It starts by writing the heartbeat: while the database can't be written (a full disk,
+a read-only file) it stops there and asks to be run again a minute later. After that
+each step is independent: if one raises, the rest still run and the failure is logged;
+the next tick tries again. The report says what happened and
 when the next tick is needed, which the scheduler uses for its wake-up.
 """
 
@@ -10,10 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bot.core import digests, nudges, pairs, privacy_rights, rounds
+from bot.core import digests, health, nudges, pairs, privacy_rights, rounds
 from bot.core.clock import require_aware
+from bot.core.errors import StorageUnavailable
 from bot.core.ports import Chat
 from bot.storage.db import Database
 
@@ -32,11 +35,23 @@ class TickReport:
     nudges: nudges.NudgeReport = field(default_factory=nudges.NudgeReport)
     failed_steps: list[str] = field(default_factory=list)
     next_due: datetime | None = None
+    storage_problem: StorageUnavailable | None = None
+
+
+#: How soon to try again while the database can't be written.
+STORAGE_RETRY = timedelta(minutes=1)
 
 
 async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
     require_aware(now)
     report = TickReport(now=now)
+    try:
+        await health.heartbeat(db, now)
+    except StorageUnavailable as problem:  # every step would fail the same way: wait it out
+        log.warning("Skipping this tick: the database can't be written (%s)", problem.reason)
+        report.storage_problem = problem
+        report.next_due = now + STORAGE_RETRY
+        return report
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
         ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds)),
         ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds)),

@@ -22,7 +22,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.core.errors import StorageBusy
+from bot.core.errors import StorageBusy, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,10 @@ class Database:
         self._conn = conn
         self.path = path
         self._lock = asyncio.Lock()
+        #: Writes refused for a lasting reason (disk full, read-only), and the latest one:
+        #: a counter, so a watcher notices refusals even if a later small write worked.
+        self.write_failures = 0
+        self.last_write_failure: StorageUnavailable | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -140,18 +144,25 @@ class Database:
         async with self._lock:
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as error:
-                raise _busy_or(error) from error
+            except sqlite3.Error as error:
+                raise self._failed(error) from error
             try:
                 yield Tx(self._conn)
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            try:
                 await self._conn.execute("COMMIT")
-            except sqlite3.OperationalError as error:
-                await self._conn.execute("ROLLBACK")
-                raise _busy_or(error) from error
+            except BaseException as error:
+                if self._conn.in_transaction:  # SQLite may already have rolled back
+                    await self._conn.execute("ROLLBACK")
+                if isinstance(error, sqlite3.Error):
+                    raise self._failed(error) from error
+                raise
+
+    def _failed(self, error: sqlite3.Error) -> Exception:
+        """A kind error for a write SQLite refused; lasting refusals are counted."""
+        found = _classify(error)
+        if isinstance(found, StorageUnavailable):
+            self.write_failures += 1
+            self.last_write_failure = found
+        return found
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Tx]:
@@ -232,9 +243,21 @@ def load_migrations() -> list[Migration]:
     return found
 
 
-def _busy_or(error: sqlite3.OperationalError) -> Exception:
-    if "locked" in str(error) or "busy" in str(error):
+#: SQLite's primary result codes that mean "can't write until someone fixes the machine".
+_UNAVAILABLE = {
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the database file is read-only",
+    sqlite3.SQLITE_IOERR: "the disk reported an I/O error",
+    sqlite3.SQLITE_CANTOPEN: "the database file can't be opened",
+}
+
+
+def _classify(error: sqlite3.Error) -> Exception:
+    primary = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
+    if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return StorageBusy(
             "The database is busy right now, so nothing was changed. Please try again in a moment."
         )
+    if primary in _UNAVAILABLE:
+        return StorageUnavailable(_UNAVAILABLE[primary])
     return error

@@ -1,0 +1,124 @@
+"""A full disk or a read-only database: said once, nothing lost, resumed by itself.
+
+SQLite's own limits stand in for the machine's: ``PRAGMA max_page_count`` makes every
+write that needs a new page fail with SQLITE_FULL, exactly as a full disk does, and
+``PRAGMA query_only`` makes every write fail with SQLITE_READONLY, as a read-only file
+does. Both go through the real connection, so the whole stack sees the real errors.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from simcord import assert_error
+
+from bot.core.errors import StorageUnavailable
+from tests.helpers import create_cohort, tick_at
+from tests.test_reflections import FIRST_SLOT, fresh, has_ack, posts, words
+
+NO_LIMIT = 1_073_741_823  # SQLite's default max_page_count
+
+
+async def fill_disk(world) -> None:
+    """No new pages from now on: what a full disk means to SQLite."""
+    used = await world.db.fetch_value("PRAGMA page_count")
+    await world.db.fetch_value(f"PRAGMA max_page_count = {used}")
+
+
+async def free_disk(world) -> None:
+    await world.db.fetch_value(f"PRAGMA max_page_count = {NO_LIMIT}")
+
+
+async def cohort_with_digest_channel(world):
+    staff_room = world.guild.create_text_channel("facilitators")
+    await create_cohort(world, "Autumn", min_words=50)
+    await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=staff_room)
+    return staff_room
+
+
+def notices(channel) -> list[str]:
+    return [m.embeds[0].title for m in channel.history() if m.embeds]
+
+
+async def test_full_disk_is_told_once_and_thread_messages_are_read_back(world, caplog):
+    staff_room = await cohort_with_digest_channel(world)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    caplog.set_level(logging.INFO)
+
+    await fill_disk(world)
+    # Like a real full disk, a write that fits in space already allocated still works;
+    # three long reflections can't all fit.
+    long_reflection = words(190, "unhurried")
+    sent = [await member.send(thread, long_reflection) for member in world.members[:3]]
+    acked = [has_ack(fresh(thread, message.id)) for message in sent]
+    assert not all(acked)
+    refused = [m.id for m, ok in zip(sent, acked, strict=True) if not ok]
+    assert not set(refused) & set(await posts(world)), "no ✅ without a stored row"
+
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=5))
+    assert notices(staff_room) == ["Praxis can't save right now"]
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any("the disk is full" in line for line in said)
+    assert not any("unhurried" in r.getMessage() for r in caplog.records), "no text in logs"
+
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=10))  # still full: said only once
+    assert notices(staff_room) == ["Praxis can't save right now"]
+    assert not set(refused) & set(await posts(world))
+
+    await free_disk(world)
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=15))
+    assert notices(staff_room) == ["Praxis can't save right now", "Praxis is saving again"]
+    stored = await posts(world)
+    assert set(stored) == {m.id for m in sent}, "every message stored, once"
+    assert all(stored[m.id]["text"] == long_reflection for m in sent)
+    assert all(has_ack(fresh(thread, m.id)) for m in sent)
+    assert await world.db.integrity_ok()
+
+
+async def test_read_only_database_holds_the_round_and_posts_it_once_writable(world):
+    staff_room = await cohort_with_digest_channel(world)
+    await world.db.fetch_value("PRAGMA query_only = 1")
+
+    report = await tick_at(world, FIRST_SLOT)
+    assert report.storage_problem is not None
+    assert report.next_due == FIRST_SLOT + timedelta(minutes=1), "retried soon, not in 5 min"
+    assert world.channel.threads == [], "nothing posted that could not be recorded"
+    assert notices(staff_room) == ["Praxis can't save right now"]
+    card = next(m for m in staff_room.history() if m.embeds).embeds[0]
+    assert "read-only" in card.description
+
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=1))
+    assert notices(staff_room) == ["Praxis can't save right now"]
+
+    answer = await world.admin.slash(world.channel, "cohort pause", name="Autumn")
+    assert answer.ephemeral
+    assert "can't save anything right now (the database file is read-only)" in (
+        answer.response.content
+    )
+    assert_error(world.env, StorageUnavailable)
+    assert await world.db.fetch_value("SELECT paused FROM cohorts") == 0
+
+    await world.db.fetch_value("PRAGMA query_only = 0")
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
+    assert len(world.channel.threads) == 1, "the round is posted late, once"
+    assert notices(staff_room) == ["Praxis can't save right now", "Praxis is saving again"]
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=3))
+    assert len(world.channel.threads) == 1
+    state = await world.db.fetch_value("SELECT state FROM rounds")
+    assert state == "posted"
+
+
+async def test_without_a_digest_channel_facilitators_are_told_by_dm(world):
+    await create_cohort(world, "Autumn")
+    await world.db.fetch_value("PRAGMA query_only = 1")
+    await tick_at(world, FIRST_SLOT)
+    dm = world.facilitator.user.dm_channel
+    assert dm is not None
+    [message] = [m for m in dm.history() if m.embeds]
+    assert message.embeds[0].title == "Praxis can't save right now"
+    for member in world.members:
+        assert not (member.user.dm_channel and list(member.user.dm_channel.history()))
+    await world.db.fetch_value("PRAGMA query_only = 0")
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=1))
