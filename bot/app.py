@@ -28,6 +28,9 @@ from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
 
+#: How long ``close`` waits for a tick or a batch in flight (SIGTERM must exit within 10 s).
+SHUTDOWN_GRACE = 4.0
+
 #: Every extension Praxis loads, in order. One place to add a cog.
 EXTENSIONS: tuple[str, ...] = (
     "cogs.cohorts",
@@ -69,6 +72,7 @@ class PraxisBot(commands.Bot):
         self._tick_lock = asyncio.Lock()
         self.contexts: ContextCache | None = None
         self.storage = health.StorageWatch()
+        self._closing = False
         #: Run after a storage outage, before it is declared over (cogs add their own).
         self.catch_up_hooks: list[Callable[[], Awaitable[None]]] = []
 
@@ -162,15 +166,34 @@ class PraxisBot(commands.Bot):
         """Praxis has only application commands: skip discord.py's prefix parsing."""
 
     async def close(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
         if self.scheduler is not None:
             self.scheduler.shutdown()
             self.scheduler = None
+        await self._finish_work_in_flight()
         try:
             await super().close()
         finally:
             if self._db is not None:
                 await self._db.close()
                 self._db = None
+
+    async def _finish_work_in_flight(self) -> None:
+        """Let a running tick finish and unload the cogs (the reflections cog stores what it
+        has queued), within :data:`SHUTDOWN_GRACE`. Past that, whatever is still running
+        is cut off: its open transaction rolls back, and the next start picks it up."""
+        if self._db is None:
+            return
+        try:
+            async with asyncio.timeout(SHUTDOWN_GRACE):
+                await self._tick_lock.acquire()  # held from here on: no new tick starts
+                for name in list(self.extensions):
+                    await self.unload_extension(name)
+        except TimeoutError:
+            log.warning("Stopping with work still in flight; it is rolled back and redone "
+                        "at the next start.")  # fmt: skip
 
 
 def create_bot(settings: Settings) -> PraxisBot:

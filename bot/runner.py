@@ -1,7 +1,8 @@
 """Run the bot until SIGINT or SIGTERM, then close everything in order.
 
-``bot.close()`` stops the scheduler, disconnects from Discord and closes the database,
-so the process exits promptly; aiosqlite would otherwise keep it alive.
+``bot.close()`` stops the scheduler, lets a tick or a batch of messages in flight finish
+(for a few seconds at most), disconnects from Discord and closes the database, so the
+process exits promptly with nothing half-written; aiosqlite would otherwise keep it alive.
 """
 
 from __future__ import annotations
@@ -9,22 +10,27 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.app import create_bot
+from bot.app import PraxisBot, create_bot
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
 
-async def run_until_stopped(settings: Settings) -> int:
+async def run_until_stopped(
+    settings: Settings, connect: Callable[[PraxisBot], Awaitable[None]] | None = None
+) -> int:
+    """Run until a signal; ``connect`` stands in for logging in to Discord (fault tests)."""
     bot = create_bot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    runner = asyncio.create_task(bot.start(settings.discord_token or ""))
+    session = connect(bot) if connect else bot.start(settings.discord_token or "")
+    runner = asyncio.create_task(session)
     stopper = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -261,6 +261,7 @@ class Reflections(commands.Cog):
         self.bot.tree.add_command(self.feedback_menu)
 
     async def cog_unload(self) -> None:
+        await self.settle()  # shutting down: store what is queued, send its ✅s
         self.bot.catch_up_hooks.remove(self.catch_up)
         self.bot.remove_dynamic_items(ReflectButton)
         self.bot.tree.remove_command(self.feedback_menu.name, type=self.feedback_menu.type)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from tests.helpers import create_cohort, restart, tick_at
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # Monday; reflections due Thu 09:00
@@ -173,3 +175,21 @@ async def test_preview_lists_a_due_short_post_note(world):
     preview = await world.admin.slash(world.channel, "nudge preview", cohort="Autumn")
     listing = preview.response.embeds[0].description
     assert "note on a short reflection (reflection under the minimum (5 of 20))" in listing
+
+
+@pytest.mark.parametrize("status", [500, 429])
+async def test_a_reminder_refused_by_discord_is_sent_once_by_a_later_tick(world, status):
+    thread = await setup_week(world)
+    ada, ben = world.members[:2]
+    await ada.send(thread, words(60))
+    world.env.inject_error(
+        "POST", f"/channels/{ben.user.dm_channel.id}/messages", status=status, times=1
+    )
+
+    await tick_at(world, REFLECT_REMINDER)
+    assert dm_titles(ben) == [], "Discord refused it this time"
+    assert dm_titles(world.members[2]) == ["A gentle reminder"], "the others were not held up"
+    await tick_at(world, REFLECT_REMINDER + timedelta(minutes=5))
+    await tick_at(world, REFLECT_REMINDER + timedelta(minutes=10))
+    assert dm_titles(ben) == ["A gentle reminder"]
+    assert not [t for t in thread_text(thread) if "gentle nudge" in t], "not a closed-DM case"

@@ -71,12 +71,13 @@ async def test_bank_starts_over_when_used_up_and_tells_facilitators(world):
     assert notice.ephemeral and "starts over from prompt 1" in notice.embeds[0].description
 
 
+@pytest.mark.parametrize("status", [500, 429])
 @pytest.mark.parametrize(
     "route", ["/channels/*/messages", "/channels/*/messages/*/threads"], ids=["message", "thread"]
 )
-async def test_server_errors_then_recovery_post_exactly_once(world, route):
+async def test_server_errors_then_recovery_post_exactly_once(world, route, status):
     await create_cohort(world, "Autumn")
-    world.env.inject_error("POST", route, status=500, times=2)
+    world.env.inject_error("POST", route, status=status, times=2)
 
     first = await tick_at(world, FIRST_SLOT)
     assert first.rounds.failed and not first.rounds.posted

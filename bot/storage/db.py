@@ -27,6 +27,7 @@ from bot.core.errors import StorageBusy, StorageUnavailable
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+CLOSE_WAIT_S = 1.0
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
 Row = sqlite3.Row
@@ -134,9 +135,16 @@ class Database:
         return cls(conn, path)
 
     async def close(self) -> None:
-        """Close the connection: aiosqlite's worker thread would otherwise keep the process up."""
-        async with self._lock:
-            await self._conn.close()
+        """Close the connection: aiosqlite's worker thread would otherwise keep the process up.
+
+        Waits briefly for a transaction in flight; past that, closing rolls it back.
+        """
+        try:
+            async with asyncio.timeout(CLOSE_WAIT_S):
+                await self._lock.acquire()
+        except TimeoutError:
+            log.warning("Closing the database with a transaction in flight; it is rolled back.")
+        await self._conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
