@@ -23,7 +23,7 @@ from pathlib import Path
 
 import discord
 
-from bot.app import create_bot
+from bot.app import create_bot, freeze_long_lived_objects
 from bot.config import Settings
 from bot.core.clock import to_db
 from bot.core.cohorts import create_cohort
@@ -210,6 +210,7 @@ async def run(total: int, threads: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         bot, db = await build(directory, threads, members_per)
+        freeze_long_lived_objects()  # what `praxis run` does at its first ready
         payloads = [json.dumps(p) for p in message_payloads(threads, members_per, total)]
         reader = sqlite3.connect(directory / "bench.db")
         acked, unsafe = [], []

@@ -9,6 +9,7 @@ scheduler. ``close`` undoes all of it, the database last.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -75,6 +76,8 @@ class PraxisBot(commands.Bot):
         self._closing = False
         #: Run after a storage outage, before it is declared over (cogs add their own).
         self.catch_up_hooks: list[Callable[[], Awaitable[None]]] = []
+        #: Called with every message received; they must only queue it (see on_message).
+        self.message_handlers: list[Callable[[discord.Message], None]] = []
 
     @property
     def db(self) -> Database:
@@ -163,7 +166,14 @@ class PraxisBot(commands.Bot):
             self.scheduler.wake_soon()
 
     async def on_message(self, message: discord.Message) -> None:
-        """Praxis has only application commands: skip discord.py's prefix parsing."""
+        """Hand the message to the cogs that take messages, and nothing else.
+
+        Praxis has only application commands, so discord.py's prefix parsing is skipped.
+        Handlers are plain functions that queue the message: one task per message in all
+        (this one), where a cog listener would add a second.
+        """
+        for take in self.message_handlers:
+            take(message)
 
     async def close(self) -> None:
         if self._closing:
@@ -194,6 +204,19 @@ class PraxisBot(commands.Bot):
         except TimeoutError:
             log.warning("Stopping with work still in flight; it is rolled back and redone "
                         "at the next start.")  # fmt: skip
+
+
+def freeze_long_lived_objects() -> None:
+    """Hide everything alive now from the cyclic garbage collector, for good.
+
+    ``praxis run`` calls this once, at the first ready: what is alive then (modules, the
+    server and member caches) lives as long as the process. A burst of thread messages
+    then triggers full collections that walk only what is new instead of 100,000+
+    long-lived objects each time (about +15 % in ``bench.ingest``). Tests don't call it:
+    they build many bots in one process, and frozen garbage is never collected.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def create_bot(settings: Settings) -> PraxisBot:

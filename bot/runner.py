@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.app import PraxisBot, create_bot
+from bot.app import PraxisBot, create_bot, freeze_long_lived_objects
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,7 @@ async def run_until_stopped(
 ) -> int:
     """Run until a signal; ``connect`` stands in for logging in to Discord (fault tests)."""
     bot = create_bot(settings)
+    bot.add_listener(_freeze_at_first_ready(), "on_ready")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -58,3 +59,15 @@ async def run_until_stopped(
         if not runner.done():
             runner.cancel()
     return 0
+
+
+def _freeze_at_first_ready() -> Callable[[], Awaitable[None]]:
+    frozen = False
+
+    async def on_ready() -> None:
+        nonlocal frozen
+        if not frozen:
+            frozen = True
+            freeze_long_lived_objects()
+
+    return on_ready

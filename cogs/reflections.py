@@ -257,10 +257,12 @@ class Reflections(commands.Cog):
 
     async def cog_load(self) -> None:
         self.bot.catch_up_hooks.append(self.catch_up)  # after a storage outage
+        self.bot.message_handlers.append(self.take_message)
         self.bot.add_dynamic_items(ReflectButton)
         self.bot.tree.add_command(self.feedback_menu)
 
     async def cog_unload(self) -> None:
+        self.bot.message_handlers.remove(self.take_message)
         await self.settle()  # shutting down: store what is queued, send its ✅s
         self.bot.catch_up_hooks.remove(self.catch_up)
         self.bot.remove_dynamic_items(ReflectButton)
@@ -310,8 +312,8 @@ class Reflections(commands.Cog):
 
     # ----------------------------------------------------------------- listeners
 
-    @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
+    def take_message(self, message: discord.Message) -> None:
+        """Every message the bot receives (see ``PraxisBot.on_message``): queue thread texts."""
         if self.bot.intents.message_content and glue.is_member_text(message):
             self.inbox.put(message)  # stored with whatever else arrives at this moment
 
