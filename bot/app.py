@@ -2,8 +2,8 @@
 
 ``praxis run`` and every test build the bot here, so what the tests exercise is what
 runs in production. ``setup_hook`` opens the database, applies migrations, loads the
-cogs listed in :data:`EXTENSIONS`, syncs commands and (unless disabled) starts the
-scheduler. ``close`` undoes all of it, the database last.
+cogs listed in :data:`EXTENSIONS` and syncs commands; the first ready (unless disabled)
+starts the scheduler. ``close`` undoes all of it, the database last.
 """
 
 from __future__ import annotations
@@ -94,7 +94,11 @@ class PraxisBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
-        if self.settings.scheduler_enabled:
+
+    async def on_ready(self) -> None:
+        """Start the scheduler once the servers are cached: a tick before that would find
+        no rosters and no channels, and put nudges and digests off until the next one."""
+        if self.settings.scheduler_enabled and self.scheduler is None and not self._closing:
             self.scheduler = TickScheduler(self.tick, self.settings.reconcile_seconds)
             self.scheduler.start()
 

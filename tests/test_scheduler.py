@@ -8,7 +8,10 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
+import simcord
 
+from bot.app import create_bot
+from bot.config import Settings
 from bot.scheduler import RECONCILE_JOB, WAKE_JOB, TickScheduler
 
 RECONCILE_SECONDS = 3600  # long enough that only the immediate first reconcile runs in a test
@@ -159,3 +162,12 @@ async def test_failing_tick_is_logged_and_later_runs_still_happen(caplog):
     assert "tick failed" in failures[0].getMessage()
     assert failures[0].exc_info is not None
     assert isinstance(failures[0].exc_info[1], RuntimeError)
+
+
+async def test_the_bot_starts_its_scheduler_once_ready_and_stops_it_on_close(tmp_path):
+    bot = create_bot(Settings(database_path=tmp_path / "praxis.db", reconcile_seconds=60))
+    async with simcord.run(bot):
+        assert bot.scheduler is not None, "started at ready, when the servers are cached"
+        assert RECONCILE_JOB in bot.scheduler.jobs()
+    await bot.close()
+    assert bot.scheduler is None and bot._db is None

@@ -23,7 +23,9 @@ def to_db(moment: datetime) -> str:
 
 
 def from_db(text: str) -> datetime:
-    return datetime.strptime(text, _DB_FORMAT).replace(tzinfo=UTC)
+    """The inverse of :func:`to_db` (``fromisoformat`` reads the trailing Z as UTC, and is
+    some 30× faster than ``strptime``, which matters when a tick reads thousands)."""
+    return datetime.fromisoformat(text)
 
 
 def from_db_optional(text: str | None) -> datetime | None:

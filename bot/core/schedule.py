@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from bot.core.clock import require_aware
@@ -31,7 +32,7 @@ class WeeklySchedule:
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return _zone(self.timezone)
 
     def _first_date(self) -> date:
         local = require_aware(self.anchor).astimezone(self.zone)
@@ -74,3 +75,10 @@ class WeeklySchedule:
     def local_date(self, instant: datetime) -> date:
         """The cohort-local calendar date of a slot (what facilitators name when skipping)."""
         return instant.astimezone(self.zone).date()
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    """zoneinfo keeps only 8 zones strongly; with more cohorts' zones than that, each
+    lookup would read the zone file again."""
+    return ZoneInfo(name)
