@@ -74,8 +74,9 @@ class PraxisBot(commands.Bot):
         self.contexts: ContextCache | None = None
         self.storage = health.StorageWatch()
         self._closing = False
-        #: Run after a storage outage, before it is declared over (cogs add their own).
-        self.catch_up_hooks: list[Callable[[], Awaitable[None]]] = []
+        #: Run after every tick whose heartbeat went through: each retries what the
+        #: database refused earlier, and must be cheap when there is nothing to retry.
+        self.retry_hooks: list[Callable[[], Awaitable[None]]] = []
         #: Called with every message received; they must only queue it (see on_message).
         self.message_handlers: list[Callable[[discord.Message], None]] = []
 
@@ -127,28 +128,28 @@ class PraxisBot(commands.Bot):
     async def _watch_storage(self, report: TickReport) -> None:
         """Say once when the database stops taking writes, and once when it takes them again.
 
-        While it is down, every tick whose heartbeat works runs the catch-up hooks (the
-        reflections cog reads the round threads back); only if they went through
-        without a new refusal is the outage over.
+        After every tick whose heartbeat went through, the retry hooks redo what was
+        refused (the reflections cog reads threads back). An outage is over only once
+        they went through without a new refusal: a nearly full disk can take the small
+        heartbeat and still refuse a batch of messages.
         """
         watch, failure = self.storage, self.storage.new_failure(self.db)
-        if watch.down_since is None:
-            if failure is not None:
-                watch.went_down(failure, report.now)
-                log.error("The database can't be written (%s). Praxis keeps running and will "
-                          "resume by itself once that is fixed.", failure.reason)  # fmt: skip
-                await health.tell_facilitators(
-                    self.db, self.chat, "Praxis can't save right now", health.down_text(failure)
-                )
+        if watch.down_since is None and failure is not None:
+            watch.went_down(failure, report.now)
+            log.error("The database can't be written (%s). Praxis keeps running and will "
+                      "resume by itself once that is fixed.", failure.reason)  # fmt: skip
+            await health.tell_facilitators(
+                self.db, self.chat, "Praxis can't save right now", health.down_text(failure)
+            )
             return
         if report.storage_problem is not None:
             return
-        for catch_up in self.catch_up_hooks:
-            await catch_up()
-        if watch.new_failure(self.db) is None:
+        for retry in self.retry_hooks:
+            await retry()
+        if watch.down_since is not None and watch.new_failure(self.db) is None:
             since = watch.down_since
             watch.came_back()
-            log.warning("The database takes writes again; round threads were read back.")
+            log.warning("The database takes writes again; what it refused has been redone.")
             await health.tell_facilitators(
                 self.db, self.chat, "Praxis is saving again", health.up_text(since)
             )

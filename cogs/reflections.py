@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from typing import NamedTuple
 
 import discord
 from discord import app_commands
@@ -84,6 +85,46 @@ class PrivacyCheck(discord.ui.View):
         await interaction.client.tree.on_error(interaction, error)
 
 
+class Change(NamedTuple):
+    """An edit (``text`` set) or a deletion (``text`` None) of a thread message."""
+
+    channel_id: int
+    message_id: int
+    text: str | None
+
+
+class ReopenForm(discord.ui.View):
+    """After a form couldn't be saved: open it again with the member's text in it."""
+
+    def __init__(self, author_id: int, make_form) -> None:
+        super().__init__(timeout=1800)
+        self.author_id, self.make_form = author_id, make_form
+
+    async def interaction_check(self, interaction: discord.Interaction) -> bool:
+        return interaction.user.id == self.author_id
+
+    @discord.ui.button(label="Open my text again", style=discord.ButtonStyle.primary)
+    async def reopen(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await interaction.response.send_modal(self.make_form())
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
+        await interaction.client.tree.on_error(interaction, error)
+
+
+async def _not_saved(interaction, thread, new_posts: list[int], error, again: ReopenForm) -> None:
+    """The form was posted but the database refused it: take the new posts down again, so
+    the thread never shows a form post Praxis has no record of, and keep the member's text
+    one click away. (An edited earlier post keeps its new text; the record keeps the old.)"""
+    for message_id in new_posts:
+        try:
+            await thread.get_partial_message(message_id).delete()
+        except discord.HTTPException as failure:
+            log.warning("Could not take down an unsaved form post (HTTP %s)", failure.status)
+    await interaction.followup.send(
+        f"{error} Your text is kept here for half an hour.", view=again, ephemeral=True
+    )
+
+
 class ReflectionModal(discord.ui.Modal):
     """The round's headings as fields; submitting again edits the earlier post."""
 
@@ -135,9 +176,14 @@ class ReflectionModal(discord.ui.Modal):
         thread = await _thread(bot, self.ctx)
         existing = await reflections.form_message_ids(db, self.ctx.round.id, author.id)
         parts = await glue.post_form_reflection(thread, interaction.user, sections, existing)
-        outcome = await reflections.save_form_reflection(
-            db, self.ctx, author, parts, self.headings, now()
-        )
+        try:
+            outcome = await reflections.save_form_reflection(
+                db, self.ctx, author, parts, self.headings, now()
+            )
+        except (StorageBusy, StorageUnavailable) as error:
+            new = [message_id for message_id, _ in parts if message_id not in existing]
+            await _not_saved(interaction, thread, new, error, self._reopen(author.id))
+            return
         await glue.apply(bot, thread, outcome)
         if outcome.ack:
             await pairs.add_latecomer(db, bot.chat, self.ctx, author.id)
@@ -145,6 +191,10 @@ class ReflectionModal(discord.ui.Modal):
         reply = f"Your reflection is {verb} in {thread.mention} ({outcome.words} words)."
         note = glue.short_note(self.ctx, outcome)
         await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
+
+    def _reopen(self, author_id: int) -> ReopenForm:
+        values = [field.value for field in self.fields]
+        return ReopenForm(author_id, lambda: ReflectionModal(self.ctx, values))
 
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
         await interaction.client.tree.on_error(interaction, error)
@@ -195,15 +245,23 @@ class FeedbackModal(discord.ui.Modal, title="Give feedback"):
             name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url
         )
         posted = await thread.send(embed=card, reference=self.target, mention_author=False)
-        outcome = await reflections.save_form_feedback(
-            interaction.client.db,
-            self.ctx,
-            author,
-            posted.id,
-            self.text.value,
-            (self.target_id, self.target.id),
-            now(),
-        )
+        try:
+            outcome = await reflections.save_form_feedback(
+                interaction.client.db,
+                self.ctx,
+                author,
+                posted.id,
+                self.text.value,
+                (self.target_id, self.target.id),
+                now(),
+            )
+        except (StorageBusy, StorageUnavailable) as error:
+            again = ReopenForm(
+                author.id,
+                lambda: FeedbackModal(self.ctx, self.target, self.target_id, self.text.value),
+            )
+            await _not_saved(interaction, thread, [posted.id], error, again)
+            return
         note = glue.short_note(self.ctx, outcome)
         reply = f"Your feedback is posted in {thread.mention}."
         await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
@@ -249,6 +307,7 @@ class Reflections(commands.Cog):
         self.bot = bot
         self.inbox: Batcher[discord.Message, None] = Batcher(self.store)
         self.unsaved: dict[int, int] = {}  # thread -> oldest message not stored yet
+        self.unapplied: list[Change] = []  # edits and deletions the database refused
         self._follow_ups: set[asyncio.Task] = set()
         self.feedback_menu = app_commands.ContextMenu(
             name="Give feedback", callback=self.give_feedback
@@ -256,7 +315,7 @@ class Reflections(commands.Cog):
         self.feedback_menu.guild_only = True
 
     async def cog_load(self) -> None:
-        self.bot.catch_up_hooks.append(self.catch_up)  # after a storage outage
+        self.bot.retry_hooks.append(self.retry_refused)  # after each healthy tick
         self.bot.message_handlers.append(self.take_message)
         self.bot.add_dynamic_items(ReflectButton)
         self.bot.tree.add_command(self.feedback_menu)
@@ -264,7 +323,7 @@ class Reflections(commands.Cog):
     async def cog_unload(self) -> None:
         self.bot.message_handlers.remove(self.take_message)
         await self.settle()  # shutting down: store what is queued, send its ✅s
-        self.bot.catch_up_hooks.remove(self.catch_up)
+        self.bot.retry_hooks.remove(self.retry_refused)
         self.bot.remove_dynamic_items(ReflectButton)
         self.bot.tree.remove_command(self.feedback_menu.name, type=self.feedback_menu.type)
 
@@ -328,7 +387,7 @@ class Reflections(commands.Cog):
         costs one commit, and no task per message unless it needs a ✅, a pairing or a
         privacy reminder, all of which start only after the commit. If the database
         can't be written, the threads are remembered and read back from Discord once it
-        can (:meth:`catch_up`): nothing acknowledged is ever lost.
+        can (:meth:`retry_refused`): nothing is lost, and nothing is acknowledged unstored.
         """
         try:
             items, sources = await self._resolve(messages)
@@ -413,19 +472,33 @@ class Reflections(commands.Cog):
         content = payload.data.get("content")
         if content is None or not self.bot.intents.message_content:
             return
-        outcome = await reflections.apply_edit(self.bot.db, payload.message_id, content, now())
-        await self._after_change(payload.channel_id, outcome)
+        await self._change(Change(payload.channel_id, payload.message_id, content))
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        outcome = await reflections.apply_delete(self.bot.db, payload.message_id, now())
-        await self._after_change(payload.channel_id, outcome)
+        await self._change(Change(payload.channel_id, payload.message_id, None))
 
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         for message_id in sorted(payload.message_ids):
-            outcome = await reflections.apply_delete(self.bot.db, message_id, now())
-            await self._after_change(payload.channel_id, outcome)
+            await self._change(Change(payload.channel_id, message_id, None))
+
+    async def _change(self, change: Change) -> bool:
+        """Apply an edit or deletion. If the database refuses, keep it (in memory) for the
+        catch-up: a member's deletion must reach the stored text, not just Discord."""
+        db = self.bot.db
+        try:
+            if change.text is None:
+                outcome = await reflections.apply_delete(db, change.message_id, now())
+            else:
+                outcome = await reflections.apply_edit(db, change.message_id, change.text, now())
+        except (StorageBusy, StorageUnavailable) as error:
+            log.warning("An edit or deletion waits for the database (%s)", type(error).__name__)
+            self.unapplied.append(change)
+            self.bot.storage_trouble()
+            return False
+        await self._after_change(change.channel_id, outcome)
+        return True
 
     async def _after_change(self, channel_id: int, outcome: reflections.Outcome) -> None:
         if outcome.ack or outcome.unack:
@@ -439,10 +512,29 @@ class Reflections(commands.Cog):
         await self.catch_up()
 
     async def catch_up(self) -> None:
+        """Read every open round's thread from where storing stopped (start-up, reconnect)."""
+        await self._replay_changes()
         if not self.bot.intents.message_content:
             return
         for ctx in await reflections.open_contexts(self.bot.db):
             await self.backfill(ctx)
+
+    async def retry_refused(self) -> None:
+        """Redo what the database refused: edits and deletions, then the threads' messages."""
+        await self._replay_changes()
+        for thread_id in list(self.unsaved):
+            ctx = await self.bot.contexts.get(thread_id)
+            if ctx is None:  # not a round thread after all
+                self.unsaved.pop(thread_id, None)
+            else:
+                await self.backfill(ctx)
+
+    async def _replay_changes(self) -> None:
+        waiting, self.unapplied = self.unapplied, []
+        for number, change in enumerate(waiting):
+            if not await self._change(change):  # still refused: keep the rest, in order
+                self.unapplied.extend(waiting[number + 1 :])
+                return
 
     async def backfill(self, ctx: RoundContext) -> None:
         """One history request per open thread when nothing was missed.

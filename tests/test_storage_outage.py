@@ -122,3 +122,44 @@ async def test_without_a_digest_channel_facilitators_are_told_by_dm(world):
         assert not (member.user.dm_channel and list(member.user.dm_channel.history()))
     await world.db.fetch_value("PRAGMA query_only = 0")
     await tick_at(world, FIRST_SLOT + timedelta(minutes=1))
+
+
+async def test_a_form_the_database_refuses_is_taken_down_and_its_text_kept(world):
+    await create_cohort(world, "Autumn", min_words=50)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    [prompt] = [m for m in world.channel.history() if m.author.bot and m.embeds]
+    ada = world.members[0]
+    text = words(60, "steady")
+
+    await world.db.fetch_value("PRAGMA query_only = 1")
+    shown = await ada.click(prompt, label="Write reflection")
+    refused = await ada.submit_modal(shown, {"section_0": text})
+    assert refused.ephemeral and "can't save anything right now" in refused.response.content
+    assert not [m for m in thread.history() if m.author.bot and m.embeds], "taken down"
+
+    await world.db.fetch_value("PRAGMA query_only = 0")
+    reopened = await ada.click(refused.response, label="Open my text again")
+    assert text in str(reopened.modal), "the form comes back with their text"
+    done = await ada.submit_modal(reopened, {"section_0": text})
+    assert "Your reflection is posted" in done.response.content
+    assert [p["word_count"] for p in (await posts(world)).values()] == [60]
+
+
+async def test_a_deletion_the_database_refused_still_reaches_the_stored_text(world):
+    await create_cohort(world, "Autumn", min_words=50)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada = world.members[0]
+    message = await ada.send(thread, words(60, "tender"))
+    assert (await posts(world))[message.id]["text"]
+
+    await world.db.fetch_value("PRAGMA query_only = 1")
+    await ada.delete(message)
+    assert (await posts(world))[message.id]["text"], "refused for now"
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=1))
+
+    await world.db.fetch_value("PRAGMA query_only = 0")
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
+    stored = (await posts(world))[message.id]
+    assert stored["text"] is None and stored["deleted_at"] is not None
