@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 import discord
@@ -10,7 +11,8 @@ from discord.ext import commands
 
 from bot.adapter.checks import is_facilitator
 from bot.adapter.embeds import Tone, embed
-from bot.core import cohorts, notices, rounds
+from bot.core import cohorts, health, notices, rounds
+from bot.core.errors import StorageBusy, StorageUnavailable
 from cogs._common import now
 
 log = logging.getLogger(__name__)
@@ -40,7 +42,8 @@ class RoundUpkeep(commands.Cog):
     async def on_app_command_completion(
         self, interaction: discord.Interaction, command: app_commands.Command
     ) -> None:
-        """Tell a facilitator, privately, about problems with the cohorts they run."""
+        """Tell a facilitator, privately, about problems with the cohorts they run, and
+        that Praxis can't save while that lasts."""
         if interaction.guild_id is None or (
             interaction.response.type == discord.InteractionResponseType.modal
         ):
@@ -51,9 +54,12 @@ class RoundUpkeep(commands.Cog):
             if is_facilitator(interaction.user, cohort)
         ]
         pending = await notices.undelivered(self.bot.db, theirs)
-        if not pending:
+        texts = [notice.text for notice in pending]
+        if theirs and self.bot.storage.problem is not None:
+            texts.insert(0, health.down_text(self.bot.storage.problem))
+        if not texts:
             return
-        text = "\n\n".join(notice.text for notice in pending)[:4000]
+        text = "\n\n".join(texts)[:4000]
         try:
             await interaction.followup.send(
                 embed=embed("Needs your attention", text, tone=Tone.WARNING), ephemeral=True
@@ -61,7 +67,8 @@ class RoundUpkeep(commands.Cog):
         except discord.HTTPException as error:
             log.warning("Could not deliver facilitator notices (HTTP %s)", error.status)
             return
-        await notices.mark_delivered(self.bot.db, pending, now())
+        with contextlib.suppress(StorageBusy, StorageUnavailable):  # then shown again next time
+            await notices.mark_delivered(self.bot.db, pending, now())
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -99,6 +99,9 @@ async def test_read_only_database_holds_the_round_and_posts_it_once_writable(wor
     )
     assert_error(world.env, StorageUnavailable)
     assert await world.db.fetch_value("SELECT paused FROM cohorts") == 0
+    shown = await world.admin.slash(world.channel, "cohort show", name="Autumn")
+    [banner] = shown.followups
+    assert banner.ephemeral and "can't save to its database" in banner.embeds[0].description
 
     await world.db.fetch_value("PRAGMA query_only = 0")
     await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
