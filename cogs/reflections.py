@@ -26,6 +26,7 @@ from cogs._common import now
 log = logging.getLogger(__name__)
 
 BACKFILL_BATCH = 100  # one page of history, stored in one transaction
+BACKFILL_THREADS_AT_ONCE = 4  # history requests in flight; each thread has its own rate bucket
 FIELD_LIMIT = 4000  # Discord's maximum for one text input
 DEIDENTIFY = "Change names and details so no client can be recognised."
 
@@ -516,8 +517,14 @@ class Reflections(commands.Cog):
         await self._replay_changes()
         if not self.bot.intents.message_content:
             return
-        for ctx in await reflections.open_contexts(self.bot.db):
-            await self.backfill(ctx)
+        contexts = await reflections.open_contexts(self.bot.db)
+        limit = asyncio.Semaphore(BACKFILL_THREADS_AT_ONCE)
+
+        async def one(ctx: RoundContext) -> None:
+            async with limit:
+                await self.backfill(ctx)
+
+        await asyncio.gather(*(one(ctx) for ctx in contexts))
 
     async def retry_refused(self) -> None:
         """Redo what the database refused: edits and deletions, then the threads' messages."""

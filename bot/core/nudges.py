@@ -130,13 +130,15 @@ async def plan(
     if in_quiet_hours(ctx.cohort, now) or ctx.round.state != "posted":
         return []
     kinds = due_kinds(ctx, now)
+    shorts = await _short_posts(db, ctx, now)
+    if not kinds and not shorts:  # the common case, every tick: one query, not four
+        return []
     guild_id = ctx.cohort.guild_id
     settings = await member_store.settings_for(db, guild_id, [p.id for p in roster])
     excused = await member_store.excused(db, ctx.round.id)
     sent = await post_store.notes_sent(db, ctx.round.id)
     names = {p.id: p.name for p in roster}
     found = []
-    shorts = await _short_posts(db, ctx, now)
     for person in roster:
         row = settings.get(person.id)
         if person.id in excused or (row is not None and not row["nudges"]):

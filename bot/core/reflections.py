@@ -444,13 +444,16 @@ async def current_context(db: Database, cohort: Cohort) -> RoundContext | None:
 
 
 async def open_contexts(db: Database) -> list[RoundContext]:
-    """Every open round with its cohort: what backfill reads after downtime."""
+    """Every open round with its cohort (backfill, nudges): two queries, whatever the count."""
+    async with db.reading() as tx:
+        rounds = await round_store.open_with_threads(tx)
+        cohorts = await cohort_store.with_open_rounds(tx)
+    by_id = {row["id"]: Cohort.from_row(row) for row in cohorts}
     found = []
-    for row in await round_store.open_with_threads(db):
+    for row in rounds:
         round_ = Round.from_row(row)
-        cohort = await get_cohort_by_id(db, round_.cohort_id)
-        if cohort is not None:
-            found.append(RoundContext(round_, cohort))
+        if round_.cohort_id in by_id:
+            found.append(RoundContext(round_, by_id[round_.cohort_id]))
     return found
 
 

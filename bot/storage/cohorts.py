@@ -35,6 +35,14 @@ async def get(tx: Tx, cohort_id: int) -> Row | None:
     return await tx.fetch_one("SELECT * FROM cohorts WHERE id = ?", (cohort_id,))
 
 
+async def with_open_rounds(tx: Tx) -> list[Row]:
+    """Every cohort that has a posted round with a thread: one query, not one per round."""
+    return await tx.fetch_all(
+        "SELECT * FROM cohorts WHERE id IN (SELECT cohort_id FROM rounds "
+        "WHERE state = 'posted' AND thread_id IS NOT NULL)"
+    )
+
+
 async def prompt_cycle(tx: Tx, cohort_id: int) -> int:
     return await tx.fetch_value("SELECT prompt_cycle FROM cohorts WHERE id = ?", (cohort_id,))
 

@@ -159,8 +159,8 @@ async def mark_delivered(tx: Tx, notice_ids: list[int], now: str) -> None:
     )
 
 
-async def open_with_threads(db: Database) -> list[Row]:
+async def open_with_threads(tx: Tx) -> list[Row]:
     """Rounds whose threads are open, for backfill after a restart or reconnect."""
-    return await db.fetch_all(
+    return await tx.fetch_all(
         "SELECT * FROM rounds WHERE state = 'posted' AND thread_id IS NOT NULL ORDER BY id"
     )
