@@ -63,13 +63,20 @@ class NudgeCommands(commands.GroupCog, group_name="nudge"):
         ctx = await self._open_round(interaction, cohort)
         await interaction.response.defer(ephemeral=True, thinking=True)
         report = await nudges.send_due(self.bot.db, self.bot.chat, now(), ctx.cohort.id)
-        sent = len(report.by_dm) + len(report.in_thread)
-        text = (
-            f"Sent {sent} nudge(s): {len(report.by_dm)} by direct message, "
-            f"{len(report.in_thread)} in the round's thread."
-            if sent
-            else "Nothing was due: everyone due a nudge already had one, or it's quiet hours."
+        notes = sum(kind in nudges.PRIVATE_ONLY for _, kind in report.by_dm)
+        by_dm = len(report.by_dm) - notes
+        reminders = by_dm + len(report.in_thread)
+        # Reminders and notes are counted apart, as the round report counts reminders only.
+        parts = []
+        if reminders:
+            parts.append(f"Sent {reminders} reminder(s): {by_dm} by direct message, "
+                         f"{len(report.in_thread)} in the round's thread.")  # fmt: skip
+        if notes:
+            parts.append(f"Sent {notes} private note(s) about posts still under the minimum.")
+        text = " ".join(parts) or (
+            "Nothing was due: everyone due a nudge already had one, or it's quiet hours."
         )
+        sent = reminders + notes
         if report.failed:
             text += f" {len(report.failed)} could not be sent; I'll retry those that can be."
         tone = Tone.SUCCESS if sent and not report.failed else Tone.INFO

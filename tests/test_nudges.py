@@ -136,7 +136,7 @@ async def test_preview_and_send_through_the_commands(world):
     assert world.members[0].member.display_name not in listing
 
     sent = await world.admin.slash(world.channel, "nudge send", cohort="Autumn")
-    assert "Sent 3 nudge(s): 3 by direct message" in sent.response.embeds[0].description
+    assert "Sent 3 reminder(s): 3 by direct message" in sent.response.embeds[0].description
     again = await world.admin.slash(world.channel, "nudge send", cohort="Autumn")
     assert "Nothing was due" in again.response.embeds[0].description
     assert all(len(dm_titles(m)) == 1 for m in world.members[1:])
