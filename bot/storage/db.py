@@ -153,7 +153,8 @@ class Database:
             try:
                 await self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as error:
-                raise self._failed(error) from error
+                self._raise_refusal(error)
+                raise
             try:
                 yield Tx(self._conn)
                 await self._conn.execute("COMMIT")
@@ -161,16 +162,18 @@ class Database:
                 if self._conn.in_transaction:  # SQLite may already have rolled back
                     await self._conn.execute("ROLLBACK")
                 if isinstance(error, sqlite3.Error):
-                    raise self._failed(error) from error
+                    self._raise_refusal(error)
                 raise
 
-    def _failed(self, error: sqlite3.Error) -> Exception:
-        """A kind error for a write SQLite refused; lasting refusals are counted."""
+    def _raise_refusal(self, error: sqlite3.Error) -> None:
+        """Raise a kind error if SQLite refused the write as busy or unable to write (the
+        latter counted, for the outage watch); other errors propagate as they are."""
         found = _classify(error)
         if isinstance(found, StorageUnavailable):
             self.write_failures += 1
             self.last_write_failure = found
-        return found
+        if found is not None:
+            raise found from error
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Tx]:
@@ -260,7 +263,7 @@ _UNAVAILABLE = {
 }
 
 
-def _classify(error: sqlite3.Error) -> Exception:
+def _classify(error: sqlite3.Error) -> StorageBusy | StorageUnavailable | None:
     primary = (getattr(error, "sqlite_errorcode", None) or 0) & 0xFF
     if primary in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return StorageBusy(
@@ -268,4 +271,4 @@ def _classify(error: sqlite3.Error) -> Exception:
         )
     if primary in _UNAVAILABLE:
         return StorageUnavailable(_UNAVAILABLE[primary])
-    return error
+    return None
