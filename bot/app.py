@@ -145,7 +145,10 @@ class PraxisBot(commands.Bot):
         if report.storage_problem is not None:
             return
         for retry in self.retry_hooks:
-            await retry()
+            try:
+                await retry()
+            except Exception:  # one cog's retry must not stop the others, nor the tick
+                log.exception("Retrying refused work failed; the next tick tries again")
         if watch.down_since is not None and watch.new_failure(self.db) is None:
             since = watch.down_since
             watch.came_back()

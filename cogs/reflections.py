@@ -567,7 +567,8 @@ class Reflections(commands.Cog):
             await self.store(page)
         except discord.HTTPException as error:
             log.warning("Backfill of round %s failed (HTTP %s)", ctx.round.id, error.status)
-            self._refused(thread_id, start + 1)
+            if error.status == 429 or error.status >= 500:  # worth another try next tick
+                self._refused(thread_id, start + 1)
 
     def _refused(self, thread_id: int, message_id: int) -> None:
         """Remember the oldest message of a thread that still has to be read back."""
