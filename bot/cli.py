@@ -18,6 +18,9 @@ from bot.config import Settings
 from bot.core.errors import ConfigError
 from bot.logs import configure_logging
 from bot.storage.db import Database, SchemaTooNew, load_migrations
+from bot.storage.health import last_beat
+
+HEARTBEAT_VERSION = 7  # migrations/0007_heartbeat.sql
 
 NO_TOKEN = (
     "No Discord bot token found: create an application at "
@@ -134,7 +137,7 @@ def _check(settings: Settings) -> int:
     ]
     ok = bool(settings.discord_token)
     if settings.database_path.exists():
-        version, integrity, cohorts = asyncio.run(_db_state(settings))
+        version, integrity, cohorts, last_tick = asyncio.run(_db_state(settings))
         if version > latest:
             state = f"newer than this Praxis ({latest}): upgrade Praxis"
         elif version < latest:
@@ -144,6 +147,7 @@ def _check(settings: Settings) -> int:
         lines.append(f"Schema version:     {version} ({state})")
         lines.append(f"Integrity check:    {integrity}")
         lines.append(f"Cohorts:            {cohorts}")
+        lines.append(f"Last tick:          {last_tick or 'never'}")
         ok = ok and version == latest and integrity == "ok"
     else:
         lines.append("Schema version:     no database yet (created on first run or migrate)")
@@ -151,15 +155,18 @@ def _check(settings: Settings) -> int:
     return 0 if ok else 1
 
 
-async def _db_state(settings: Settings) -> tuple[int, str, int | str]:
+async def _db_state(settings: Settings) -> tuple[int, str, int | str, str | None]:
     db = await Database.open(settings.database_path)
     try:
         version = await db.user_version()
         integrity = await db.fetch_value("PRAGMA integrity_check")
         cohorts: int | str = "—"
+        last_tick = None
         if 1 <= version <= load_migrations()[-1].version:
             cohorts = await db.fetch_value("SELECT COUNT(*) FROM cohorts")
-        return version, integrity, cohorts
+        if HEARTBEAT_VERSION <= version <= load_migrations()[-1].version:
+            last_tick = await last_beat(db)
+        return version, integrity, cohorts, last_tick
     finally:
         await db.close()
 

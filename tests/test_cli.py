@@ -154,7 +154,15 @@ def test_check_reports_schema_integrity_and_cohorts(tmp_path: Path):
     assert re.search(rf"Schema version:\s+{LATEST}\b.*up to date", out), out
     assert re.search(r"Integrity check:\s+ok\b", out), out
     assert re.search(r"Cohorts:\s+2\b", out), out
+    assert re.search(r"Last tick:\s+never\b", out), out
     assert TOKEN not in out + result.stderr
+
+    with sqlite3.connect(tmp_path / "praxis.db") as db:  # what a tick's heartbeat writes
+        db.execute(
+            "INSERT INTO heartbeat (id, ticked_at) VALUES (1, '2026-03-02T09:00:00.000000Z')"
+        )
+    again = cli(tmp_path, "check", env={"DISCORD_TOKEN": TOKEN}).stdout
+    assert re.search(r"Last tick:\s+2026-03-02T09:00:00", again), again
 
 
 def test_check_fails_when_the_token_is_missing(tmp_path: Path):

@@ -33,7 +33,7 @@ class StorageWatch:
     """One 'down' and one 'up' per outage, however many writes fail in between.
 
     Down as soon as any write is refused. Up only once the heartbeat works *and* the
-    catch-up (rewriting what was refused) went through without a new refusal: a nearly
+    retries (redoing what was refused) went through without a new refusal: a nearly
     full disk can take a small write and still refuse a big one.
     """
 
@@ -68,8 +68,8 @@ def down_text(problem: StorageUnavailable) -> str:
 def up_text(since: datetime | None) -> str:
     when = f" since {since:%Y-%m-%d %H:%M} UTC" if since else ""
     return (
-        f"Praxis can save again. Messages posted in the round threads{when} are being read "
-        "back now, and everything else carries on as normal."
+        f"Praxis can save again. Messages posted in the round threads{when} have been read "
+        "back and acknowledged, and everything else carries on as normal."
     )
 
 

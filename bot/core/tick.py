@@ -3,8 +3,8 @@
 It starts by writing the heartbeat: while the database can't be written (a full disk,
 a read-only file) it stops there and asks to be run again a minute later. After that
 each step is independent: if one raises, the rest still run and the failure is logged;
-the next tick tries again. The report says what happened and
-when the next tick is needed, which the scheduler uses for its wake-up.
+the next tick tries again. The report says what happened and when the next tick is
+needed, which the scheduler uses for its wake-up.
 """
 
 from __future__ import annotations
