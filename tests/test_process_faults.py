@@ -70,7 +70,7 @@ def test_sigkill_during_heavy_ingest_loses_nothing_acknowledged(tmp_path: Path, 
 def test_sigterm_during_a_tick_exits_promptly_after_finishing_it(tmp_path: Path, record_property):
     """The tick in flight is short enough to finish within the grace period."""
     db_path = tmp_path / "praxis.db"
-    worker = start_worker("tick", str(db_path), "0.1")  # 25 posts: about 2.5 s
+    worker = start_worker("tick", str(db_path), "0.05")  # 25 posts: 1-2 s, within the grace
     exit_seconds = stop_while_posting(worker)
     record_property("seconds_from_sigterm_to_exit", round(exit_seconds, 1))
     assert exit_seconds < 10
