@@ -209,6 +209,19 @@ async def feed(bot, payloads: list[str]) -> float:
     return elapsed
 
 
+def stub_rest(bot, add_reaction) -> None:
+    """No network: the ✅ goes to ``add_reaction``; other REST calls the listener makes
+    (removing a ✅, a privacy reminder DM) succeed at once."""
+
+    async def no_rest(*args, **kwargs):
+        return {"id": "1", "type": 1, "recipients": []}
+
+    bot.http.add_reaction = add_reaction
+    for name in ("remove_reaction", "remove_own_reaction", "start_private_message",
+                 "send_message"):  # fmt: skip
+        setattr(bot.http, name, no_rest)
+
+
 async def run(total: int, threads: int) -> dict:
     members_per = 50
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,13 +241,7 @@ async def run(total: int, threads: int) -> dict:
                 if row is None or row[0] != 1:
                     unsafe.append(message_id)
 
-        async def no_rest(*args, **kwargs):
-            return {"id": "1", "type": 1, "recipients": []}
-
-        bot.http.add_reaction = add_reaction
-        for name in ("remove_reaction", "remove_own_reaction", "start_private_message",
-                     "send_message"):  # fmt: skip
-            setattr(bot.http, name, no_rest)
+        stub_rest(bot, add_reaction)
         elapsed = await feed(bot, payloads)
         stored = await db.fetch_value("SELECT COUNT(*) FROM posts")
         await bot.remove_cog("Reflections")

@@ -15,6 +15,7 @@ python -m tests.workers tick DB SECONDS_PER_POST
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +32,7 @@ def say(line: str) -> None:
 
 
 async def ingest(directory: Path) -> None:
-    from bench.ingest import build, message_payloads
+    from bench.ingest import build, feed, message_payloads, stub_rest
 
     threads, members = 100, 50
     bot, _ = await build(directory, threads, members)
@@ -39,19 +40,10 @@ async def ingest(directory: Path) -> None:
     async def add_reaction(channel_id, message_id, emoji):
         say(f"ack {message_id}")
 
-    async def no_rest(*args, **kwargs):
-        return {"id": "1", "type": 1, "recipients": []}
-
-    bot.http.add_reaction = add_reaction
-    for name in ("remove_own_reaction", "start_private_message", "send_message"):
-        setattr(bot.http, name, no_rest)
+    stub_rest(bot, add_reaction)
+    payloads = [json.dumps(p) for p in message_payloads(threads, members, 40_000)]
     say("ready")
-    parse = bot._connection.parse_message_create
-    for n, payload in enumerate(message_payloads(threads, members, 40_000), 1):
-        parse(payload)
-        if n % 250 == 0:
-            await asyncio.sleep(0)  # the gateway reader yields between frames
-    await bot.get_cog("Reflections").settle()
+    await feed(bot, payloads)  # parses as the gateway reader would, then waits for the ✅s
     say("done")
 
 
