@@ -377,10 +377,6 @@ class Reflections(commands.Cog):
         if self.bot.intents.message_content and glue.is_member_text(message):
             self.inbox.put(message)  # stored with whatever else arrives at this moment
 
-    async def ingest(self, message: discord.Message) -> None:
-        """Store one thread message now (a redelivery, a test): the batch path, batch of one."""
-        await self.store([message])
-
     async def store(self, messages: list[discord.Message]) -> list[None]:
         """Store thread messages in one transaction, then start what each one leads to.
 

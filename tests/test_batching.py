@@ -46,9 +46,9 @@ async def test_a_failed_batch_reaches_every_caller_and_the_next_batch_still_runs
     process = Recorder(fail=True)
     batcher = Batcher(process)
     with pytest.raises(RuntimeError):
-        await batcher.submit(1)
+        await batcher.put(1)
     process.fail = False
-    assert await batcher.submit(2) == 20
+    assert await batcher.put(2) == 20
 
 
 async def test_drain_waits_for_everything_queued():

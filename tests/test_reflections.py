@@ -198,7 +198,8 @@ async def test_same_gateway_message_twice_is_stored_once(world):
     thread = await open_round(world)
     message = await world.members[0].send(thread, words(60))
     reflections_cog = world.bot.get_cog("Reflections")
-    await reflections_cog.ingest(message)  # the gateway redelivers the same message
+    reflections_cog.take_message(message)  # the gateway redelivers the same message
+    await reflections_cog.settle()
     stored = await posts(world)
     assert list(stored) == [message.id]
     assert [str(r.emoji) for r in fresh(thread, message.id).reactions] == ["✅"]

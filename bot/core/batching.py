@@ -33,9 +33,6 @@ class Batcher(Generic[T, R]):
             self._flusher = loop.create_task(self._flush())
         return future
 
-    async def submit(self, item: T) -> R:
-        return await self.put(item)
-
     async def drain(self) -> None:
         """Wait until everything queued so far has been processed (shutdown, benchmarks)."""
         while self._flusher is not None:

@@ -88,11 +88,6 @@ async def context_for_thread(db: Database, thread_id: int) -> RoundContext | Non
     return None if cohort is None else RoundContext(round_, cohort)
 
 
-async def ingest(db: Database, ctx: RoundContext, message: Incoming) -> Outcome:
-    """Store one thread message once and work out what it changes."""
-    return (await ingest_batch(db, [(ctx, message)]))[0]
-
-
 async def ingest_batch(db: Database, items: list[tuple[RoundContext, Incoming]]) -> list[Outcome]:
     """Store many thread messages in one transaction; one outcome per message, in order.
 
