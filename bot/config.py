@@ -31,6 +31,11 @@ class Settings:
     members_intent: bool = True
     scheduler_enabled: bool = True
     reconcile_seconds: int = 300
+    slack_bot_token: str | None = field(default=None, repr=False)  # xoxb-…: Slack is served
+    slack_app_token: str | None = field(default=None, repr=False)  # xapp-…: Socket Mode
+    slack_signing_secret: str | None = field(default=None, repr=False)  # HTTP mode
+    slack_api_url: str | None = None  # the Web API's base URL (tests, proxies)
+    slack_port: int = 3000  # HTTP mode's port for /slack/events
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_path", Path(self.database_path))
@@ -57,7 +62,20 @@ class Settings:
             ),
             members_intent=_flag("MEMBERS_INTENT", values.get("MEMBERS_INTENT") or "true"),
             reconcile_seconds=_reconcile(values.get("RECONCILE_SECONDS")),
+            slack_bot_token=_secret(values, "SLACK_BOT_TOKEN"),
+            slack_app_token=_secret(values, "SLACK_APP_TOKEN"),
+            slack_signing_secret=_secret(values, "SLACK_SIGNING_SECRET"),
+            slack_api_url=(values.get("SLACK_API_URL") or "").strip() or None,
+            slack_port=_optional_int("SLACK_PORT", values.get("SLACK_PORT")) or 3000,
         )
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    @property
+    def discord_enabled(self) -> bool:
+        return bool(self.discord_token)
 
 
 def read_env_file(path: Path) -> dict[str, str]:
@@ -75,6 +93,10 @@ def read_env_file(path: Path) -> dict[str, str]:
             value = value.split(" #", 1)[0].rstrip()  # an inline comment
         values[key.strip()] = value
     return values
+
+
+def _secret(values: Mapping[str, str], name: str) -> str | None:
+    return (values.get(name) or "").strip() or None
 
 
 def _flag(name: str, raw: str) -> bool:

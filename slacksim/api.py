@@ -89,8 +89,10 @@ def page(items: list[Any], args: dict[str, Any], *, default: int = 100, most: in
 def _conversation(ws: Workspace, args: dict[str, Any], name: str = "channel") -> Conversation:
     channel_id = _required(args, name, "channel_not_found")
     conversation = ws.conversations.get(channel_id)
-    if conversation is None and channel_id.startswith(("U", "W")):
-        conversation = ws.im_with(channel_id)
+    if conversation is None and channel_id.startswith(("U", "W")):  # a user id: their DM
+        person = ws.sim.users.get(channel_id)
+        if person is not None and person.team_id == ws.id:
+            conversation = ws.im_with(channel_id) or ws.open_im(channel_id)
     if conversation is None:
         raise ApiError("channel_not_found")
     return conversation
@@ -201,7 +203,10 @@ def usergroups_users_list(sim: SlackSim, ws: Workspace, args: dict[str, Any]) ->
 
 @method("conversations.info")
 def conversations_info(sim: SlackSim, ws: Workspace, args: dict[str, Any]) -> dict[str, Any]:
-    return {"channel": _conversation(ws, args).payload()}
+    conversation = _conversation(ws, args)
+    if conversation.is_private and ws.bot_user.id not in conversation.members:
+        raise ApiError("channel_not_found")  # a private channel the app isn't in is invisible
+    return {"channel": conversation.payload()}
 
 
 @method("conversations.list")

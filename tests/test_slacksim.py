@@ -138,7 +138,10 @@ def build_app(slack: SlackSim, ws, seen: list) -> AsyncApp:
     async def home(event, client):
         await client.views_publish(
             user_id=event["user"],
-            view={"type": "home", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}]},
+            view={
+                "type": "home",
+                "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}],
+            },
         )
 
     slack.connect(app)

@@ -1,0 +1,98 @@
+"""What Praxis says to members, once, for every platform.
+
+The sentences are the same on Discord and Slack; only the markup differs (bold, a
+timestamp each reader sees in their own timezone, a link to a thread). A platform passes
+its :class:`Markup`, and its adapter decides how the message looks around the text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.ports import NudgeMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Markup:
+    bold: Callable[[str], str]
+    when: Callable[[datetime], str]  # a date and time each reader sees in their own zone
+    relative: Callable[[datetime], str]  # "in 3 hours"
+    thread: Callable[[int], str]  # a link to a round's thread
+    mention: Callable[[int], str]  # a member, by the integer id the core knows them by
+
+
+NUDGE_TITLES = {
+    "short_reflection": "About your reflection",
+    "short_feedback": "About your feedback",
+    "reflect_reminder": "A gentle reminder",
+    "reflect_last_call": "Reflections are due now",
+    "feedback_reminder": "Your peers' reflections are waiting",
+}
+NUDGE_LINES = {
+    "reflect_reminder": "your reflection is due",
+    "reflect_last_call": "a late reflection is still welcome; they were due",
+    "feedback_reminder": "responses to your peers are due",
+}
+PAIRS_INTRO = (
+    "Feedback pairs for this round. Each of you is asked to respond to these peers' "
+    "reflections, so that every reflection gets a reply. Responding to anyone else counts too."
+)
+PAIRS_LATE_INTRO = "More feedback pairs, for a reflection that came in after the first list:"
+
+
+def nudge_text(message: NudgeMessage, markup: Markup, *, reply_hint: str) -> str:
+    """The body of a private reminder or "doesn't count yet" note."""
+    where = f" in {markup.thread(message.thread_id)}" if message.thread_id else ""
+    round_name = (
+        f"round {message.round_number} of {markup.bold(message.cohort_name)} "
+        f"(“{message.round_title}”)"
+    )
+    name = message.member.name
+    if message.kind == "short_reflection":
+        return (
+            f"Hi {name}, thank you for your reflection in {round_name}. So far it has "
+            f"{message.words} words, and the cohort asks for at least {message.words_needed} "
+            f"for it to count. You can add to it{where} (your messages join up) or edit what "
+            "you wrote."
+        )
+    if message.kind == "short_feedback":
+        return (
+            f"Hi {name}, thank you for responding to a peer in {round_name}. Feedback counts "
+            f"once it has at least {message.words_needed} words; yours has {message.words}. "
+            "A few sentences on what struck you, and why, would make it count."
+        )
+    if message.kind == "reflect_reminder":
+        return (
+            f"Hi {name}, your reflection for {round_name} is due {markup.when(message.due)}. "
+            f"A few honest paragraphs are plenty: reply{where}{reply_hint}."
+        )
+    if message.kind == "reflect_last_call":
+        return (
+            f"Hi {name}, reflections for {round_name} were due {markup.when(message.due)}. "
+            f"If you can still add yours{where}, it will be recorded as late, and your peers "
+            "will be glad to read it."
+        )
+    peers = ", ".join(message.peers)
+    return (
+        f"Hi {name}, you've responded to {message.feedback_given} of "
+        f"{message.feedback_required} peers in {round_name}; feedback is due "
+        f"{markup.when(message.due)}. You could respond to: {peers}. Reply to their "
+        f"reflection{where}."
+    )
+
+
+def nudge_line(message: NudgeMessage, markup: Markup) -> str:
+    """One member's line in a reminder posted where a private message couldn't go."""
+    return f"{markup.mention(message.member.id)}: {NUDGE_LINES[message.kind]} {markup.relative(message.due)}."
+
+
+def pairs_lines(plan: dict[int, tuple[int, ...]], markup: Markup, *, late: bool) -> list[str]:
+    """The pairs announcement: an introduction, then one line per reviewer."""
+    intro = markup.bold(PAIRS_LATE_INTRO if late else PAIRS_INTRO)
+    return [intro] + [
+        f"{markup.mention(reviewer)} → " + ", ".join(markup.mention(a) for a in authors)
+        for reviewer, authors in sorted(plan.items())
+        if authors
+    ]
