@@ -34,6 +34,7 @@ The contract (tests outside the project rely on it; keep these names stable)::
         await ada.click(message_or_view, "action_id", value=None)   # block_actions
         await ada.shortcut(message, "callback_id")   # message_action (message shortcut)
         await ada.close(view)                        # view_closed, if notify_on_close
+        await ada.search(view, "action_id", "Lond")  # block_suggestion -> option values
         await ada.open_home()                        # app_home_opened; ada.home is the view
         ada.private_messages(), ada.dms(), ada.open_views()
         await ws.join(room, person); await ws.leave(room, person)   # member events
@@ -43,6 +44,8 @@ The contract (tests outside the project rely on it; keep these names stable)::
         ws.messages(room), ws.messages(room, thread_ts=post.ts)
         slack.inject_error("chat.postMessage", error="ratelimited", retry_after=0, times=1)
         slack.inject_error("chat.postMessage", status=500)          # or error="not_in_channel"
+        slack.inject_error("chat.postMessage", status=500, effect=True)  # done, answer lost
+        slack.disconnect()                           # the app is down: events are dropped
         slack.calls, slack.calls_to("chat.postMessage"), slack.posted, slack.ephemerals
         slack.now(), slack.set_time(moment), slack.advance_time(timedelta(hours=1))
 

@@ -49,6 +49,7 @@ class InjectedError:
     error: str
     retry_after: int | None
     times: int | None  # None: every call
+    effect: bool = False  # the call takes effect, then its answer is lost
 
 
 @dataclass
@@ -499,6 +500,25 @@ class Person:
         self.sim.after_submission(view, outcome)
         return outcome
 
+    async def search(self, view: View, action_id: str, typed: str) -> list[str]:
+        """Type into an ``external_select``: ``block_suggestion``; returns the option values."""
+        block_id, _ = _find_element(view.body.get("blocks", []), action_id)
+        payload = {
+            "type": "block_suggestion",
+            "user": self._user_object(),
+            "container": {"type": "view", "view_id": view.id},
+            "api_app_id": APP_ID,
+            "token": "verification-token",
+            "action_id": action_id,
+            "block_id": block_id,
+            "value": typed,
+            "team": self._team_object(),
+            "view": view.payload(),
+        }
+        outcome = await self.sim.interact(self, _payload_form(payload), form=True, channel=None)
+        body = outcome.body if isinstance(outcome.body, dict) else {}
+        return [option["value"] for option in body.get("options", [])]
+
     async def close(self, view: View) -> Outcome | None:
         """Close a modal with its Cancel button (``view_closed`` only if it asked to be told)."""
         view.open = False
@@ -579,6 +599,9 @@ _SELECTED = {
     "static_select": lambda v: {
         "selected_option": {"text": {"type": "plain_text", "text": v}, "value": v}
     },
+    "external_select": lambda v: {
+        "selected_option": {"text": {"type": "plain_text", "text": v}, "value": v}
+    },
     "radio_buttons": lambda v: {
         "selected_option": {"text": {"type": "plain_text", "text": v}, "value": v}
     },
@@ -609,7 +632,7 @@ def _view_state(view: View, values: dict[str, Any]) -> dict[str, Any]:
         action_id = element.get("action_id") or f"a{index}"
         kind = element.get("type", "plain_text_input")
         value = values.get(action_id, values.get(block_id))
-        if value is None and kind in ("static_select", "radio_buttons"):
+        if value is None and kind in ("static_select", "external_select", "radio_buttons"):
             initial = element.get("initial_option")
             value = initial.get("value") if initial else None
         if value is None:
@@ -654,6 +677,7 @@ class SlackSim:
         self.calls: list[ApiCall] = []
         self.triggers: dict[str, tuple[str, float]] = {}
         self.events_sent = 0
+        self.events_dropped = 0  # events sent while no app was connected
         self._errors: list[InjectedError] = []
         self._responses: dict[str, tuple[Person, str]] = {}
         self._clock_offset = timedelta(0)
@@ -702,6 +726,11 @@ class SlackSim:
         """The Bolt ``AsyncApp`` that receives this simulator's events and interactions."""
         self._app = app
 
+    def disconnect(self) -> None:
+        """The app is down: events are dropped (Slack gives up after its retries), and a
+        person's command or click fails, as Slack's client says when an app doesn't answer."""
+        self._app = None
+
     def create_workspace(self, name: str = "Practice School") -> Workspace:
         workspace = Workspace(self, name)
         self.workspaces.append(workspace)
@@ -744,19 +773,23 @@ class SlackSim:
         status: int | None = None,
         retry_after: int | None = None,
         times: int | None = 1,
+        effect: bool = False,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` (``*`` for any) with an error.
 
         ``error="ratelimited"`` answers 429 with ``Retry-After`` (default 1 s); an
         ``error`` such as ``channel_not_found`` or ``not_in_channel`` answers 200 with
         ``ok: false`` as Slack does; ``status=500`` answers a server error.
-        ``times=None`` keeps answering so until :meth:`clear_errors`.
+        ``times=None`` keeps answering so until :meth:`clear_errors`. ``effect=True``
+        lets the call take effect before answering the error: Slack did the work, but the
+        answer was lost (a timeout or a 5xx from a proxy), the case that tempts a retry to
+        do it twice.
         """
         if status is None:
             status = 429 if error == "ratelimited" else 200
         if status == 429 and retry_after is None:
             retry_after = 1
-        self._errors.append(InjectedError(method, status, error, retry_after, times))
+        self._errors.append(InjectedError(method, status, error, retry_after, times, effect))
 
     def clear_errors(self) -> None:
         self._errors.clear()
@@ -785,6 +818,9 @@ class SlackSim:
             token = auth[len("Bearer ") :]
         workspace = next((w for w in self.workspaces if w.bot_token == token), None)
         injected = self._take_error(name)
+        if injected is not None and injected.effect and workspace is not None:
+            with contextlib.suppress(ApiError):
+                METHODS[name](self, workspace, dict(args))
         if injected is not None:
             return self._record(
                 name, args, workspace, injected.status, injected.error, injected.retry_after
@@ -966,7 +1002,10 @@ class SlackSim:
         from slack_bolt.request.async_request import AsyncBoltRequest
 
         if self._app is None:
-            raise SimError("connect(app) first")
+            if form:
+                raise SimError("the app is not connected: Slack would say it didn't respond")
+            self.events_dropped += 1
+            return None
         content_type = "application/x-www-form-urlencoded" if form else "application/json"
         request = AsyncBoltRequest(body=body, headers=self._headers(body, content_type))
         before = asyncio.all_tasks()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
@@ -61,3 +61,92 @@ async def test_reflections_and_mention_feedback_are_counted_with_a_check(world):
     async with world.db.reading() as tx:
         kept = await tx.fetch_value("SELECT COUNT(*) FROM posts WHERE deleted_at IS NOT NULL")
     assert kept == 1
+
+
+async def _open_round(world, **values):
+    await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00", **values)
+    world.slack.advance_time(timedelta(hours=1))
+    await world.bot.tick(world.slack.now())
+    (prompt,) = prompts(world)
+    return prompt
+
+
+async def test_the_slot_follows_the_cohorts_clock_across_a_dst_change(world):
+    world.slack.set_time(datetime(2026, 3, 23, 12, 0, tzinfo=UTC))  # a Monday, GMT
+    await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00")
+    world.slack.set_time(datetime(2026, 3, 30, 7, 59, tzinfo=UTC))  # 08:59 BST, after the change
+    await world.bot.tick(world.slack.now())
+    assert prompts(world) == []
+    world.slack.set_time(datetime(2026, 3, 30, 8, 0, tzinfo=UTC))  # 09:00 BST
+    await world.bot.tick(world.slack.now())
+    assert len(prompts(world)) == 1
+
+
+async def test_a_500_or_a_lost_answer_never_posts_a_prompt_twice(world, tmp_path):
+    await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00")
+    world.slack.advance_time(timedelta(hours=1))
+    world.slack.inject_error("chat.postMessage", status=500)
+    await world.bot.tick(world.slack.now())
+    assert prompts(world) == []  # refused, to be retried
+
+    world.slack.advance_time(timedelta(minutes=2))
+    world.slack.inject_error("chat.postMessage", status=500, effect=True)  # posted, answer lost
+    await world.bot.tick(world.slack.now())
+    assert len(prompts(world)) == 1
+
+    await world.bot.close()
+    await start_praxis(world, tmp_path / "praxis.db")  # a restart on the same file
+    for _ in range(3):
+        world.slack.advance_time(timedelta(minutes=30))
+        await world.bot.tick(world.slack.now())
+    assert len(prompts(world)) == 1
+    async with world.db.reading() as tx:
+        state = await tx.fetch_value("SELECT state FROM rounds")
+    assert state == "posted"
+
+
+async def test_replies_posted_while_praxis_was_down_are_read_back(world, tmp_path):
+    prompt = await _open_round(world)
+    ada, ben = world.members[:2]
+    await ada.reply(prompt, "Written while Praxis was up.")
+    await world.bot.close()
+    world.slack.disconnect()
+    missed = await ben.reply(prompt, "Written while Praxis was down.")
+    assert world.slack.events_dropped == 1
+
+    await start_praxis(world, tmp_path / "praxis.db")
+    async with world.db.reading() as tx:
+        texts = [r["text"] for r in await tx.fetch_all("SELECT text FROM posts ORDER BY posted_at")]
+    assert texts == ["Written while Praxis was up.", "Written while Praxis was down."]
+    assert missed.reactions == {"white_check_mark": [world.ws.bot_user.id]}
+    await start_praxis(world, tmp_path / "praxis.db")  # again: nothing is stored twice
+    async with world.db.reading() as tx:
+        assert await tx.fetch_value("SELECT COUNT(*) FROM posts") == 2
+
+
+async def test_nudges_go_once_by_dm_never_to_the_opted_out_and_privately_in_channel(world):
+    prompt = await _open_round(world)
+    ada, ben, cleo, dev = world.members
+    await ada.reply(prompt, "My reflection on this week.")
+    await ben.command("/praxis", "me nudges off", channel=world.room)
+    cleo.refuse_dms()
+    world.slack.set_time(datetime(2026, 1, 7, 9, 30, tzinfo=UTC))  # 24 h before the deadline
+    await world.bot.tick(world.slack.now())
+    await world.bot.tick(world.slack.now() + timedelta(minutes=5))
+
+    assert [m.text for m in ada.dms()] == []
+    assert [m.text for m in ben.dms()] == []
+    assert len(dev.dms()) == 1 and "reflection" in dev.dms()[0].text
+    assert cleo.dms() == []
+    (note,) = [e for e in cleo.private_messages() if e.thread_ts == prompt.ts]
+    assert "nudge" in note.text
+    assert not any(f"<@{cleo.id}>" in m.text for m in world.ws.messages(world.room, thread_ts=prompt.ts))
+    assert len(world.slack.calls_to("conversations.open")) == 2  # dev, and the refused cleo
+
+
+async def test_the_form_offers_the_creators_timezone_and_finds_others(world):
+    opened = await world.admin.command("/praxis", "create", channel=world.room)
+    (zone,) = [b for b in opened.view.body["blocks"] if b["block_id"] == "timezone"]
+    assert zone["element"]["initial_option"]["value"] == "Europe/London"
+    found = await world.admin.search(opened.view, "timezone", "Kolk")
+    assert found == ["Asia/Kolkata"]
