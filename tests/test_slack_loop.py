@@ -51,7 +51,9 @@ async def test_reflections_and_mention_feedback_are_counted_with_a_check(world):
 
     async with world.db.reading() as tx:
         rows = {r["kind"] for r in await tx.fetch_all("SELECT kind FROM posts")}
-        stored = await post_store.get(tx, await world.bot.slack.ids.known_message(world.room.id, feedback.ts))
+        stored = await post_store.get(
+            tx, await world.bot.slack.ids.known_message(world.room.id, feedback.ts)
+        )
     assert rows == {"reflection", "feedback"}
     assert stored["kind"] == "feedback"
     assert stored["target_id"] == await world.bot.slack.ids.known("user", ada.id)
@@ -140,7 +142,9 @@ async def test_nudges_go_once_by_dm_never_to_the_opted_out_and_privately_in_chan
     assert cleo.dms() == []
     (note,) = [e for e in cleo.private_messages() if e.thread_ts == prompt.ts]
     assert "nudge" in note.text
-    assert not any(f"<@{cleo.id}>" in m.text for m in world.ws.messages(world.room, thread_ts=prompt.ts))
+    assert not any(
+        f"<@{cleo.id}>" in m.text for m in world.ws.messages(world.room, thread_ts=prompt.ts)
+    )
     assert len(world.slack.calls_to("conversations.open")) == 2  # dev, and the refused cleo
 
 
