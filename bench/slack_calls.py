@@ -133,7 +133,9 @@ async def start_praxis(slack: SlackSim, ws: Workspace, path: Path) -> PraxisBot:
     bot = create_bot(slack_settings(slack, ws, path))
     await bot.open_storage()
     bot.slack.clock = slack.now
-    bot.slack.people._clock = lambda: slack.now().timestamp()  # the cache ages with the clock
+    # The directory's cache ages with the simulated clock, as it does with the real one in
+    # production; SlackRuntime doesn't pass its clock to Directory (yet), so set it here.
+    bot.slack.people._clock = lambda: slack.now().timestamp()
     slack.connect(bot.slack.app)
     await bot.start_slack()
     return bot
@@ -187,9 +189,7 @@ async def posting_and_backfill(
             for _, _, bot in schools:
                 await bot.tick(slack.now())
 
-        posting = await measure(
-            slack, f"weekly post, {cohorts} cohorts", cohorts, post_everywhere
-        )
+        posting = await measure(slack, f"weekly post, {cohorts} cohorts", cohorts, post_everywhere)
         threads = sum([await open_threads(bot) for _, _, bot in schools])
         for _, _, bot in schools:
             await bot.close()
@@ -238,7 +238,8 @@ async def nudging(directory: Path, members: int = 300) -> Job:
             lambda: bot.tick(slack.now()),
         )  # fmt: skip
         sent = await bot.db.fetch_value(
-            "SELECT COUNT(*) FROM member_notes WHERE kind = 'reflect_last_call' AND outcome = 'sent'"
+            "SELECT COUNT(*) FROM member_notes"
+            " WHERE kind = 'reflect_last_call' AND outcome = 'sent'"
         )
         await bot.close()
     job.notes.append(f"{known} DM channels stored by the reminder round; {sent} last calls sent")
