@@ -137,13 +137,11 @@ def slack_settings(slack: SlackSim, ws: Workspace, path: Path) -> Settings:
 
 async def start_praxis(slack: SlackSim, ws: Workspace, path: Path) -> PraxisBot:
     """Praxis for one workspace, as ``tests/slack_helpers.start_praxis`` builds it: the one
-    factory, the simulated clock, then ``auth.test`` and the start-up backfill."""
+    factory, the simulated clock (which the directory's cache ages with), then
+    ``auth.test`` and the start-up backfill."""
     bot = create_bot(slack_settings(slack, ws, path))
     await bot.open_storage()
     bot.slack.clock = slack.now
-    # The directory's cache ages with the simulated clock, as it does with the real one in
-    # production; SlackRuntime doesn't pass its clock to Directory (yet), so set it here.
-    bot.slack.people._clock = lambda: slack.now().timestamp()
     slack.connect(bot.slack.app)
     await bot.start_slack()
     return bot

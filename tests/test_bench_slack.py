@@ -17,17 +17,6 @@ from bench.slack_calls import TARGET
 COHORTS, PER_WORKSPACE = 3, 2  # two workspaces, two Praxis processes
 MEMBERS = 30  # enough that the two roster reads a cohort needs fit in the 10 %
 
-ROSTER_EVERY_TICK = pytest.mark.xfail(
-    strict=True,
-    reason="nudges.send_due reads every open round's roster at every tick, before it knows "
-    "a nudge is due (three or more Slack calls a cohort); see docs/PERFORMANCE.md",
-)
-USERS_INFO_EXPIRES = pytest.mark.xfail(
-    strict=True,
-    reason="the directory forgets people after an hour, so the last call, a day after the "
-    "reminder, asks users.info for each member again; see docs/PERFORMANCE.md",
-)
-
 
 @pytest.fixture(scope="module")
 def posting_and_backfill(tmp_path_factory):
@@ -55,7 +44,6 @@ def test_the_weekly_post_posts_once_per_cohort_and_backfill_reads_each_thread_on
     assert "2 auth.test" in backfill.notes[0]  # one per start, shown but not counted
 
 
-@ROSTER_EVERY_TICK
 def test_the_weekly_post_makes_no_more_than_the_target_in_calls(posting_and_backfill):
     posting, _ = posting_and_backfill
     assert posting.ratio <= TARGET, posting.calls
@@ -68,6 +56,5 @@ def test_the_last_call_posts_once_per_member_over_the_known_dm_channel(last_call
     assert last_call.calls["usergroups.users.list"] == 1
 
 
-@USERS_INFO_EXPIRES
 def test_the_last_call_makes_no_more_than_the_target_in_calls(last_call):
     assert last_call.ratio <= TARGET, last_call.calls

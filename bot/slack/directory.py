@@ -1,8 +1,10 @@
 """Who someone is in a Slack workspace, from ``users.info``, remembered for a while.
 
-Names, admin and owner flags, bots and deactivated accounts change rarely; asking Slack
-once an hour per person keeps rosters and permission checks to one call per newcomer.
-The clock is passed in so tests move it like everything else.
+Names, admin and owner flags, bots and deactivated accounts change rarely, and Slack
+says when they do (the ``user_change`` event carries the whole user): so a person is
+asked for once and then kept up to date by events, which keeps rosters and permission
+checks to one call per newcomer. An entry still ages out after a week, in case an event
+was missed. The clock is passed in so tests move it like everything else.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-FRESH_SECONDS = 3600
+FRESH_SECONDS = 7 * 24 * 3600  # a safety net: user_change events keep entries current
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +44,10 @@ class Directory:
         if entry is not None and self._clock() - entry[0] < FRESH_SECONDS:
             return entry[1]
         response = await self._client.users_info(user=user_id)
-        user = response["user"]
+        return self.learn(response["user"])
+
+    def learn(self, user: dict) -> SlackPerson:
+        """Remember a user object, from ``users.info`` or a ``user_change`` event."""
         profile = user.get("profile") or {}
         person = SlackPerson(
             id=user["id"],
@@ -52,7 +57,7 @@ class Directory:
             is_bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
             deleted=bool(user.get("deleted")),
         )
-        self._people[user_id] = (self._clock(), person)
+        self._people[person.id] = (self._clock(), person)
         return person
 
     async def members(self, channel: str) -> list[str]:

@@ -64,7 +64,7 @@ class SlackRuntime:
             ],
         )
         self.ids = SlackIds(db)
-        self.people = Directory(self.client)
+        self.people = Directory(self.client, clock=lambda: self.clock().timestamp())
         self.chat = SlackChat(self.client, self.ids, self.people)
         self.app = AsyncApp(
             client=self.client,
@@ -74,11 +74,17 @@ class SlackRuntime:
         )
         self.threads = Threads(self)
         self.commands = Commands(self)
+        self.app.event("user_change")(self.on_user_change)
         self.threads.register(self.app)
         self.commands.register(self.app)
         self.bot_user_id: str | None = None
         self.team_id: str | None = None
         self._server: Any = None
+
+    async def on_user_change(self, event: dict[str, Any]) -> None:
+        """Slack says someone changed (name, admin flag, deactivated): remember the new facts."""
+        if event.get("user"):
+            self.people.learn(event["user"])
 
     def now(self) -> datetime:
         return self.clock()
