@@ -154,3 +154,36 @@ async def test_the_form_offers_the_creators_timezone_and_finds_others(world):
     assert zone["element"]["initial_option"]["value"] == "Europe/London"
     found = await world.admin.search(opened.view, "timezone", "Kolk")
     assert found == ["Asia/Kolkata"]
+
+
+async def test_an_edit_moves_the_check_and_a_429_is_retried_without_doubling(world):
+    world.slack.inject_error("chat.postMessage", error="ratelimited", retry_after=0)
+    prompt = await _open_round(world, min_words="6")
+    assert len(prompts(world)) == 1
+    assert [c.status for c in world.slack.calls_to("chat.postMessage")] == [429, 200]
+    ada = world.members[0]
+    reply = await ada.reply(prompt, "Only four words here.")
+    assert reply.reactions == {}
+    await ada.edit(reply, "Now there are enough words in this reflection.")
+    assert reply.reactions == {"white_check_mark": [world.ws.bot_user.id]}
+    await ada.edit(reply, "Short again.")
+    assert reply.reactions == {}
+    async with world.db.reading() as tx:
+        row = await tx.fetch_one("SELECT text, word_count, edited_at FROM posts")
+    assert (row["text"], row["word_count"]) == ("Short again.", 2) and row["edited_at"]
+
+
+async def test_feedback_pairs_are_announced_in_the_thread_after_the_deadline(world):
+    prompt = await _open_round(world, feedback_required="1")
+    for member in world.members:
+        await member.reply(prompt, f"{member.user.name} reflects on a session this week.")
+    world.slack.set_time(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))  # reflections were due
+    report = await world.bot.tick(world.slack.now())
+    assert report.assigned
+    thread = world.ws.messages(world.room, thread_ts=prompt.ts)
+    (pairs,) = [m for m in thread if m.bot_id and "Feedback pairs" in m.text]
+    for member in world.members:
+        assert f"<@{member.id}>" in pairs.text
+    await world.bot.tick(world.slack.now() + timedelta(minutes=1))
+    thread = world.ws.messages(world.room, thread_ts=prompt.ts)
+    assert len([m for m in thread if m.bot_id and "Feedback pairs" in m.text]) == 1
