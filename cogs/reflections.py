@@ -106,7 +106,7 @@ class ReopenForm(discord.ui.View):
 
     @discord.ui.button(label="Open my text again", style=discord.ButtonStyle.primary)
     async def reopen(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        await interaction.response.send_modal(self.make_form())
+        await views.show_form(interaction, self.make_form())
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
         await interaction.client.tree.on_error(interaction, error)
@@ -126,149 +126,175 @@ async def _not_saved(interaction, thread, new_posts: list[int], error, again: Re
     )
 
 
+def form_headings(ctx: RoundContext) -> tuple[str, ...]:
+    return tuple(ctx.round.structure or DEFAULT_STRUCTURE)[:5]
+
+
 class ReflectionModal(discord.ui.Modal):
-    """The round's headings as fields; submitting again edits the earlier post."""
+    """The round's headings as fields. Only what the member sees: the submission is
+    handled by the form's custom id (:func:`reflection_submitted`), restart or not."""
 
     def __init__(self, ctx: RoundContext, prefill: list[str] | None = None) -> None:
-        super().__init__(title=f"Round {ctx.round.number} reflection"[:45], timeout=1800)
-        self.ctx = ctx
-        self.headings = tuple(ctx.round.structure or DEFAULT_STRUCTURE)[:5]
-        self.fields: list[discord.ui.TextInput] = []
-        for index, heading in enumerate(self.headings):
-            field = discord.ui.TextInput(
-                label=heading[:MAX_SECTION_LABEL_CHARS],
-                custom_id=f"section_{index}",
+        title = f"Round {ctx.round.number} reflection"[:45]
+        super().__init__(title=title, custom_id=views.reflect_form_id(ctx.round.id))
+        for index, heading in enumerate(form_headings(ctx)):
+            self.add_item(
+                discord.ui.TextInput(
+                    label=heading[:MAX_SECTION_LABEL_CHARS],
+                    custom_id=f"section_{index}",
+                    style=discord.TextStyle.paragraph,
+                    max_length=FIELD_LIMIT,
+                    required=index == 0,
+                    placeholder=DEIDENTIFY if index == 0 else None,
+                    default=prefill[index] if prefill and index < len(prefill) else None,
+                )
+            )
+
+
+class FeedbackModal(discord.ui.Modal):
+    """One field answering a reflection; handled by its custom id (:func:`feedback_submitted`)."""
+
+    def __init__(self, ctx: RoundContext, target_message_id: int, prefill: str = "") -> None:
+        custom_id = views.feedback_form_id(ctx.round.id, target_message_id)
+        super().__init__(title="Give feedback", custom_id=custom_id)
+        self.add_item(
+            discord.ui.TextInput(
+                label="Your response to this reflection",
+                custom_id="feedback",
                 style=discord.TextStyle.paragraph,
                 max_length=FIELD_LIMIT,
-                required=index == 0,
-                placeholder=DEIDENTIFY if index == 0 else None,
-                default=prefill[index] if prefill and index < len(prefill) else None,
+                placeholder="What struck you, and why? What might you try in their place?",
+                default=prefill or None,
             )
-            self.add_item(field)
-            self.fields.append(field)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        author = _require_member(interaction, self.ctx)
-        sections = [(h, f.value) for h, f in zip(self.headings, self.fields, strict=True)]
-        sections = [(h, text) for h, text in sections if text.strip()]
-        if not sections:
-            raise InvalidInput("Your reflection is empty, so nothing was posted.")
-        findings = find_identifiers("\n\n".join(text for _, text in sections))
-        if findings:
-            values = [f.value for f in self.fields]
-
-            async def edit(button_interaction: discord.Interaction) -> None:
-                await button_interaction.response.send_modal(ReflectionModal(self.ctx, values))
-
-            async def post(button_interaction: discord.Interaction) -> None:
-                await self._post(button_interaction, author, sections)
-
-            await interaction.response.send_message(
-                privacy_warning(findings),
-                view=PrivacyCheck(author.id, edit, post),
-                ephemeral=True,
-            )
-            return
-        await self._post(interaction, author, sections)
-
-    async def _post(self, interaction: discord.Interaction, author, sections) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        bot, db = interaction.client, interaction.client.db
-        thread = await _thread(bot, self.ctx)
-        existing = await reflections.form_message_ids(db, self.ctx.round.id, author.id)
-        parts = await glue.post_form_reflection(thread, interaction.user, sections, existing)
-        try:
-            outcome = await reflections.save_form_reflection(
-                db, self.ctx, author, parts, self.headings, now()
-            )
-        except (StorageBusy, StorageUnavailable) as error:
-            new = [message_id for message_id, _ in parts if message_id not in existing]
-            await _not_saved(interaction, thread, new, error, self._reopen(author.id))
-            return
-        await glue.apply(bot, thread, outcome)
-        if outcome.ack:
-            await pairs.add_latecomer(db, bot.chat, self.ctx, author.id)
-        verb = "updated" if existing else "posted"
-        reply = f"Your reflection is {verb} in {thread.mention} ({outcome.words} words)."
-        note = glue.short_note(self.ctx, outcome)
-        await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
-
-    def _reopen(self, author_id: int) -> ReopenForm:
-        values = [field.value for field in self.fields]
-        return ReopenForm(author_id, lambda: ReflectionModal(self.ctx, values))
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await interaction.client.tree.on_error(interaction, error)
-
-
-class FeedbackModal(discord.ui.Modal, title="Give feedback"):
-    text = discord.ui.TextInput(
-        label="Your response to this reflection",
-        custom_id="feedback",
-        style=discord.TextStyle.paragraph,
-        max_length=FIELD_LIMIT,
-        placeholder="What struck you, and why? What might you try in their place?",
-    )
-
-    def __init__(
-        self, ctx: RoundContext, target: discord.Message, target_id: int, prefill: str = ""
-    ) -> None:
-        super().__init__(timeout=1800)
-        self.ctx, self.target, self.target_id = ctx, target, target_id
-        if prefill:
-            self.text.default = prefill
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        author = _require_member(interaction, self.ctx)
-        findings = find_identifiers(self.text.value)
-        if findings:
-            again = FeedbackModal(self.ctx, self.target, self.target_id, self.text.value)
-
-            async def edit(button_interaction: discord.Interaction) -> None:
-                await button_interaction.response.send_modal(again)
-
-            async def post(button_interaction: discord.Interaction) -> None:
-                await self._post(button_interaction, author)
-
-            await interaction.response.send_message(
-                privacy_warning(findings),
-                view=PrivacyCheck(author.id, edit, post),
-                ephemeral=True,
-            )
-            return
-        await self._post(interaction, author)
-
-    async def _post(self, interaction: discord.Interaction, author) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        thread = await _thread(interaction.client, self.ctx)
-        card = embed("Feedback", self.text.value, tone=Tone.SUCCESS)
-        card.set_author(
-            name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url
         )
-        posted = await thread.send(embed=card, reference=self.target, mention_author=False)
-        try:
-            outcome = await reflections.save_form_feedback(
-                interaction.client.db,
-                self.ctx,
-                author,
-                posted.id,
-                self.text.value,
-                (self.target_id, self.target.id),
-                now(),
-            )
-        except (StorageBusy, StorageUnavailable) as error:
-            again = ReopenForm(
-                author.id,
-                lambda: FeedbackModal(self.ctx, self.target, self.target_id, self.text.value),
-            )
-            await _not_saved(interaction, thread, [posted.id], error, again)
-            return
-        note = glue.short_note(self.ctx, outcome)
-        reply = f"Your feedback is posted in {thread.mention}."
-        await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await interaction.client.tree.on_error(interaction, error)
+
+CLOSED_FOR_REFLECTIONS = "This round has closed, so it no longer takes reflections."
+
+
+async def form_context(db, round_id: int) -> RoundContext | None:
+    """The round a form belongs to, as it is now (posted or closed), or None if gone."""
+    round_ = await rounds.get_round(db, round_id)
+    if round_ is None or round_.thread_id is None:
+        return None
+    return await reflections.context_for_thread(db, round_.thread_id)
+
+
+async def give_back(interaction: discord.Interaction, reason: str, sections) -> None:
+    """A form that can't be posted any more: its writer gets every word back, privately."""
+    cards = glue.text_back_embeds(sections)
+    intro = f"{reason} Here is what you wrote, so nothing is lost." if cards else reason
+    await interaction.response.send_message(intro, embeds=cards[:1], ephemeral=True)
+    for card in cards[1:]:
+        await interaction.followup.send(embed=card, ephemeral=True)
+
+
+async def reflection_submitted(interaction: discord.Interaction, form: views.FormSubmission):
+    """A reflection form came back: check it, then post and store it (or give it back)."""
+    ctx = await form_context(interaction.client.db, form.round_id)
+    headings = form_headings(ctx) if ctx else ()
+    values = [form.values.get(f"section_{i}", "") for i in range(max(len(headings), 5))]
+    labelled = [(headings[i] if i < len(headings) else "", text) for i, text in enumerate(values)]
+    sections = [(heading, text) for heading, text in labelled if text.strip()]
+    if ctx is None or ctx.round.state != "posted":
+        await give_back(interaction, CLOSED_FOR_REFLECTIONS, sections)
+        return
+    author = _require_member(interaction, ctx)
+    if not sections:
+        raise InvalidInput("Your reflection is empty, so nothing was posted.")
+    values = values[: len(headings)]
+    findings = find_identifiers("\n\n".join(text for _, text in sections))
+    if findings:
+
+        async def edit(button_interaction: discord.Interaction) -> None:
+            await views.show_form(button_interaction, ReflectionModal(ctx, values))
+
+        async def post(button_interaction: discord.Interaction) -> None:
+            await _post_reflection(button_interaction, ctx, author, sections, values)
+
+        await interaction.response.send_message(
+            privacy_warning(findings), view=PrivacyCheck(author.id, edit, post), ephemeral=True
+        )
+        return
+    await _post_reflection(interaction, ctx, author, sections, values)
+
+
+async def _post_reflection(interaction, ctx: RoundContext, author, sections, values) -> None:
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    bot, db = interaction.client, interaction.client.db
+    thread = await _thread(bot, ctx)
+    existing = await reflections.form_message_ids(db, ctx.round.id, author.id)
+    parts = await glue.post_form_reflection(thread, interaction.user, sections, existing)
+    try:
+        outcome = await reflections.save_form_reflection(
+            db, ctx, author, parts, form_headings(ctx), now()
+        )
+    except (StorageBusy, StorageUnavailable) as error:
+        new = [message_id for message_id, _ in parts if message_id not in existing]
+        again = ReopenForm(author.id, lambda: ReflectionModal(ctx, values))
+        await _not_saved(interaction, thread, new, error, again)
+        return
+    await glue.apply(bot, thread, outcome)
+    if outcome.ack:
+        await pairs.add_latecomer(db, bot.chat, ctx, author.id)
+    verb = "updated" if existing else "posted"
+    reply = f"Your reflection is {verb} in {thread.mention} ({outcome.words} words)."
+    note = glue.short_note(ctx, outcome)
+    await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
+
+
+async def feedback_submitted(interaction: discord.Interaction, form: views.FormSubmission):
+    """A "Give feedback" form came back: post it as a reply to the reflection, or give it
+    back if the round or the reflection is gone."""
+    db, text = interaction.client.db, form.values.get("feedback", "")
+    ctx = await form_context(db, form.round_id)
+    if ctx is None:
+        await give_back(interaction, "This round no longer takes feedback.", [("", text)])
+        return
+    target = await reflections.reflection_author(db, ctx, form.target_message_id)
+    if target is None:
+        gone = "That reflection has been deleted, so your feedback wasn't posted."
+        await give_back(interaction, gone, [("", text)])
+        return
+    author = _require_member(interaction, ctx)
+    findings = find_identifiers(text)
+    if findings:
+
+        async def edit(button_interaction: discord.Interaction) -> None:
+            again = FeedbackModal(ctx, form.target_message_id, text)
+            await views.show_form(button_interaction, again)
+
+        async def post(button_interaction: discord.Interaction) -> None:
+            await _post_feedback(button_interaction, ctx, author, form, target)
+
+        await interaction.response.send_message(
+            privacy_warning(findings), view=PrivacyCheck(author.id, edit, post), ephemeral=True
+        )
+        return
+    await _post_feedback(interaction, ctx, author, form, target)
+
+
+async def _post_feedback(interaction, ctx: RoundContext, author, form, target: int) -> None:
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    text, target_message = form.values.get("feedback", ""), form.target_message_id
+    thread = await _thread(interaction.client, ctx)
+    card = embed("Feedback", text, tone=Tone.SUCCESS)
+    card.set_author(
+        name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url
+    )
+    reference = thread.get_partial_message(target_message)
+    posted = await thread.send(embed=card, reference=reference, mention_author=False)
+    try:
+        outcome = await reflections.save_form_feedback(
+            interaction.client.db, ctx, author, posted.id, text, (target, target_message), now()
+        )
+    except (StorageBusy, StorageUnavailable) as error:
+        again = ReopenForm(author.id, lambda: FeedbackModal(ctx, target_message, text))
+        await _not_saved(interaction, thread, [posted.id], error, again)
+        return
+    note = glue.short_note(ctx, outcome)
+    reply = f"Your feedback is posted in {thread.mention}."
+    await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
 
 
 class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.REFLECT_PATTERN):
@@ -293,14 +319,11 @@ class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.RE
             await interaction.client.tree.on_error(interaction, error)
 
     async def _open_form(self, interaction: discord.Interaction) -> None:
-        round_ = await rounds.get_round(interaction.client.db, self.round_id)
-        ctx = None
-        if round_ is not None and round_.thread_id is not None:
-            ctx = await reflections.context_for_thread(interaction.client.db, round_.thread_id)
+        ctx = await form_context(interaction.client.db, self.round_id)
         if ctx is None or ctx.round.state != "posted":
-            raise InvalidInput("This round has closed, so it no longer takes reflections.")
+            raise InvalidInput(CLOSED_FOR_REFLECTIONS)
         _require_member(interaction, ctx)
-        await interaction.response.send_modal(ReflectionModal(ctx))
+        await views.show_form(interaction, ReflectionModal(ctx))
 
 
 class Reflections(commands.Cog):
@@ -335,7 +358,7 @@ class Reflections(commands.Cog):
     @app_commands.guild_only()
     async def reflect(self, interaction: discord.Interaction, cohort: str | None = None) -> None:
         ctx = await self._members_round(interaction, cohort)
-        await interaction.response.send_modal(ReflectionModal(ctx))
+        await views.show_form(interaction, ReflectionModal(ctx))
 
     async def _members_round(
         self, interaction: discord.Interaction, name: str | None
@@ -368,9 +391,22 @@ class Reflections(commands.Cog):
         author = _require_member(interaction, ctx)
         if target == author.id:
             raise InvalidInput("That's your own reflection: add to it in the thread instead.")
-        await interaction.response.send_modal(FeedbackModal(ctx, message, target))
+        await views.show_form(interaction, FeedbackModal(ctx, message.id))
 
     # ----------------------------------------------------------------- listeners
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Every form submission, with or without a restart since it was opened (see
+        :func:`bot.adapter.views.show_form`): rebuilt from its custom id."""
+        form = views.form_submission(interaction)
+        if form is None:
+            return
+        submitted = reflection_submitted if form.target_message_id is None else feedback_submitted
+        try:
+            await submitted(interaction, form)
+        except Exception as error:  # no modal in memory to report it: reply kindly here
+            await interaction.client.tree.on_error(interaction, error)
 
     def take_message(self, message: discord.Message) -> None:
         """Every message the bot receives (see ``PraxisBot.on_message``): queue thread texts."""
