@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import NamedTuple
 
 import discord
 from discord import app_commands
@@ -21,6 +20,7 @@ from bot.core.limits import MAX_SECTION_LABEL_CHARS
 from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
+from bot.storage.pending import DELETE, EDIT, READ_BACK, Pending, PendingFile
 from cogs._common import now
 
 log = logging.getLogger(__name__)
@@ -84,14 +84,6 @@ class PrivacyCheck(discord.ui.View):
 
     async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
         await interaction.client.tree.on_error(interaction, error)
-
-
-class Change(NamedTuple):
-    """An edit (``text`` set) or a deletion (``text`` None) of a thread message."""
-
-    channel_id: int
-    message_id: int
-    text: str | None
 
 
 class ReopenForm(discord.ui.View):
@@ -331,7 +323,10 @@ class Reflections(commands.Cog):
         self.bot = bot
         self.inbox: Batcher[discord.Message, None] = Batcher(self.store)
         self.unsaved: dict[int, int] = {}  # thread -> oldest message not stored yet
-        self.unapplied: list[Change] = []  # edits and deletions the database refused
+        self.unapplied: list[Pending] = []  # edits and deletions the database refused
+        # Both also noted in a file beside the database, so a crash loses neither.
+        self.pending = PendingFile.beside(bot.settings.database_path)
+        self._noted: list[Pending] = []  # what that file holds now
         self._follow_ups: set[asyncio.Task] = set()
         self.feedback_menu = app_commands.ContextMenu(
             name="Give feedback", callback=self.give_feedback
@@ -339,6 +334,7 @@ class Reflections(commands.Cog):
         self.feedback_menu.guild_only = True
 
     async def cog_load(self) -> None:
+        self._resume_pending()  # redone at the first ready, or once the database takes writes
         self.bot.retry_hooks.append(self.retry_refused)  # after each healthy tick
         self.bot.message_handlers.append(self.take_message)
         self.bot.add_dynamic_items(ReflectButton)
@@ -505,33 +501,53 @@ class Reflections(commands.Cog):
         content = payload.data.get("content")
         if content is None or not self.bot.intents.message_content:
             return
-        await self._change(Change(payload.channel_id, payload.message_id, content))
+        await self._change(Pending(EDIT, payload.channel_id, payload.message_id), content)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        await self._change(Change(payload.channel_id, payload.message_id, None))
+        await self._change(Pending(DELETE, payload.channel_id, payload.message_id))
 
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         for message_id in sorted(payload.message_ids):
-            await self._change(Change(payload.channel_id, message_id, None))
+            await self._change(Pending(DELETE, payload.channel_id, message_id))
 
-    async def _change(self, change: Change) -> bool:
-        """Apply an edit or deletion. If the database refuses, keep it (in memory) for the
-        catch-up: a member's deletion must reach the stored text, not just Discord."""
+    async def _change(self, change: Pending, text: str | None = None) -> None:
+        """Apply an edit or deletion as it happens. If the database refuses, keep it for the
+        catch-up, noted on disk: a member's deletion must reach the stored text, not just
+        Discord, even if the bot crashes before the database is back."""
+        if not await self._apply(change, text):
+            self.unapplied.append(change)
+            self._note(change)
+
+    async def _apply(self, change: Pending, text: str | None = None) -> bool:
+        """Apply one change; an edit without ``text`` (a replay) reads the message's
+        current text from Discord, so the latest version is stored. False: try later."""
         db = self.bot.db
         try:
-            if change.text is None:
+            if change.kind == EDIT and text is None:
+                text = await self._current_text(change)
+            if change.kind == DELETE or text is None:
                 outcome = await reflections.apply_delete(db, change.message_id, now())
             else:
-                outcome = await reflections.apply_edit(db, change.message_id, change.text, now())
+                outcome = await reflections.apply_edit(db, change.message_id, text, now())
         except (StorageBusy, StorageUnavailable) as error:
             log.warning("An edit or deletion waits for the database (%s)", type(error).__name__)
-            self.unapplied.append(change)
             self.bot.storage_trouble()
+            return False
+        except discord.HTTPException as error:
+            log.warning("An edit waits for Discord (HTTP %s)", error.status)
             return False
         await self._after_change(change.channel_id, outcome)
         return True
+
+    async def _current_text(self, change: Pending) -> str | None:
+        """The message's text now, or None if it has been deleted since."""
+        channel = self.bot.get_partial_messageable(change.channel_id)
+        try:
+            return (await channel.fetch_message(change.message_id)).content
+        except discord.NotFound:
+            return None
 
     async def _after_change(self, channel_id: int, outcome: reflections.Outcome) -> None:
         if outcome.ack or outcome.unack:
@@ -548,6 +564,7 @@ class Reflections(commands.Cog):
         """Read every open round's thread from where storing stopped (start-up, reconnect)."""
         await self._replay_changes()
         if not self.bot.intents.message_content:
+            self._trim_notes()
             return
         contexts = await reflections.open_contexts(self.bot.db)
         limit = asyncio.Semaphore(BACKFILL_THREADS_AT_ONCE)
@@ -557,6 +574,7 @@ class Reflections(commands.Cog):
                 await self.backfill(ctx)
 
         await asyncio.gather(*(one(ctx) for ctx in contexts))
+        self._trim_notes()
 
     async def retry_refused(self) -> None:
         """Redo what the database refused: edits and deletions, then the threads' messages."""
@@ -567,12 +585,15 @@ class Reflections(commands.Cog):
                 self.unsaved.pop(thread_id, None)
             else:
                 await self.backfill(ctx)
+        self._trim_notes()
 
     async def _replay_changes(self) -> None:
         waiting, self.unapplied = self.unapplied, []
         for number, change in enumerate(waiting):
-            if not await self._change(change):  # still refused: keep the rest, in order
-                self.unapplied.extend(waiting[number + 1 :])
+            if change.kind == EDIT and not self.bot.intents.message_content:
+                continue  # without the intent edits aren't read at all
+            if not await self._apply(change):  # still refused: keep the rest, in order
+                self.unapplied.extend(waiting[number:])
                 return
 
     async def backfill(self, ctx: RoundContext) -> None:
@@ -604,7 +625,37 @@ class Reflections(commands.Cog):
 
     def _refused(self, thread_id: int, message_id: int) -> None:
         """Remember the oldest message of a thread that still has to be read back."""
-        self.unsaved[thread_id] = min(message_id, self.unsaved.get(thread_id, message_id))
+        if message_id < self.unsaved.get(thread_id, message_id + 1):
+            self.unsaved[thread_id] = message_id
+            self._note(Pending(READ_BACK, thread_id, message_id))
+
+    # ------------------------------------------------- what survives a crash
+
+    def _resume_pending(self) -> None:
+        """Take up what an earlier run noted and could not redo (see bot/storage/pending.py)."""
+        self._noted = self.pending.load()
+        for entry in self._noted:
+            if entry.kind == READ_BACK:
+                old = self.unsaved.get(entry.channel_id, entry.message_id)
+                self.unsaved[entry.channel_id] = min(old, entry.message_id)
+            else:
+                self.unapplied.append(entry)
+        if self._noted:
+            log.info("%d refused changes from an earlier run are redone once the database "
+                     "takes writes", len(self._noted))  # fmt: skip
+
+    def _note(self, entry: Pending) -> None:
+        if self.pending.append(entry):
+            self._noted.append(entry)
+
+    def _trim_notes(self) -> None:
+        """After a replay or read-back, keep on disk only what is still waiting."""
+        waiting = list(self.unapplied) + [
+            Pending(READ_BACK, thread_id, message_id)
+            for thread_id, message_id in self.unsaved.items()
+        ]
+        if waiting != self._noted and self.pending.replace(waiting):
+            self._noted = waiting
 
 
 async def setup(bot: commands.Bot) -> None:

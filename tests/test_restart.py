@@ -6,8 +6,11 @@ A restart here is a freshly built bot attached to the same database file
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+from pathlib import Path
 
+from bot.app import create_bot
 from tests.helpers import create_cohort, restart, tick_at
 from tests.test_reflections import FIRST_SLOT, has_ack, posts, words
 
@@ -108,3 +111,87 @@ async def test_the_same_form_is_handled_the_same_without_a_restart(world):
     done = await ada.submit_modal(shown, {"section_0": words(60)})
     assert "Your reflection is posted" in private_text(done)
     assert len(form_posts(thread)) == 1 and len(await posts(world)) == 1
+
+
+async def crash(env, settings, bots):
+    """A new process on the same files; the old one closes nothing and keeps no memory."""
+    new = create_bot(settings)
+    bots.append(new)
+    await env.restart_bot(new)
+    return new
+
+
+def journal(settings) -> Path:
+    return settings.database_path.with_name(settings.database_path.name + ".pending.jsonl")
+
+
+async def test_a_deletion_refused_in_an_outage_is_applied_after_a_crash(world, settings, bots):
+    thread, _ = await open_round(world)
+    ada = world.members[0]
+    message = await ada.send(thread, words(60, "tender"))
+    await world.db.fetch_value("PRAGMA query_only = 1")  # the database refuses writes
+
+    await ada.delete(message)
+    assert (await posts(world))[message.id]["text"], "refused for now"
+    held = journal(settings).read_text()
+    assert str(message.id) in held and "tender" not in held, "ids only, never the text"
+
+    await crash(world.env, settings, bots)  # the new bot's connection takes writes
+    stored = (await posts(world))[message.id]
+    assert stored["text"] is None and stored["deleted_at"] is not None
+    assert not journal(settings).exists(), "done, so nothing is kept"
+    assert "No reflection yet" in private_text(await ada.slash(world.channel, "me progress"))
+
+
+async def test_an_edit_refused_in_an_outage_is_applied_after_a_crash_in_its_latest_form(
+    world, settings, bots
+):
+    thread, _ = await open_round(world)
+    ada = world.members[0]
+    message = await ada.send(thread, words(60, "tender"))
+    await world.db.fetch_value("PRAGMA query_only = 1")
+    await ada.edit(message, words(20, "shorter"))
+    await ada.edit(message, words(25, "latest"))
+    assert "tender" not in journal(settings).read_text()
+
+    await crash(world.env, settings, bots)
+    stored = (await posts(world))[message.id]
+    assert (stored["text"], stored["word_count"]) == (words(25, "latest"), 25)
+    assert not has_ack(next(m for m in thread.history() if m.id == message.id)), "too short now"
+    assert not journal(settings).exists()
+
+
+async def test_a_message_refused_before_a_stored_one_is_read_back_after_a_crash(
+    world, settings, bots
+):
+    """The catch-up reads a thread after its newest stored message; one refused before
+    that would be skipped for good unless its place was noted."""
+    thread, _ = await open_round(world)
+    ada, ben = world.members[:2]
+    await world.db.fetch_value("PRAGMA query_only = 1")
+    refused = await ada.send(thread, words(60, "refused"))
+    await world.db.fetch_value("PRAGMA query_only = 0")
+    stored_later = await ben.send(thread, words(60, "stored"))
+    assert set(await posts(world)) == {stored_later.id}
+
+    await crash(world.env, settings, bots)
+    assert set(await posts(world)) == {refused.id, stored_later.id}
+    assert not journal(settings).exists()
+
+
+async def test_without_room_for_the_note_a_refusal_is_still_redone_in_memory(
+    world, settings, caplog
+):
+    thread, _ = await open_round(world)
+    ada = world.members[0]
+    message = await ada.send(thread, words(60, "tender"))
+    journal(settings).mkdir()  # the note can't be written, as on a full disk
+    await world.db.fetch_value("PRAGMA query_only = 1")
+    await ada.delete(message)
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert any("kept in memory only" in line for line in said)
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=1))  # the outage is noticed
+
+    await world.db.fetch_value("PRAGMA query_only = 0")
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
+    assert (await posts(world))[message.id]["text"] is None
