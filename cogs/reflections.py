@@ -5,6 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -62,49 +66,110 @@ def privacy_warning(findings) -> str:
     )
 
 
-class PrivacyCheck(discord.ui.View):
+DRAFT_SECONDS = 1800  # how long unposted form text waits for the member's click
+DRAFT_GONE = (
+    "Praxis no longer holds that text (it has restarted since, half an hour has passed, or "
+    "you have already chosen): it never saves a form before it is posted. If your text "
+    "isn't in the thread, please open the form again."
+)
+
+
+@dataclass
+class Draft:
+    author_id: int
+    expires: float
+    once: bool  # the privacy check's buttons work once; "Open my text again" until expiry
+    actions: dict[str, Callable[[discord.Interaction], Awaitable[None]]]
+
+
+class Drafts:
+    """Form text waiting for its writer's click: the privacy check, or a refused save.
+
+    Held in memory only, because text that was never posted is never written to disk.
+    The buttons are dynamic items (:class:`DraftButton`) matched by custom id, so after
+    a restart they still answer, kindly, instead of "This interaction failed".
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[str, Draft] = {}
+
+    def hold(self, author_id: int, *, once: bool, **actions) -> str:
+        moment = time.monotonic()
+        self._held = {k: d for k, d in self._held.items() if d.expires > moment}
+        token = secrets.token_hex(8)
+        self._held[token] = Draft(author_id, moment + DRAFT_SECONDS, once, actions)
+        return token
+
+    def take(self, token: str, action: str, user_id: int):
+        """The callback for this click, or None if the text is no longer held."""
+        draft = self._held.get(token)
+        if draft is None or draft.expires <= time.monotonic() or draft.author_id != user_id:
+            return None
+        if draft.once:
+            del self._held[token]
+        return draft.actions.get(action)
+
+
+def draft_view(interaction: discord.Interaction, author_id: int, *, once: bool, **buttons):
+    """Buttons (action=(label, style, callback)) over text held in the cog's :class:`Drafts`."""
+    actions = {action: callback for action, (_, _, callback) in buttons.items()}
+    token = interaction.client.get_cog("Reflections").drafts.hold(author_id, once=once, **actions)
+    view = discord.ui.View(timeout=None)
+    for action, (label, style, _) in buttons.items():
+        view.add_item(views.draft_button(token, action, label, style))
+    return view
+
+
+def privacy_check(interaction, author_id: int, edit, post) -> discord.ui.View:
     """Offered when a form looks like it names a client: edit it, or post it as it is."""
-
-    def __init__(self, author_id: int, on_edit, on_post) -> None:
-        super().__init__(timeout=900)
-        self.author_id, self.on_edit, self.on_post = author_id, on_edit, on_post
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.author_id
-
-    @discord.ui.button(label="Edit", style=discord.ButtonStyle.primary)
-    async def edit(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        await self.on_edit(interaction)
-
-    @discord.ui.button(label="Post anyway", style=discord.ButtonStyle.secondary)
-    async def post(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        await self.on_post(interaction)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
-        await interaction.client.tree.on_error(interaction, error)
+    return draft_view(
+        interaction,
+        author_id,
+        once=True,
+        edit=("Edit", discord.ButtonStyle.primary, edit),
+        post=("Post anyway", discord.ButtonStyle.secondary, post),
+    )
 
 
-class ReopenForm(discord.ui.View):
+def reopen_form(interaction, author_id: int, make_form) -> discord.ui.View:
     """After a form couldn't be saved: open it again with the member's text in it."""
 
-    def __init__(self, author_id: int, make_form) -> None:
-        super().__init__(timeout=1800)
-        self.author_id, self.make_form = author_id, make_form
+    async def reopen(button_interaction: discord.Interaction) -> None:
+        await views.show_form(button_interaction, make_form())
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.author_id
-
-    @discord.ui.button(label="Open my text again", style=discord.ButtonStyle.primary)
-    async def reopen(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        await views.show_form(interaction, self.make_form())
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
-        await interaction.client.tree.on_error(interaction, error)
+    return draft_view(
+        interaction,
+        author_id,
+        once=False,
+        reopen=("Open my text again", discord.ButtonStyle.primary, reopen),
+    )
 
 
-async def _not_saved(interaction, thread, new_posts: list[int], error, again: ReopenForm) -> None:
+class DraftButton(discord.ui.DynamicItem[discord.ui.Button], template=views.DRAFT_PATTERN):
+    """Any button of :func:`draft_view`, found by custom id, with or without a restart."""
+
+    def __init__(self, token: str, action: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=f"praxis:draft:{token}:{action}"))
+        self.token, self.action = token, action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> DraftButton:
+        return cls(match["token"], match["action"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            drafts = interaction.client.get_cog("Reflections").drafts
+            act = drafts.take(self.token, self.action, interaction.user.id)
+            if act is None:
+                raise InvalidInput(DRAFT_GONE)
+            await act(interaction)
+        except Exception as error:  # dynamic items only log errors: reply kindly here
+            await interaction.client.tree.on_error(interaction, error)
+
+
+async def _not_saved(interaction, thread, new_posts: list[int], error, again) -> None:
     """The form was posted but the database refused it: take the new posts down again, so
     the thread never shows a form post Praxis has no record of, and keep the member's text
     one click away. (An edited earlier post keeps its new text; the record keeps the old.)"""
@@ -205,7 +270,9 @@ async def reflection_submitted(interaction: discord.Interaction, form: views.For
             await _post_reflection(button_interaction, ctx, author, sections, values)
 
         await interaction.response.send_message(
-            privacy_warning(findings), view=PrivacyCheck(author.id, edit, post), ephemeral=True
+            privacy_warning(findings),
+            view=privacy_check(interaction, author.id, edit, post),
+            ephemeral=True,
         )
         return
     await _post_reflection(interaction, ctx, author, sections, values)
@@ -223,7 +290,7 @@ async def _post_reflection(interaction, ctx: RoundContext, author, sections, val
         )
     except (StorageBusy, StorageUnavailable) as error:
         new = [message_id for message_id, _ in parts if message_id not in existing]
-        again = ReopenForm(author.id, lambda: ReflectionModal(ctx, values))
+        again = reopen_form(interaction, author.id, lambda: ReflectionModal(ctx, values))
         await _not_saved(interaction, thread, new, error, again)
         return
     await glue.apply(bot, thread, outcome)
@@ -260,7 +327,9 @@ async def feedback_submitted(interaction: discord.Interaction, form: views.FormS
             await _post_feedback(button_interaction, ctx, author, form, target)
 
         await interaction.response.send_message(
-            privacy_warning(findings), view=PrivacyCheck(author.id, edit, post), ephemeral=True
+            privacy_warning(findings),
+            view=privacy_check(interaction, author.id, edit, post),
+            ephemeral=True,
         )
         return
     await _post_feedback(interaction, ctx, author, form, target)
@@ -281,7 +350,9 @@ async def _post_feedback(interaction, ctx: RoundContext, author, form, target: i
             interaction.client.db, ctx, author, posted.id, text, (target, target_message), now()
         )
     except (StorageBusy, StorageUnavailable) as error:
-        again = ReopenForm(author.id, lambda: FeedbackModal(ctx, target_message, text))
+        again = reopen_form(
+            interaction, author.id, lambda: FeedbackModal(ctx, target_message, text)
+        )
         await _not_saved(interaction, thread, [posted.id], error, again)
         return
     note = glue.short_note(ctx, outcome)
@@ -328,6 +399,7 @@ class Reflections(commands.Cog):
         self.pending = PendingFile.beside(bot.settings.database_path)
         self._noted: list[Pending] = []  # what that file holds now
         self._follow_ups: set[asyncio.Task] = set()
+        self.drafts = Drafts()  # unposted form text, in memory only
         self.feedback_menu = app_commands.ContextMenu(
             name="Give feedback", callback=self.give_feedback
         )
@@ -337,14 +409,14 @@ class Reflections(commands.Cog):
         self._resume_pending()  # redone at the first ready, or once the database takes writes
         self.bot.retry_hooks.append(self.retry_refused)  # after each healthy tick
         self.bot.message_handlers.append(self.take_message)
-        self.bot.add_dynamic_items(ReflectButton)
+        self.bot.add_dynamic_items(ReflectButton, DraftButton)
         self.bot.tree.add_command(self.feedback_menu)
 
     async def cog_unload(self) -> None:
         self.bot.message_handlers.remove(self.take_message)
         await self.settle()  # shutting down: store what is queued, send its ✅s
         self.bot.retry_hooks.remove(self.retry_refused)
-        self.bot.remove_dynamic_items(ReflectButton)
+        self.bot.remove_dynamic_items(ReflectButton, DraftButton)
         self.bot.tree.remove_command(self.feedback_menu.name, type=self.feedback_menu.type)
 
     # ------------------------------------------------------------------ commands

@@ -10,7 +10,10 @@ import logging
 from datetime import timedelta
 from pathlib import Path
 
+from simcord import assert_error
+
 from bot.app import create_bot
+from bot.core.errors import PraxisError
 from tests.helpers import create_cohort, restart, tick_at
 from tests.test_reflections import FIRST_SLOT, has_ack, posts, words
 
@@ -195,3 +198,19 @@ async def test_without_room_for_the_note_a_refusal_is_still_redone_in_memory(
     await world.db.fetch_value("PRAGMA query_only = 0")
     await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
     assert (await posts(world))[message.id]["text"] is None
+
+
+async def test_a_privacy_check_answered_after_a_restart_says_so_kindly(world, settings, bots):
+    thread, prompt = await open_round(world)
+    ada = world.members[0]
+    shown = await ada.click(prompt, label="Write reflection")
+    named = "Today my client Maria Lopez told me she felt judged. " + words(50)
+    warned = await ada.submit_modal(shown, {"section_0": named})
+    assert "Maria Lopez" in warned.response.content
+
+    await restart(world.env, settings, bots)
+    answered = await ada.click(warned.response, label="Post anyway")
+    said = private_text(answered)
+    assert "no longer holds that text (it has restarted since" in said
+    assert form_posts(thread) == [] and await posts(world) == {}
+    assert_error(world.env, PraxisError)

@@ -19,6 +19,7 @@ REFLECT_FORM_PATTERN = re.compile(r"praxis:reflect-form:(?P<round_id>[0-9]+)")
 FEEDBACK_FORM_PATTERN = re.compile(
     r"praxis:feedback-form:(?P<round_id>[0-9]+):(?P<message_id>[0-9]+)"
 )
+DRAFT_PATTERN = r"praxis:draft:(?P<token>[0-9a-f]+):(?P<action>[a-z]+)"
 CUSTOM_ID_LIMIT = 100  # Discord's maximum; two 20-digit ids fit with room to spare
 
 
@@ -33,6 +34,11 @@ def reflect_button(round_id: int) -> discord.ui.Button:
         style=discord.ButtonStyle.primary,
         custom_id=reflect_custom_id(round_id),
     )
+
+
+def draft_button(token: str, action: str, label: str, style: discord.ButtonStyle):
+    """A button acting on form text held in memory under ``token`` (see cogs/reflections)."""
+    return discord.ui.Button(label=label, style=style, custom_id=f"praxis:draft:{token}:{action}")
 
 
 def reflect_form_id(round_id: int) -> str:
