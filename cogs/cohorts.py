@@ -13,6 +13,8 @@ from bot.adapter.checks import (
     is_facilitator,
     missing_post_permissions,
     require_facilitator,
+    require_private_digest_channel,
+    require_user_can_post,
 )
 from bot.adapter.embeds import Tone, embed, when
 from bot.adapter.views import Confirm
@@ -43,9 +45,11 @@ OPTION_HELP = {
 Hours = app_commands.Range[int, 1, 1344]
 
 
-def _check_channel(channel: discord.TextChannel | None) -> None:
+def _check_channel(interaction: discord.Interaction, channel: discord.TextChannel | None) -> None:
+    """The rounds channel: the facilitator and Praxis must both be able to post there."""
     if channel is None:
         return
+    require_user_can_post(interaction.user, channel)
     missing = missing_post_permissions(channel)
     if missing:
         raise InvalidInput(
@@ -55,15 +59,29 @@ def _check_channel(channel: discord.TextChannel | None) -> None:
         )
 
 
-def _check_digest_channel(channel: discord.TextChannel | None) -> None:
-    if channel is None:
-        return
-    granted = channel.permissions_for(channel.guild.me)
-    if not (granted.view_channel and granted.send_messages and granted.attach_files):
-        raise InvalidInput(
-            f"I can't post digests in {channel.mention}: I need View Channel, Send Messages "
-            "and Attach Files there."
-        )
+def _check_digest_channel(
+    interaction: discord.Interaction,
+    cohort: Cohort,
+    channel: discord.TextChannel | None,
+    members: discord.Role | None,
+) -> None:
+    """The digest channel in force after an edit, against the member role in force after it.
+
+    A new member role re-checks the digest channel already set: the new role may read it.
+    """
+    if channel is not None:
+        require_user_can_post(interaction.user, channel)
+        granted = channel.permissions_for(channel.guild.me)
+        if not (granted.view_channel and granted.send_messages and granted.attach_files):
+            raise InvalidInput(
+                f"I can't post digests in {channel.mention}: I need View Channel, Send Messages "
+                "and Attach Files there."
+            )
+    elif members is not None and cohort.digest_channel_id is not None:
+        channel = interaction.guild.get_channel(cohort.digest_channel_id)
+    if isinstance(channel, discord.TextChannel):
+        role = members or interaction.guild.get_role(cohort.member_role_id)
+        require_private_digest_channel(channel, role)
 
 
 def _schedule_line(cohort: Cohort) -> str:
@@ -204,7 +222,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
     ) -> None:
         require_facilitator(interaction)
-        _check_channel(channel)
+        _check_channel(interaction, channel)
         cohort = await cohorts.create_cohort(
             self.bot.db,
             guild_id=interaction.guild_id,
@@ -260,8 +278,8 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
     ) -> None:
         cohort = await facilitated_cohort(interaction, name)
-        _check_channel(channel)
-        _check_digest_channel(digest_channel)
+        _check_channel(interaction, channel)
+        _check_digest_channel(interaction, cohort, digest_channel, members)
         changes = _options(locals())
         changes.update(
             name=new_name,

@@ -60,6 +60,26 @@ async def create_cohort(world: World, name: str = "Autumn", **options):
     return await world.admin.slash(world.channel, "cohort create", name=name, **options)
 
 
+def private_channel(world: World, name: str = "facilitators", readers=(), overwrites=None):
+    """A channel @everyone can't see, where Praxis, the admin, the facilitators and
+    ``readers`` (roles or members) can view and send messages: a facilitators' room.
+    ``overwrites`` (target → PermissionOverwrite) replace those for their targets."""
+    can_post = discord.PermissionOverwrite(view_channel=True, send_messages=True)
+    given = {world.guild.default_role: discord.PermissionOverwrite(view_channel=False)}
+    for who in (world.guild.me, world.admin, world.facilitators, *readers):
+        given[who] = can_post
+    given.update(overwrites or {})
+    return world.guild.create_text_channel(name, overwrites=given)
+
+
+async def snapshot(db) -> dict[str, list[tuple]]:
+    """Every row of every table: compare before and after to show nothing was stored."""
+    tables = [
+        r["name"] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+    ]
+    return {t: [tuple(r) for r in await db.fetch_all(f"SELECT * FROM {t}")] for t in tables}
+
+
 async def show_command_to(world: World, command: str, role) -> None:
     """What a server admin does under Integrations: show a command to a role."""
     synced = await world.bot.tree.fetch_commands()

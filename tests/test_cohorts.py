@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import discord
 import pytest
 from simcord import SetupError
 
-from tests.helpers import create_cohort, refused, show_command_to
+from tests.helpers import create_cohort, private_channel, refused, show_command_to, snapshot
 
 
 async def cohort_count(world) -> int:
@@ -187,3 +188,91 @@ async def test_unknown_cohort_name(world):
 async def test_timezone_autocomplete(world):
     choices = await world.admin.autocomplete(world.channel, "cohort create", "timezone", "new_y")
     assert "America/New_York" in [c["value"] for c in choices]
+
+
+# Praxis never lends a facilitator powers they lack: they may only point it at channels
+# they can view and post in themselves, and digests only go where learners can't read.
+CANNOT_SEND = discord.PermissionOverwrite(view_channel=True, send_messages=False)
+DIGESTS_ARE_PRIVATE = "Digests name members and how they are doing"
+
+
+@pytest.mark.parametrize("option", ["channel", "digest_channel"])
+async def test_facilitator_cannot_point_a_cohort_where_they_cannot_post(world, option):
+    # Like Discord's channel picker, SimCord offers only channels the user can see.
+    await create_cohort(world, "Autumn")
+    await show_command_to(world, "cohort", world.facilitators)
+    announcements = private_channel(
+        world, "announcements", overwrites={world.facilitators: CANNOT_SEND}
+    )
+    before = await snapshot(world.db)
+    result = await world.facilitator.slash(
+        world.channel, "cohort edit", name="Autumn", **{option: announcements}
+    )
+    refused(world.env, result, f"You can't post in {announcements.mention} yourself")
+    assert await snapshot(world.db) == before
+    # The same edit from someone who can post there goes through: the rule is about the user.
+    result = await world.admin.slash(
+        world.channel, "cohort edit", name="Autumn", **{option: announcements}
+    )
+    assert "Updated **Autumn**" in result.response.content
+
+
+async def test_manage_server_member_without_send_messages_is_refused(world):
+    muted = world.guild.create_text_channel("news", overwrites={world.admin: CANNOT_SEND})
+    result = await create_cohort(world, "Autumn", channel=muted)
+    refused(world.env, result, f"You can't post in {muted.mention} yourself")
+    assert await cohort_count(world) == 0
+
+    await create_cohort(world, "Autumn")
+    before = await snapshot(world.db)
+    for option in ("channel", "digest_channel"):
+        result = await world.admin.slash(
+            world.channel, "cohort edit", name="Autumn", **{option: muted}
+        )
+        refused(world.env, result, "You can't post in")
+    assert await snapshot(world.db) == before
+
+
+async def test_digest_channel_members_can_read_is_refused(world):
+    await create_cohort(world, "Autumn")
+    before = await snapshot(world.db)
+    everyone_reads = world.guild.create_text_channel("general")
+    learners_read = private_channel(world, "study-room", readers=[world.learners])
+    for room in (everyone_reads, learners_read):
+        result = await world.admin.slash(
+            world.channel, "cohort edit", name="Autumn", digest_channel=room
+        )
+        refused(world.env, result, DIGESTS_ARE_PRIVATE)
+        assert room.mention in result.response.content
+    assert await snapshot(world.db) == before
+
+
+async def test_private_facilitators_digest_channel_is_accepted(world):
+    await create_cohort(world, "Autumn")
+    room = private_channel(world)
+    await show_command_to(world, "cohort", world.facilitators)
+    result = await world.facilitator.slash(
+        world.channel, "cohort edit", name="Autumn", digest_channel=room
+    )
+    assert "Updated **Autumn**" in result.response.content
+    assert await world.db.fetch_value("SELECT digest_channel_id FROM cohorts") == room.id
+
+
+async def test_new_member_role_is_checked_against_the_digest_channel(world):
+    alumni = world.guild.create_role("Alumni")
+    room = private_channel(world, readers=[alumni])
+    await create_cohort(world, "Autumn")
+    await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=room)
+    before = await snapshot(world.db)
+
+    result = await world.admin.slash(world.channel, "cohort edit", name="Autumn", members=alumni)
+    refused(world.env, result, DIGESTS_ARE_PRIVATE)
+    assert await snapshot(world.db) == before
+
+    staff_only = private_channel(world, "staff-only")
+    result = await world.admin.slash(
+        world.channel, "cohort edit", name="Autumn", members=alumni, digest_channel=staff_only
+    )
+    assert "Updated **Autumn**" in result.response.content
+    row = await world.db.fetch_one("SELECT member_role_id, digest_channel_id FROM cohorts")
+    assert (row["member_role_id"], row["digest_channel_id"]) == (alumni.id, staff_only.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -300,3 +301,35 @@ async def test_lost_response_then_channel_moved_still_posts_once(world, monkeypa
     assert len(bot_posts(world)) == 1 and not [m for m in moved.history() if m.embeds]
     [row] = await rounds_table(world)
     assert row["state"] == "posted" and row["channel_id"] == world.channel.id
+
+
+WORKING_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>|<#\d+>")
+
+
+@pytest.mark.parametrize(
+    "title, readable",
+    [("@everyone <@&123> hello", "everyone &123 hello"), ("@here" * 16, "here" * 16)],
+    ids=["mixed", "longest"],
+)
+async def test_facilitator_titles_mention_no_one(world, title, readable):
+    await create_cohort(world, "<#1> @here crew")
+    await world.admin.slash(
+        world.channel, "prompt add", cohort="<#1> @here crew", text="What surprised you?",
+        title=title,
+    )  # fmt: skip
+    last = await world.db.fetch_value("SELECT COUNT(*) FROM prompts")
+    await world.admin.slash(
+        world.channel, "prompt move", cohort="<#1> @here crew", number=last, position=1
+    )
+    await world.admin.slash(world.channel, "prompt post", cohort="<#1> @here crew")
+
+    [post] = bot_posts(world)
+    [thread] = world.channel.threads
+    card = post.embeds[0]
+    for shown in (thread.name, card.title, card.footer.text):
+        assert not WORKING_MENTION.search(shown), shown
+    assert len(thread.name) <= 100
+    visible = thread.name.replace("\u200b", "").replace("@", "")
+    assert visible.startswith("Round 1 · ")
+    assert readable.startswith(visible.removeprefix("Round 1 · "))  # all of it that fits
+    assert card.footer.text.replace("\u200b", "").startswith("#1 @here crew")

@@ -8,6 +8,7 @@ from enum import Enum
 import discord
 
 from bot.core.clock import unix
+from bot.core.text import without_mentions
 
 
 class Tone(Enum):
@@ -21,9 +22,12 @@ class Tone(Enum):
 def embed(
     title: str, description: str | None = None, *, tone: Tone = Tone.INFO, footer: str | None = None
 ) -> discord.Embed:
-    card = discord.Embed(title=title[:256], description=description, colour=tone.value)
+    """Titles and footers carry cohort names and prompt titles, so they mention no one."""
+    card = discord.Embed(
+        title=without_mentions(title)[:256], description=description, colour=tone.value
+    )
     if footer:
-        card.set_footer(text=footer[:2048])
+        card.set_footer(text=without_mentions(footer)[:2048])
     return card
 
 

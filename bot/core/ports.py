@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.text import without_mentions
+
 
 class DeliveryError(Exception):
     def __init__(
@@ -73,7 +75,8 @@ class RoundPost:
 
     @property
     def thread_name(self) -> str:
-        return f"Round {self.number} · {self.title}"[:100]
+        """A facilitator's title, made inert, then cut to Discord's 100-character limit."""
+        return without_mentions(f"Round {self.number} · {self.title}")[:100]
 
 
 class Chat(Protocol):

@@ -1,4 +1,4 @@
-"""Counting words as a reader would: emoji, punctuation and invisible characters are not words."""
+"""Text as readers see it: counting words, laying out long posts, names that mention no one."""
 
 from __future__ import annotations
 
@@ -6,12 +6,30 @@ import re
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+_MENTION_TOKEN = re.compile(r"<([@#][!&]?)(\d+)>")
+_MENTION_AT = re.compile(r"@(?=everyone|here|[!&]?\d)", re.IGNORECASE)
+ZERO_WIDTH_SPACE = "\u200b"
 
 
 def count_words(text: str | None) -> int:
     if not text:
         return 0
     return len(_WORD.findall(_INVISIBLE.sub("", text)))
+
+
+def without_mentions(text: str) -> str:
+    """``text`` still readable but mentioning no one, for names and titles a facilitator wrote.
+
+    ``<@123>``, ``<@!123>``, ``<@&123>`` and ``<#123>`` lose their angle brackets, and a
+    zero-width space after the ``@`` of ``@everyone``, ``@here`` and ``@123`` breaks them,
+    as discord.py's ``escape_mentions`` does. Thread names and titles are shown to a whole
+    cohort, so a prompt's title must not ping or name a role, a person or a channel.
+    Unwrapping repeats, so ``<<#123>>`` cannot leave a working ``<#123>`` behind.
+    """
+    unwrapped, previous = text, None
+    while unwrapped != previous:
+        previous, unwrapped = unwrapped, _MENTION_TOKEN.sub(r"\1\2", unwrapped)
+    return _MENTION_AT.sub("@" + ZERO_WIDTH_SPACE, unwrapped)
 
 
 def chunk_sections(sections: list[tuple[str, str]], limit: int) -> list[str]:
