@@ -77,6 +77,7 @@ class PraxisBot(commands.Bot):
         self.chat = Platforms(discord=DiscordChat(self))
         #: The Slack half of this process, when SLACK_BOT_TOKEN is set (see open_storage).
         self.slack: SlackRuntime | None = None
+        self._opening = asyncio.Lock()
         self.scheduler: TickScheduler | None = None
         self._tick_lock = asyncio.Lock()
         self.contexts: ContextCache | None = None
@@ -100,8 +101,11 @@ class PraxisBot(commands.Bot):
         Discord calls this from ``setup_hook``; a Slack-only process (and a Slack test)
         calls it directly, since it never logs in to Discord.
         """
-        if self._db is not None:
-            return
+        async with self._opening:  # Discord's setup_hook and the Slack start may race
+            if self._db is None:
+                await self._open_storage()
+
+    async def _open_storage(self) -> None:
         self._db = await Database.open(self.settings.database_path)
         applied = await self._db.migrate()
         self.contexts = ContextCache(self._db)

@@ -121,6 +121,14 @@ def _blocks_text(blocks: Iterable[dict[str, Any]] | None) -> str:
     return "\n".join(out)
 
 
+@dataclass
+class _Answer:
+    """An app's HTTP answer, shaped like Bolt's response for :meth:`SlackSim.interact`."""
+
+    status: int
+    body: str
+
+
 class Workspace:
     """A Slack workspace (team) with the app installed: its bot user, token and content."""
 
@@ -685,6 +693,7 @@ class SlackSim:
         self._last_ts = 0
         self._hashes = itertools.count(1)
         self._app: Any = None
+        self._url: str | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -724,7 +733,13 @@ class SlackSim:
 
     def connect(self, app: Any) -> None:
         """The Bolt ``AsyncApp`` that receives this simulator's events and interactions."""
-        self._app = app
+        self._app, self._url = app, None
+
+    def deliver_to(self, url: str) -> None:
+        """Send events and interactions over HTTP to a running app's request URL (e.g.
+        ``http://127.0.0.1:3000/slack/events``), as Slack does in HTTP mode. An action then
+        returns when the app has answered; what it does after answering comes later."""
+        self._url = url
 
     def disconnect(self) -> None:
         """The app is down: events are dropped (Slack gives up after its retries), and a
@@ -1001,18 +1016,33 @@ class SlackSim:
     ) -> Any:
         from slack_bolt.request.async_request import AsyncBoltRequest
 
+        content_type = "application/x-www-form-urlencoded" if form else "application/json"
+
+        if self._url is not None:
+            return await self._post(body, content_type, on_ack)
         if self._app is None:
             if form:
                 raise SimError("the app is not connected: Slack would say it didn't respond")
             self.events_dropped += 1
             return None
-        content_type = "application/x-www-form-urlencoded" if form else "application/json"
         request = AsyncBoltRequest(body=body, headers=self._headers(body, content_type))
         before = asyncio.all_tasks()
         response = await self._app.async_dispatch(request)
         if on_ack is not None:  # what the person sees first: the answer to the request itself
             on_ack(response)
         await self.settle(before)
+        return response
+
+    async def _post(self, body: str, content_type: str, on_ack: Any) -> Any:
+        import aiohttp
+
+        headers = {k: v[0] for k, v in self._headers(body, content_type).items()}
+        async with aiohttp.ClientSession() as session, session.post(
+            self._url, data=body.encode(), headers=headers
+        ) as answer:
+            response = _Answer(answer.status, await answer.text())
+        if on_ack is not None:
+            on_ack(response)
         return response
 
     async def settle(
