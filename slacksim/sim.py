@@ -640,11 +640,8 @@ def _view_state(view: View, values: dict[str, Any]) -> dict[str, Any]:
         action_id = element.get("action_id") or f"a{index}"
         kind = element.get("type", "plain_text_input")
         value = values.get(action_id, values.get(block_id))
-        if value is None and kind in ("static_select", "external_select", "radio_buttons"):
-            initial = element.get("initial_option")
-            value = initial.get("value") if initial else None
-        if value is None:
-            value = element.get("initial_value") or element.get("initial_conversation") or None
+        if value is None:  # left as the app filled it in, as Slack's client submits it
+            value = _initial(element)
         if value in (None, "", []) and not block.get("optional"):
             raise SimError(f"{_label(block)} is required")
         if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
@@ -660,6 +657,19 @@ def _view_state(view: View, values: dict[str, Any]) -> dict[str, Any]:
             entry = {"type": kind, "value": value}
         state.setdefault(block_id, {})[action_id] = entry
     return state
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    """The value an input shows when the view opens (``initial_*``), in submission form."""
+    if element.get("initial_option"):
+        return element["initial_option"]["value"]
+    if element.get("initial_options"):
+        return [option["value"] for option in element["initial_options"]]
+    for key in ("initial_time", "initial_date", "initial_conversation", "initial_channel",
+                "initial_user", "initial_users", "initial_conversations", "initial_value"):  # fmt: skip
+        if element.get(key) not in (None, ""):
+            return element[key]
+    return None
 
 
 def _label(block: dict[str, Any]) -> str:
@@ -1037,9 +1047,10 @@ class SlackSim:
         import aiohttp
 
         headers = {k: v[0] for k, v in self._headers(body, content_type).items()}
-        async with aiohttp.ClientSession() as session, session.post(
-            self._url, data=body.encode(), headers=headers
-        ) as answer:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self._url, data=body.encode(), headers=headers) as answer,
+        ):
             response = _Answer(answer.status, await answer.text())
         if on_ack is not None:
             on_ack(response)

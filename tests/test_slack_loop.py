@@ -147,6 +147,23 @@ async def test_nudges_go_once_by_dm_never_to_the_opted_out_and_privately_in_chan
     )
     assert len(world.slack.calls_to("conversations.open")) == 2  # dev, and the refused cleo
 
+    world.slack.set_time(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))  # the deadline: last call
+    await world.bot.tick(world.slack.now())
+    assert len(dev.dms()) == 2
+    assert len(world.slack.calls_to("conversations.open")) == 2  # dev's DM was remembered
+
+
+async def test_the_digest_goes_privately_to_the_facilitators(world):
+    prompt = await _open_round(world)
+    await world.members[0].reply(prompt, "A reflection for the digest.")
+    world.slack.set_time(datetime(2026, 1, 11, 9, 1, tzinfo=UTC))  # feedback window closed
+    report = await world.bot.tick(world.slack.now())
+    assert report.digests
+    (digest,) = world.fran.dms()
+    assert "Digest" in digest.text and digest.files[0]["name"] == "participation.png"
+    for member in world.members:
+        assert member.dms() == [] or all("Digest" not in m.text for m in member.dms())
+
 
 async def test_the_form_offers_the_creators_timezone_and_finds_others(world):
     opened = await world.admin.command("/praxis", "create", channel=world.room)

@@ -200,14 +200,18 @@ class SlackChat:
             return [await self._ids.text(cohort.digest_channel_id)]
         with translate_errors("find the cohort's facilitators"):
             people = sorted(await self.facilitator_ids(cohort))
+            if not people:  # no user group: the workspace admins in the cohort's channel
+                channel = await self._ids.text(cohort.channel_id)
+                for user in await self._people.members(channel):
+                    person = await self._people.person(user)
+                    if person.manages_workspace and not person.deleted and not person.is_bot:
+                        people.append(user)
             channels = []
             for user in people:
                 opened = await self._client.conversations_open(users=user)
                 channels.append(opened["channel"]["id"])
         if not channels:
-            raise DeliveryError(
-                "the cohort names no facilitator user group and no digest channel", permanent=True
-            )
+            raise DeliveryError("the cohort has no facilitator I can reach", permanent=True)
         return channels
 
     async def _markup(self, people: list[int], threads: list[int]):
