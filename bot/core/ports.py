@@ -40,6 +40,20 @@ class Person:
 
 
 @dataclass(frozen=True, slots=True)
+class Posted:
+    """One message of a list that may need several: its id and how many entries it carried.
+
+    A platform limits what one message may hold (Discord: 2,000 characters, 100 people
+    notified), so ``announce_pairs`` and ``nudge_in_thread`` each post one message with
+    as many entries as fit, from the start, and the core calls again with the rest. The
+    core records each part as it is posted, so a retry posts only what is missing.
+    """
+
+    message_id: int
+    count: int  # the first ``count`` entries given, at least one
+
+
+@dataclass(frozen=True, slots=True)
 class NudgeMessage:
     """A reminder's content; the platform decides how it looks."""
 
@@ -99,8 +113,9 @@ class Chat(Protocol):
     ) -> int:
         """Send privately; returns the direct-message channel used (to remember it)."""
 
-    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> None:
-        """One message in the round's thread for members who can't be messaged privately."""
+    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> Posted:
+        """One message in the round's thread for members who can't be messaged privately,
+        carrying as many of ``messages`` (from the first) as fit; see :class:`Posted`."""
 
     async def send_digest(self, cohort: object, summary: object, chart_png: bytes) -> None:
         """Give a closed round's summary and chart to the cohort's facilitators."""
@@ -109,6 +124,8 @@ class Chat(Protocol):
         """A short message for the cohort's facilitators only (digest channel or DM)."""
 
     async def announce_pairs(
-        self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool
-    ) -> int:
-        """Post the round's feedback pairs (or a latecomer's); returns the first message id."""
+        self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool, continued: bool
+    ) -> Posted:
+        """One message of the round's feedback pairs (or a latecomer's), carrying as many
+        reviewers of ``plan`` (in its order) as fit; ``continued`` when earlier parts of
+        the same list are already posted. See :class:`Posted`."""
