@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import Settings, token_problem
 from bot.core.errors import ConfigError
 from bot.logs import configure_logging
 from bot.storage.db import Database, SchemaTooNew, load_migrations
@@ -65,6 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(settings: Settings) -> int:
     if not settings.discord_token:
         print(f"praxis: {NO_TOKEN}", file=sys.stderr)
+        return 2
+    problem = token_problem(settings.discord_token)
+    if problem is not None:
+        print(f"praxis: {problem}", file=sys.stderr)
         return 2
     from bot.runner import run_until_stopped  # lazy: check/migrate need no discord.py
 
@@ -122,7 +126,7 @@ def _migrate(settings: Settings) -> int:
 def _check(settings: Settings) -> int:
     """Print what a maintainer needs to know before ``run``; exit 1 if something is wrong."""
     latest = load_migrations()[-1].version
-    token = "set" if settings.discord_token else "MISSING (praxis run will refuse to start)"
+    token, token_ok = _token_state(settings.discord_token)
     content = (
         "on"
         if settings.message_content_intent
@@ -135,7 +139,7 @@ def _check(settings: Settings) -> int:
         f"Message Content:    {content}",
         f"Server Members:     {'on' if settings.members_intent else 'off'}",
     ]
-    ok = bool(settings.discord_token)
+    ok = token_ok
     if settings.database_path.exists():
         version, integrity, cohorts, last_tick = asyncio.run(_db_state(settings))
         if version > latest:
@@ -153,6 +157,16 @@ def _check(settings: Settings) -> int:
         lines.append("Schema version:     no database yet (created on first run or migrate)")
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def _token_state(token: str | None) -> tuple[str, bool]:
+    """The "Discord token" line of ``check`` (never the token itself), and whether it is fine."""
+    if not token:
+        return "MISSING (praxis run will refuse to start)", False
+    problem = token_problem(token)
+    if problem is not None:
+        return f"NOT USABLE (praxis run will refuse to start). {problem}", False
+    return "set", True
 
 
 async def _db_state(settings: Settings) -> tuple[int, str, int | str, str | None]:
