@@ -18,7 +18,7 @@ RUN_STAMP  := $(VENV)/.installed-run
 DEV_STAMP  := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: run test demo lint format bench clean python FORCE
+.PHONY: install run test demo lint format bench clean python FORCE
 
 # A usable .venv has its base stamp and a Python 3.11+ that still runs; anything else is rebuilt.
 VENV_OK := $(shell test -f $(BASE) && $(BIN)/python $(IS_311) >/dev/null 2>&1 && echo yes)
@@ -56,6 +56,8 @@ $(DEV_STAMP): $(BASE) pyproject.toml
 $(DEMO_STAMP): $(BASE) pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[demo]"
 	touch $@
+
+install: $(RUN_STAMP)  ## set up .venv to run the bot, without starting it (deployment)
 
 run: $(RUN_STAMP)      ## set up and run the bot (needs DISCORD_TOKEN in .env)
 	$(BIN)/praxis run
