@@ -21,7 +21,14 @@ from bot.adapter import reports as report_render
 from bot.adapter import views
 from bot.adapter.checks import is_facilitator
 from bot.adapter.embeds import Tone, embed, timestamp, when
-from bot.core.ports import DeliveryError, NudgeMessage, Person, RoundPost
+from bot.core.ports import (
+    MISSING_PERMISSION,
+    Delay,
+    DeliveryError,
+    NudgeMessage,
+    Person,
+    RoundPost,
+)
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -35,6 +42,17 @@ ARCHIVE_AFTER_MINUTES = 10080  # Discord's longest auto-archive; the bot re-open
 
 DEIDENTIFY_NOTE = "Change names and details so no client can be recognised."
 
+#: The "Posted late" line's reason, by cause.
+LATE_BECAUSE = {
+    Delay.OFFLINE: "Praxis was offline when this round was due to open",
+    Delay.PUT_BACK: "this round was put back on the schedule (`/cohort unskip`) after its "
+    "opening time",
+    Delay.PERMISSIONS: "Discord refused Praxis a permission it needs to post rounds here "
+    "until a facilitator fixed it",
+    Delay.NO_PROMPTS: "the cohort's prompt bank was empty when this round was due to open",
+    Delay.DISCORD: "Discord couldn't take the post when this round was due to open",
+}
+
 
 @contextmanager
 def translate_errors(action: str) -> Iterator[None]:
@@ -47,7 +65,7 @@ def translate_errors(action: str) -> Iterator[None]:
                 dms_closed=True,
             ) from error  # fmt: skip
         raise DeliveryError(
-            f"Discord refused to let me {action} (missing permission, error {error.code})",
+            f"Discord refused to let me {action} ({MISSING_PERMISSION}, error {error.code})",
             permanent=True,
             status=403,
         ) from error
@@ -74,10 +92,7 @@ def round_embed(post: RoundPost) -> discord.Embed:
         parts.append(f"__Write your reflection under these headings__\n{headings}")
     parts.append(f"*{DEIDENTIFY_NOTE}*")
     if post.late:
-        parts.append(
-            "⏰ *Posted late: Praxis was offline when this round was due to open. "
-            "The deadlines are as planned.*"
-        )
+        parts.append(f"⏰ *Posted late: {LATE_BECAUSE[post.delay]}. The deadlines are as planned.*")
     card = embed(
         f"Round {post.number} · {post.title}",
         "\n\n".join(parts),
