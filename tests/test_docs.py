@@ -256,3 +256,34 @@ def test_the_invite_permissions_in_the_readme_are_what_praxis_checks():
 def test_the_troubleshooting_permissions_are_what_cohort_create_checks():
     listing = between(FACILITATOR, "Praxis's role needs, in that channel:", ". Check the")
     assert permission_names(listing) == set(POST_PERMISSIONS)
+
+
+# ------------------------------------------------------------------------------- deploy
+
+
+def unit_settings() -> dict[str, str]:
+    text = (DOCS / "deploy" / "praxis.service").read_text(encoding="utf-8")
+    found = {}
+    for line in text.splitlines():
+        if "=" in line and not line.startswith(("#", "[")):
+            key, _, value = line.partition("=")
+            found[key.strip()] = value.strip()
+    return found
+
+
+def test_the_service_unit_runs_praxis_hardened_and_lets_it_stop_cleanly():
+    from bot.app import SHUTDOWN_GRACE
+
+    unit = unit_settings()
+    assert unit["ExecStart"].endswith("/praxis run")
+    assert unit["Restart"] == "on-failure"
+    assert unit["RestartPreventExitStatus"] == "2"  # praxis run's "fix the configuration"
+    assert unit["KillSignal"] == "SIGTERM"
+    assert int(unit["TimeoutStopSec"].removesuffix("s")) > SHUTDOWN_GRACE + 5
+    assert unit["ProtectSystem"] == "strict"
+    assert unit["NoNewPrivileges"] == "yes"
+    assert unit["User"] == "praxis"
+    # The database path the deployment guide sets must be writable under ProtectSystem.
+    database = re.search(r"DATABASE_PATH=(\S+)", (DOCS / "docs" / "DEPLOYMENT.md").read_text())
+    assert database and Path(database.group(1)).parent == Path(unit["ReadWritePaths"])
+    assert unit["EnvironmentFile"] == "/etc/praxis/praxis.env"
