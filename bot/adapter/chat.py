@@ -23,7 +23,15 @@ from bot.adapter import views
 from bot.adapter.checks import is_facilitator
 from bot.adapter.embeds import Tone, embed, timestamp, when
 from bot.core import limits
-from bot.core.ports import DeliveryError, NudgeMessage, Person, Posted, RoundPost
+from bot.core.ports import (
+    MISSING_PERMISSION,
+    Delay,
+    DeliveryError,
+    NudgeMessage,
+    Person,
+    Posted,
+    RoundPost,
+)
 from bot.core.text import Line, pack_lines
 
 if TYPE_CHECKING:
@@ -37,6 +45,17 @@ ARCHIVE_AFTER_MINUTES = 10080  # Discord's longest auto-archive; the bot re-open
 
 DEIDENTIFY_NOTE = "Change names and details so no client can be recognised."
 
+#: The "Posted late" line's reason, by cause.
+LATE_BECAUSE = {
+    Delay.OFFLINE: "Praxis was offline when this round was due to open",
+    Delay.PUT_BACK: "this round was put back on the schedule (`/cohort unskip`) after its "
+    "opening time",
+    Delay.PERMISSIONS: "Discord refused Praxis a permission it needs to post rounds here "
+    "until a facilitator fixed it",
+    Delay.NO_PROMPTS: "the cohort's prompt bank was empty when this round was due to open",
+    Delay.DISCORD: "Discord couldn't take the post when this round was due to open",
+}
+
 
 @contextmanager
 def translate_errors(action: str) -> Iterator[None]:
@@ -49,7 +68,7 @@ def translate_errors(action: str) -> Iterator[None]:
                 dms_closed=True,
             ) from error  # fmt: skip
         raise DeliveryError(
-            f"Discord refused to let me {action} (missing permission, error {error.code})",
+            f"Discord refused to let me {action} ({MISSING_PERMISSION}, error {error.code})",
             permanent=True,
             status=403,
         ) from error
@@ -76,10 +95,7 @@ def round_embed(post: RoundPost) -> discord.Embed:
         parts.append(f"__Write your reflection under these headings__\n{headings}")
     parts.append(f"*{DEIDENTIFY_NOTE}*")
     if post.late:
-        parts.append(
-            "⏰ *Posted late: Praxis was offline when this round was due to open. "
-            "The deadlines are as planned.*"
-        )
+        parts.append(f"⏰ *Posted late: {LATE_BECAUSE[post.delay]}. The deadlines are as planned.*")
     card = embed(
         f"Round {post.number} · {post.title}",
         "\n\n".join(parts),

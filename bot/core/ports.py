@@ -10,9 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
 
 from bot.core.text import without_mentions
+
+#: Words every "Discord refused a permission" reason contains, so the core can tell a
+#: round held up by permissions from one held up by an outage.
+MISSING_PERMISSION = "missing permission"
+
+
+class Delay(Enum):
+    """Why a round went out late; the prompt says so, so nobody blames the wrong thing."""
+
+    OFFLINE = "offline"  # Praxis wasn't running when the round was due
+    PUT_BACK = "put_back"  # /cohort unskip after the round's opening time
+    PERMISSIONS = "permissions"  # Discord refused a permission Praxis needs
+    NO_PROMPTS = "no_prompts"  # the prompt bank was empty
+    DISCORD = "discord"  # Discord errors, a lost connection or a vanished channel
 
 
 class DeliveryError(Exception):
@@ -86,6 +101,7 @@ class RoundPost:
     reflect_due: datetime
     feedback_due: datetime
     late: bool
+    delay: Delay = Delay.OFFLINE  # why, when late
 
     @property
     def thread_name(self) -> str:
