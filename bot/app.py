@@ -59,8 +59,18 @@ def intents_for(settings: Settings) -> discord.Intents:
     return intents
 
 
+def skip_voice_warnings() -> None:
+    """Praxis never joins voice, so discord.py's start-up warnings that PyNaCl and davey
+    (voice libraries) are missing only alarm a self-hoster. discord.py logs each one once,
+    in ``Client.__init__``, while these flags are true; clearing them silences exactly
+    those two lines (voice itself would still refuse clearly if ever used)."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+
 class PraxisBot(commands.Bot):
     def __init__(self, settings: Settings) -> None:
+        skip_voice_warnings()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),

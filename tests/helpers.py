@@ -133,3 +133,26 @@ def bot_posts(world: World) -> list[discord.Message]:
         for m in world.channel.history()
         if m.author.id == me and m.type == discord.MessageType.default
     ]
+
+
+def fail_nth_post(env, channel_id: int, n: int, status: int = 500) -> None:
+    """Make the ``n``-th message posted to a channel from now on fail once with ``status``.
+
+    ``env.inject_error`` fails the *next* matching call, so on its own it can't let the
+    first parts of a long list through and fail a later one. SimCord logs each call in
+    ``env.http_requests`` just before it checks for faults, so the fault is added the
+    moment the ``n``-th post is logged.
+    """
+    path = f"/channels/{channel_id}/messages"
+    seen = 0
+
+    class FailingLog(list):
+        def append(self, entry) -> None:
+            nonlocal seen
+            super().append(entry)
+            if entry.method == "POST" and entry.path == path:
+                seen += 1
+                if seen == n:
+                    env.inject_error("POST", path, status=status)
+
+    env.backend.http_requests = FailingLog(env.backend.http_requests)

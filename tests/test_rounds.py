@@ -131,9 +131,41 @@ async def test_restart_across_posting_time_posts_late_once(world, settings, bots
     await tick_at(world, FIRST_SLOT + timedelta(hours=6))
 
     [post] = bot_posts(world)
-    assert "Posted late" in post.embeds[0].description
+    assert "Posted late: Praxis was offline" in post.embeds[0].description
     [row] = await rounds_table(world)
     assert row["late"] == 1 and row["state"] == "posted"
+
+
+async def test_a_round_held_up_by_a_missing_permission_says_so_not_offline(world):
+    await create_cohort(world, "Autumn")
+    world.env.inject_error("POST", f"/channels/{world.channel.id}/messages", status=403,
+                           code=50013, times=1)  # fmt: skip
+    first = await tick_at(world, FIRST_SLOT)  # Praxis is up, Discord refuses
+    assert first.rounds.failed
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=16))  # the permission is back
+
+    [post] = bot_posts(world)
+    text = post.embeds[0].description
+    assert "Posted late: Discord refused Praxis a permission" in text
+    assert "offline" not in text
+    [row] = await rounds_table(world)
+    assert row["late"] == 1 and row["failure"] is None
+
+
+async def test_a_round_put_back_after_its_opening_time_says_so_not_offline(world):
+    await create_cohort(world, "Autumn")
+    await world.admin.slash(world.channel, "cohort skip", name="Autumn", date="2026-01-05")
+    await tick_at(world, FIRST_SLOT)  # Praxis is up and passes the skipped slot over
+    await tick_at(world, FIRST_SLOT + timedelta(hours=3))
+    assert bot_posts(world) == []
+
+    await world.admin.slash(world.channel, "cohort unskip", name="Autumn", date="2026-01-05")
+    await tick_at(world, FIRST_SLOT + timedelta(hours=3, minutes=1))
+
+    [post] = bot_posts(world)
+    text = post.embeds[0].description
+    assert "Posted late: this round was put back on the schedule (`/cohort unskip`)" in text
+    assert "offline" not in text
 
 
 async def test_restart_past_the_window_records_missed_and_tells_facilitators(world, settings, bots):

@@ -19,3 +19,8 @@ MAX_PROMPTS_PER_COHORT = 200
 MAX_STRUCTURE_SECTIONS = 5  # a Discord modal holds at most five text inputs
 MAX_SECTION_LABEL_CHARS = 45  # a Discord text-input label holds at most 45 characters
 MAX_IMPORT_BYTES = 256 * 1024
+
+# Messages that list members (Discord's own limits; the adapter passes them to
+# core.text.pack_lines, so another platform would pass its own)
+MAX_MESSAGE_CHARS = 2000
+MAX_MENTIONS_PER_MESSAGE = 100  # users one message may ping (its allowed_mentions)

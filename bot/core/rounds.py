@@ -24,7 +24,7 @@ from typing import Any
 from bot.core.clock import from_db, from_db_optional, to_db
 from bot.core.cohorts import Cohort, get_cohort_by_id
 from bot.core.errors import InvalidInput
-from bot.core.ports import Chat, DeliveryError, RoundPost
+from bot.core.ports import MISSING_PERMISSION, Chat, Delay, DeliveryError, RoundPost
 from bot.storage import cohorts as cohort_store
 from bot.storage import prompts as prompt_store
 from bot.storage import rounds as store
@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 #: Posted more than this after its slot, a round says it is late.
 LATE_AFTER = timedelta(minutes=10)
 TRANSIENT_RETRY = (timedelta(minutes=1), timedelta(minutes=30))
+EMPTY_BANK = "the cohort's prompt bank is empty"
+#: Why a slot claimed late, although Praxis ticked after it, was not claimed on time:
+#: it was skipped then, and a facilitator has just put it back.
+PUT_BACK = "it was put back with /cohort unskip after its opening time"
 PERMANENT_RETRY = (timedelta(minutes=15), timedelta(hours=6))
 
 
@@ -84,6 +88,19 @@ class Round:
             assigned=row["assigned_at"] is not None,
         )
 
+    @property
+    def delay(self) -> Delay:
+        """Why this round is late, from what its row remembers: the last failed attempt's
+        reason, or the reason it was claimed late; with neither, Praxis was offline."""
+        failure = self.failure or ""
+        if failure == PUT_BACK:
+            return Delay.PUT_BACK
+        if MISSING_PERMISSION in failure:
+            return Delay.PERMISSIONS
+        if failure == EMPTY_BANK:
+            return Delay.NO_PROMPTS
+        return Delay.DISCORD if failure else Delay.OFFLINE
+
     def post(self, cohort_name: str, *, late: bool) -> RoundPost:
         return RoundPost(
             round_id=self.id,
@@ -96,6 +113,7 @@ class Round:
             reflect_due=self.reflect_due,
             feedback_due=self.feedback_due,
             late=late,
+            delay=self.delay,
         )
 
 
@@ -111,10 +129,14 @@ class RoundsOutcome:
 # ------------------------------------------------------------------------ claiming
 
 
-async def claim_due_rounds(db: Database, now: datetime, outcome: RoundsOutcome) -> None:
+async def claim_due_rounds(
+    db: Database, now: datetime, outcome: RoundsOutcome, last_tick: datetime | None = None
+) -> None:
     """Create a row for every scheduled slot that has come due since the last one.
 
     Three queries whatever the number of cohorts, then one transaction per new slot.
+    ``last_tick`` (the tick before this one) tells a slot Praxis slept through from one
+    it passed over while it was skipped, and has just been put back.
     """
     cohorts = [Cohort.from_row(row) for row in await cohort_store.list_active(db)]
     last_slots = await store.last_scheduled_slots(db)
@@ -128,12 +150,13 @@ async def claim_due_rounds(db: Database, now: datetime, outcome: RoundsOutcome) 
         for slot in schedule.slots(start, now):
             if schedule.local_date(slot).isoformat() in skips.get(cohort.id, ()):
                 continue
-            round_id, missed = await _claim_slot(db, cohort, slot, now)
+            put_back = last_tick is not None and last_tick >= slot
+            round_id, missed = await _claim_slot(db, cohort, slot, now, put_back)
             (outcome.missed if missed else outcome.claimed).append(round_id)
 
 
 async def _claim_slot(
-    db: Database, cohort: Cohort, slot: datetime, now: datetime
+    db: Database, cohort: Cohort, slot: datetime, now: datetime, put_back: bool
 ) -> tuple[int, bool]:
     reflect_due = slot + timedelta(hours=cohort.reflect_hours)
     missed = now >= reflect_due
@@ -143,6 +166,8 @@ async def _claim_slot(
             values.update(state="missed", failure="Praxis was offline until the window closed")
         else:
             values.update(await _take_prompt(tx, cohort, now))
+            if put_back and now - slot > LATE_AFTER:
+                values["failure"] = PUT_BACK  # the reason it is late, until an attempt fails
         round_id = await store.insert(tx, values)
         if missed:
             await store.add_notice(
@@ -240,7 +265,7 @@ async def _attempt(db: Database, chat: Chat, cohort: Cohort, round_: Round, now:
             if found:
                 await store.update(tx, round_.id, found)
         if not found:
-            await _mark_failed(db, cohort, round_, now, "the cohort's prompt bank is empty", True)
+            await _mark_failed(db, cohort, round_, now, EMPTY_BANK, True)
             return "failed"
         round_ = await _reload(db, round_.id)
     attempt = round_.attempts + 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 _INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff]")
 _WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
@@ -63,3 +65,48 @@ def count_body_words(text: str, headings: tuple[str, ...]) -> int:
     """Words in a form post, leaving out the heading lines Praxis added itself."""
     marks = {f"**{heading}**" for heading in headings}
     return count_words("\n".join(line for line in text.splitlines() if line not in marks))
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One line of a message that lists members, and the people it should notify."""
+
+    text: str
+    pings: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """One message's worth: its text, whom it notifies, and how many lines it carries."""
+
+    text: str
+    pings: tuple[int, ...]
+    count: int
+
+
+def pack_lines(head: str, lines: Sequence[Line], *, max_chars: int, max_pings: int) -> list[Packed]:
+    """Whole lines, in order, packed into as few messages as the platform's limits allow.
+
+    Each message is ``head`` followed by lines, at most ``max_chars`` long and notifying
+    at most ``max_pings`` distinct people. The limits are the caller's (the chat
+    adapter knows its platform's), so this rule stays platform-neutral. Every message
+    carries at least one line, so a caller posting them one by one always progresses;
+    callers keep single lines short.
+    """
+    groups: list[list[Line]] = []
+    size, pings = 0, set()
+    for line in lines:
+        new = set(line.pings) - pings
+        if not groups or size + 1 + len(line.text) > max_chars or len(pings | new) > max_pings:
+            groups.append([])
+            size, pings, new = len(head), set(), set(line.pings)
+        groups[-1].append(line)
+        size, pings = size + 1 + len(line.text), pings | new
+    return [
+        Packed(
+            "\n".join([head, *(line.text for line in group)]),
+            tuple(dict.fromkeys(p for line in group for p in line.pings)),
+            len(group),
+        )
+        for group in groups
+    ]

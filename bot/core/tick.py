@@ -46,14 +46,14 @@ async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
     require_aware(now)
     report = TickReport(now=now)
     try:
-        await health.heartbeat(db, now)
+        last_tick = await health.heartbeat(db, now)
     except StorageUnavailable as problem:  # every step would fail the same way: wait it out
         log.warning("Skipping this tick: the database can't be written (%s)", problem.reason)
         report.storage_problem = problem
         report.next_due = now + STORAGE_RETRY
         return report
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds)),
+        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds, last_tick)),
         ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds)),
         ("pair reviewers", lambda: _assign(db, chat, now, report)),
         ("send nudges", lambda: _nudge(db, chat, now, report)),
