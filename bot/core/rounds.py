@@ -161,7 +161,7 @@ async def _claim_slot(
     reflect_due = slot + timedelta(hours=cohort.reflect_hours)
     missed = now >= reflect_due
     async with db.transaction() as tx:
-        if await _opened_by_hand(tx, cohort, slot):
+        if await _slot_taken(tx, cohort, slot):
             return None
         values = await _new_round_values(tx, cohort, slot, now, manual=False)
         if missed:
@@ -182,8 +182,8 @@ async def _claim_slot(
     return round_id, missed
 
 
-async def _opened_by_hand(tx: Tx, cohort: Cohort, slot: datetime) -> bool:
-    """Whether ``/prompt post`` already opened a round at this very instant.
+async def _slot_taken(tx: Tx, cohort: Cohort, slot: datetime) -> bool:
+    """Whether the slot already has a round: one ``/prompt post`` opened at this very instant.
 
     That round is the slot's round: it becomes a scheduled one, so later ticks move past
     the slot instead of claiming it again.
