@@ -204,3 +204,13 @@ async def test_feedback_pairs_are_announced_in_the_thread_after_the_deadline(wor
     await world.bot.tick(world.slack.now() + timedelta(minutes=1))
     thread = world.ws.messages(world.room, thread_ts=prompt.ts)
     assert len([m for m in thread if m.bot_id and "Feedback pairs" in m.text]) == 1
+
+
+async def test_post_now_opens_one_round_even_when_asked_twice(world):
+    await create_cohort(world)
+    first = await world.fran.command("/praxis", "post Autumn", channel=world.room)
+    assert "is open" in first.text and len(prompts(world)) == 1
+    again = await world.admin.command("/praxis", "post Autumn", channel=world.room)
+    assert "just opened" in again.text and len(prompts(world)) == 1
+    shown = await world.fran.command("/praxis", "show Autumn", channel=world.room)
+    assert "Round 1" in shown.text and "posted" in shown.text

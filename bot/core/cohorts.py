@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from functools import cache
 from typing import Any
@@ -22,7 +22,8 @@ from bot.core.errors import Conflict, InvalidInput, NotFound
 from bot.core.schedule import WeeklySchedule
 from bot.storage import cohorts as store
 from bot.storage import prompts as prompt_store
-from bot.storage.db import Database
+from bot.storage import rounds as round_store
+from bot.storage.db import Database, Tx
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -99,6 +100,15 @@ class Cohort:
             every_weeks=self.every_weeks,
             anchor=self.schedule_from,
         )
+
+    def schedule_after(self, prior: Mapping[str, Any] | None) -> WeeklySchedule:
+        """The schedule rounds really follow: :attr:`schedule`, but with nothing opening
+        before ``prior`` (the latest scheduled round opened before ``schedule_from``) has
+        reached the end of its feedback window. The claim step, the next-round forecast and
+        every restart of the schedule use this one rule."""
+        if prior is None:
+            return self.schedule
+        return self.schedule.after_round(from_db(prior["slot_at"]), from_db(prior["feedback_due"]))
 
     @property
     def reflection_threshold(self) -> int:
@@ -308,10 +318,11 @@ async def create_cohort(
 async def edit_cohort(
     db: Database, cohort: Cohort, *, changes: Mapping[str, Any], now: datetime
 ) -> Cohort:
-    """Apply the options given; a schedule change starts the schedule afresh from ``now``.
+    """Apply the options given; a schedule change starts the schedule afresh.
 
-    Restarting from ``now`` means moving the weekday never turns the weeks already
-    passed into "missed" rounds.
+    Restarting (from ``now``, or from the end of a running round, see
+    :func:`_restart_from`) means moving the weekday never turns the weeks already passed
+    into "missed" rounds.
     """
     updates = parse_options({k: v for k, v in changes.items() if k in OPTIONS})
     for key in ("channel_id", "member_role_id", "facilitator_role_id", "digest_channel_id"):
@@ -323,26 +334,38 @@ async def edit_cohort(
     merged = {option.column: getattr(cohort, option.column) for option in OPTIONS.values()}
     merged.update(updates)
     check_windows(merged)
-    if _SCHEDULE_COLUMNS & {k for k, v in updates.items() if getattr(cohort, k, None) != v}:
-        updates["schedule_from"] = to_db(now)
+    restarts = _SCHEDULE_COLUMNS & {k for k, v in updates.items() if getattr(cohort, k, None) != v}
     updates["updated_at"] = to_db(now)
     async with db.transaction() as tx:
         if "name_key" in updates:
             existing = await store.find_id(tx, cohort.guild_id, updates["name_key"])
             if existing not in (None, cohort.id):
                 raise Conflict(f"This server already has a cohort called “{updates['name']}”.")
+        if restarts:
+            changed = replace(cohort, **{k: updates[k] for k in _SCHEDULE_COLUMNS if k in updates})
+            updates["schedule_from"] = await _restart_from(tx, changed, now)
         await store.update(tx, cohort.id, updates)
         return Cohort.from_row(await store.get(tx, cohort.id))
 
 
 async def set_paused(db: Database, cohort: Cohort, *, paused: bool, now: datetime) -> Cohort:
-    """Pause or resume. Resuming schedules from ``now``: weeks spent paused are not "missed"."""
+    """Pause or resume. Resuming restarts the schedule: weeks spent paused are not "missed"."""
     updates: dict[str, Any] = {"paused": int(paused), "updated_at": to_db(now)}
-    if not paused:
-        updates["schedule_from"] = to_db(now)
     async with db.transaction() as tx:
+        if not paused:
+            updates["schedule_from"] = await _restart_from(tx, cohort, now)
         await store.update(tx, cohort.id, updates)
         return Cohort.from_row(await store.get(tx, cohort.id))
+
+
+async def _restart_from(tx: Tx, cohort: Cohort, now: datetime) -> str:
+    """``schedule_from`` for ``cohort``'s schedule starting again at ``now``.
+
+    Not before the round already running has reached the end of its feedback window, so
+    a change of time, day or timezone, or a resume, never opens a second round over it.
+    """
+    prior = await round_store.latest_opened_before(tx, cohort.id, to_db(now))
+    return to_db(replace(cohort, schedule_from=now).schedule_after(prior).anchor)
 
 
 async def delete_cohort(db: Database, cohort: Cohort) -> None:

@@ -12,6 +12,9 @@ MAX_WINDOW_HOURS = 24 * 7 * MAX_EVERY_WEEKS
 MAX_FEEDBACK_REQUIRED = 5
 MAX_MIN_WORDS = 2000
 
+# Rounds
+JUST_OPENED_SECONDS = 120  # `/prompt post` this soon after a round opened starts no second one
+
 # Prompts
 MAX_PROMPT_TITLE_CHARS = 80  # the thread name adds "Round NNN · " within Discord's 100
 MAX_PROMPT_TEXT_CHARS = 1500  # leaves room in a 4096-character embed for structure and deadlines

@@ -193,9 +193,9 @@ class Commands:
             return
         await ack()
         await self.rt.schedule_changed()
-        opening = rounds.next_opening(cohort, self.rt.now(), set())
+        opening = await rounds.next_opening(self.rt.db, cohort, self.rt.now())
         verb = "Updated" if meta.get("cohort_id") else "Created"
-        when = f" The first round opens {date(opening)}." if opening and verb == "Created" else ""
+        when = f" The next round opens {date(opening.at)}." if opening else ""
         await self.rt.client.chat_postEphemeral(
             channel=values["channel"],
             user=user,
@@ -268,7 +268,7 @@ class Commands:
         cohort = await self._cohort(request)
         moment = self.rt.now()
         skips = await rounds.upcoming_skips(self.rt.db, cohort, moment)
-        opening = rounds.next_opening(cohort, moment, {d.isoformat() for d in skips})
+        opening = await rounds.next_opening(self.rt.db, cohort, moment)
         channel = await self.rt.ids.text(cohort.channel_id)
         lines = [
             f"*{escape(cohort.name)}* · prompts in <#{channel}> for its members",
@@ -322,8 +322,8 @@ class Commands:
         cohort = await self._cohort(request)
         resumed = await cohorts.set_paused(self.rt.db, cohort, paused=False, now=self.rt.now())
         await self.rt.schedule_changed()
-        opening = rounds.next_opening(resumed, self.rt.now(), set())
-        tail = f" The next round opens {date(opening)}." if opening else ""
+        opening = await rounds.next_opening(self.rt.db, resumed, self.rt.now())
+        tail = f" The next round opens {date(opening.at)}." if opening else ""
         return f"Resumed *{escape(cohort.name)}*.{tail}"
 
     async def delete(self, request: Request) -> None:
@@ -461,13 +461,15 @@ class Commands:
 
     async def post(self, request: Request) -> str:
         cohort = await self._cohort(request)
-        claimed = await rounds.start_round_now(self.rt.db, cohort, self.rt.now())
+        started = await rounds.start_round_now(self.rt.db, cohort, self.rt.now())
         await self.rt.tick_now()
-        posted = await rounds.get_round(self.rt.db, claimed.id)
-        if posted is not None and posted.state == "posted":
-            return f"Round {posted.number} (“{escape(posted.title)}”) is open in <#{await self.rt.ids.text(cohort.channel_id)}>."
-        reason = posted.failure if posted else "unknown"
-        return (f"I claimed round {claimed.number} but couldn't post it yet ({reason}). "
+        current = await rounds.get_round(self.rt.db, started.round.id) or started.round
+        title = escape(current.title or "")
+        if not started.fresh:
+            return f"Round {current.number} (“{title}”) just opened, so I didn't start another."
+        if current.state == "posted":
+            return f"Round {current.number} (“{title}”) is open in its thread."
+        return (f"I claimed round {current.number} but couldn't post it yet ({current.failure}). "
                 "I'll keep trying; `/praxis show` tells you how it goes.")  # fmt: skip
 
     # ------------------------------------------------------------------ members
