@@ -8,17 +8,24 @@ import pytest_asyncio
 
 from bot.storage import posts as post_store
 from slacksim import SlackSim
-from tests.slack_helpers import build_slack_world, create_cohort, prompts, start_praxis
+from tests.slack_helpers import (
+    assert_no_errors_logged,
+    build_slack_world,
+    create_cohort,
+    prompts,
+    start_praxis,
+)
 
 
 @pytest_asyncio.fixture
-async def world(tmp_path):
+async def world(tmp_path, caplog):
     async with SlackSim() as slack:
         world = build_slack_world(slack)
         await start_praxis(world, tmp_path / "praxis.db")
         yield world
         for bot in world.bots:
             await bot.close()
+    assert_no_errors_logged(caplog)
 
 
 async def test_an_admin_sets_a_cohort_up_and_the_prompt_is_posted_once_at_its_slot(world):

@@ -275,7 +275,7 @@ class Commands:
             f"Schedule: every {cohort.every_weeks} week(s) on {cohort.weekday_name} at "
             f"{cohort.post_time} ({cohort.timezone})",
             "Next round: "
-            + ("paused: `/praxis resume` to restart" if opening is None else date(opening)),
+            + ("paused: `/praxis resume` to restart" if opening is None else date(opening.at)),
             f"Windows: reflections {cohort.reflect_hours} h · feedback {cohort.feedback_hours} h",
             f"Expectations: {cohort.feedback_required} peer responses · reflections of "
             f"{cohort.min_words}+ words · feedback of {cohort.feedback_min_words}+ words",
