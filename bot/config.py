@@ -116,6 +116,34 @@ def token_problem(token: str) -> str | None:
     return TOKEN_MALFORMED
 
 
+def slack_problem(settings: Settings) -> str | None:
+    """What stops Praxis serving Slack with these settings, or ``None``.
+
+    Slack's tokens say what they are by their prefix: ``xoxb-`` for the bot token,
+    ``xapp-`` for the app-level token Socket Mode needs. The sentence never contains them.
+    """
+    bot, app, secret = (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+    )
+    if not bot:
+        if app or secret:
+            return ("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN isn't: "
+                    "copy the app's Bot User OAuth Token (xoxb-…) into .env.")  # fmt: skip
+        return None
+    if not bot.startswith("xoxb-"):
+        return ("SLACK_BOT_TOKEN isn't a bot token (those start with xoxb-): copy the app's "
+                "Bot User OAuth Token.")  # fmt: skip
+    if app and not app.startswith("xapp-"):
+        return ("SLACK_APP_TOKEN isn't an app-level token (those start with xapp-): generate "
+                "one with connections:write.")  # fmt: skip
+    if not app and not secret:
+        return ("Slack needs SLACK_APP_TOKEN (Socket Mode, no public URL) or SLACK_SIGNING_SECRET "
+                "(HTTP mode on SLACK_PORT) beside SLACK_BOT_TOKEN; see README.md.")  # fmt: skip
+    return None
+
+
 def _decodes_to_an_id(part: str) -> bool:
     try:
         decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))

@@ -665,8 +665,17 @@ def _initial(element: dict[str, Any]) -> Any:
         return element["initial_option"]["value"]
     if element.get("initial_options"):
         return [option["value"] for option in element["initial_options"]]
-    for key in ("initial_time", "initial_date", "initial_conversation", "initial_channel",
-                "initial_user", "initial_users", "initial_conversations", "initial_value"):  # fmt: skip
+    keys = (
+        "initial_time",
+        "initial_date",
+        "initial_conversation",
+        "initial_channel",
+        "initial_user",
+        "initial_users",
+        "initial_conversations",
+        "initial_value",
+    )
+    for key in keys:
         if element.get(key) not in (None, ""):
             return element[key]
     return None

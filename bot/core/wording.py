@@ -39,7 +39,8 @@ NUDGE_LINES = {
 def pairs_head(markup: Markup, *, late: bool, continued: bool) -> str:
     """The first line of a feedback-pairs message."""
     if late:
-        return f"{markup.bold('More feedback pairs')}, for a reflection that came in after the first list:"
+        more = markup.bold("More feedback pairs")
+        return f"{more}, for a reflection that came in after the first list:"
     if continued:
         return markup.bold("Feedback pairs, continued:")
     return (

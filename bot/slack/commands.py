@@ -284,7 +284,7 @@ class Commands:
                 f"<#{await self.rt.ids.text(cohort.digest_channel_id)}>"
                 if cohort.digest_channel_id
                 else "by direct message"
-            ),  # fmt: skip
+            ),
         ]
         if skips:
             lines.append("Skipped dates: " + ", ".join(f"{d:%a %d %b %Y}" for d in skips))
@@ -306,9 +306,8 @@ class Commands:
         for c in mine:
             channel = await self.rt.ids.text(c.channel_id)
             paused = " · paused" if c.paused else ""
-            lines.append(
-                f"*{escape(c.name)}* · <#{channel}> · {c.weekday_name} {c.post_time} ({c.timezone}){paused}"
-            )
+            schedule = f"{c.weekday_name} {c.post_time} ({c.timezone})"
+            lines.append(f"*{escape(c.name)}* · <#{channel}> · {schedule}{paused}")
         return "\n".join(lines)
 
     async def pause(self, request: Request) -> str:
@@ -328,21 +327,23 @@ class Commands:
 
     async def delete(self, request: Request) -> None:
         cohort = await self._cohort(request)
-        text = (f"Delete *{escape(cohort.name)}*? This removes its settings, prompt bank, rounds "
-                "and every reflection and feedback text stored for it. Messages in Slack stay.")  # fmt: skip
+        text = (
+            f"Delete *{escape(cohort.name)}*? This removes its settings, prompt bank, rounds "
+            "and every reflection and feedback text stored for it. Messages in Slack stay."
+        )
         buttons = {
             "type": "actions",
             "elements": [
-                {"type": "button", "action_id": DELETE_CONFIRM, "style": "danger",
-                 "value": str(cohort.id), "text": {"type": "plain_text", "text": "Delete cohort and its records"}},
-                {"type": "button", "action_id": DELETE_KEEP, "value": str(cohort.id),
-                 "text": {"type": "plain_text", "text": "Keep it"}},
+                _button(DELETE_CONFIRM, cohort.id, "Delete cohort and its records", "danger"),
+                _button(DELETE_KEEP, cohort.id, "Keep it"),
             ],
-        }  # fmt: skip
+        }
         await self.rt.client.chat_postEphemeral(
-            channel=request.channel, user=request.user, text=text,
+            channel=request.channel,
+            user=request.user,
+            text=text,
             blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}, buttons],
-        )  # fmt: skip
+        )
         return None
 
     async def on_delete_confirm(self, ack, body, respond) -> None:
@@ -370,7 +371,8 @@ class Commands:
             self.rt.db, cohort, request.arg(1, "date (YYYY-MM-DD)"), self.rt.now()
         )
         await self.rt.schedule_changed()
-        return f"No round for *{escape(cohort.name)}* on {day:%A %d %B %Y}. `/praxis unskip` puts it back."
+        return (f"No round for *{escape(cohort.name)}* on {day:%A %d %B %Y}. "
+                "`/praxis unskip` puts it back.")  # fmt: skip
 
     async def unskip(self, request: Request) -> str:
         cohort = await self._cohort(request)
@@ -397,18 +399,20 @@ class Commands:
         by = await self.rt.ids.number("user", request.user)
         added = await nudges.excuse(self.rt.db, ctx, member, by, self.rt.now())
         verb = "is now excused" if added else "was already excused"
-        return (f"<@{found.group(1)}> {verb} from round {ctx.round.number} of "
-                f"*{escape(cohort.name)}*: no nudges, and reports show them as excused.")  # fmt: skip
+        return (
+            f"<@{found.group(1)}> {verb} from round {ctx.round.number} of "
+            f"*{escape(cohort.name)}*: no nudges, and reports show them as excused."
+        )
 
     # ------------------------------------------------------------------ prompts
 
     async def prompts(self, request: Request) -> str:
         cohort = await self._cohort(request)
-        page = int(request.words[1]) if len(request.words) > 1 and request.words[1].isdigit() else 1
+        raw = request.words[1] if len(request.words) > 1 else "1"
+        page = int(raw) if raw.isdigit() else 1
         listed = await bank.list_prompts(self.rt.db, cohort, page)
-        lines = [
-            f"*{escape(cohort.name)}* · prompts (page {listed.page} of {listed.pages}, {listed.total} in all)"
-        ]
+        lines = [f"*{escape(cohort.name)}* · prompts (page {listed.page} of {listed.pages}, "
+                 f"{listed.total} in all)"]  # fmt: skip
         lines += [f"*{p.position}.* {escape(p.title)}" for p in listed.prompts]
         return "\n".join(lines)
 
@@ -447,7 +451,8 @@ class Commands:
     async def prompt_remove(self, request: Request) -> str:
         cohort = await self._cohort(request)
         removed = await bank.remove_prompt(self.rt.db, cohort, _number(request, 1, "prompt number"))
-        return f"Removed prompt {removed.position} (“{escape(removed.title)}”) from *{escape(cohort.name)}*."
+        return (f"Removed prompt {removed.position} (“{escape(removed.title)}”) from "
+                f"*{escape(cohort.name)}*.")  # fmt: skip
 
     async def prompt_move(self, request: Request) -> str:
         cohort = await self._cohort(request)
@@ -494,3 +499,11 @@ def _number(request: Request, index: int, what: str) -> int:
     if not raw.isdigit():
         raise InvalidInput(f"The {what} is a whole number.")
     return int(raw)
+
+
+def _button(action: str, cohort_id: int, label: str, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action, "value": str(cohort_id),
+              "text": {"type": "plain_text", "text": label}}  # fmt: skip
+    if style:
+        button["style"] = style
+    return button
