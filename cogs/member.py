@@ -70,8 +70,14 @@ async def forget(interaction: discord.Interaction) -> None:
         channel = interaction.client.get_partial_messageable(thread_id)
         with contextlib.suppress(discord.HTTPException):
             await channel.get_partial_message(message_id).delete()
+    disk = (
+        "No copy is left in Praxis's database files."
+        if gone.scrubbed
+        else "The database files are busy right now, so the last copies on disk are cleared "
+        "within a few minutes."
+    )
     await interaction.followup.send(
-        f"Done. I removed your texts ({gone.rows} stored messages) and settings here.",
+        f"Done. I removed your texts ({gone.rows} stored messages) and settings here. {disk}",
         ephemeral=True,
     )
 
