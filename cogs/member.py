@@ -52,10 +52,11 @@ def progress_lines(ctx: RoundContext, progress: Progress, moment: datetime) -> s
 
 FORGET_WARNING = (
     "This deletes, for this server: the text of everything you wrote in rounds (reflections, "
-    "feedback, comments), the reflections Praxis posted for you from the form, your settings, "
-    "and the records of reminders, excusals and feedback pairs about you. Facilitators keep "
-    "only anonymous counts (a round's totals), which no longer say who wrote what. Messages "
-    "you typed yourself in threads stay in Discord: delete those there if you wish. "
+    "feedback, comments), the reflections Praxis posted for you from the form, your settings "
+    "and your feedback pairs, also from the database files on disk. Facilitators keep only "
+    "anonymous counts (a round's totals, reminders sent, excusals), which no longer say who "
+    "wrote what. Messages you typed yourself in threads stay in Discord: delete those there "
+    "if you wish. "
     "This can't be undone."
 )
 

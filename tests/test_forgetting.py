@@ -8,6 +8,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench import forget as forget_bench
 from tests.helpers import create_cohort, restart, tick_at
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -221,3 +222,9 @@ async def test_a_restart_does_not_read_her_messages_back_in(env, world, settings
         )
         == 0
     )
+
+
+async def test_the_forget_bench_runs_at_a_tiny_size(capsys):
+    await forget_bench.run(members=12, rounds=3)
+    out = capsys.readouterr().out
+    assert out.count("ok=True") == 2 and out.count("retention purge") == 2

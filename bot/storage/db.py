@@ -116,6 +116,8 @@ class Database:
         #: Removed text may still sit in the WAL's old page images until :meth:`scrub`
         #: resets it. True at start: an earlier run may have stopped before its scrub.
         self.scrub_pending = True
+        #: A forget's VACUUM that failed (e.g. no room for the copy) is redone by the next scrub.
+        self.vacuum_pending = False
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -212,14 +214,17 @@ class Database:
         False and leaves :attr:`scrub_pending` set so the next tick tries again.
         ``vacuum`` first rebuilds the whole file (see docs/PERFORMANCE.md for its cost),
         which also drops stale bytes written before ``secure_delete`` was on and message
-        ids kept as dividers in the table's inner pages.
+        ids kept as dividers in the table's inner pages; if it fails (it needs room for a
+        copy of the file), the next scrub redoes it.
         """
         self.scrub_pending = True
+        self.vacuum_pending |= vacuum
         async with self._lock:
             await self._pragma(f"PRAGMA busy_timeout = {SCRUB_WAIT_MS}")
             try:
-                if vacuum:
+                if self.vacuum_pending:
                     await self._pragma("VACUUM")
+                    self.vacuum_pending = False
                 busy = (await self._pragma("PRAGMA wal_checkpoint(TRUNCATE)"))[0][0]
             except sqlite3.Error as error:  # busy or locked: the next tick tries again
                 log.warning("Could not clear freed pages yet (%s)", error)
