@@ -463,11 +463,11 @@ async def open_contexts(db: Database) -> list[RoundContext]:
 
 async def last_seen_message(db: Database, ctx: RoundContext) -> tuple[int, datetime | None]:
     """Backfill starts after the newest stored message (or the thread's start), and after
-    the newest stored time: a forgotten member's posts keep their time but not their id,
-    and must not be read back in as new."""
-    newest_id, newest_at = await store.last_thread_message(db, ctx.round.id)
+    the newest forgotten post's time: those keep their time but not their id, and must
+    not be read back in as new."""
+    newest_id, forgotten_at = await store.last_thread_message(db, ctx.round.id)
     start = newest_id if newest_id and newest_id > 0 else ctx.round.thread_id or 0
-    return start, from_db(newest_at) if newest_at else None
+    return start, from_db(forgotten_at) if forgotten_at else None
 
 
 async def counted_reflectors(db: Database, ctx: RoundContext) -> list[int]:

@@ -184,10 +184,10 @@ async def delete_rows(tx: Tx, message_ids: Iterable[int]) -> None:
 
 
 async def last_thread_message(db: Database, round_id: int) -> tuple[int | None, str | None]:
-    """Newest stored id and time of what members posted in the thread (form posts are the
-    bot's own)."""
+    """Newest stored id of what members posted in the thread (form posts are the bot's
+    own), and the newest time among forgotten posts (their ids are no longer Discord's)."""
     row = await db.fetch_one(
-        "SELECT MAX(message_id), MAX(posted_at) FROM posts"
+        "SELECT MAX(message_id), MAX(CASE WHEN message_id < 0 THEN posted_at END) FROM posts"
         " WHERE round_id = ? AND source = 'thread'",
         (round_id,),
     )
