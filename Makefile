@@ -82,6 +82,7 @@ bench: $(DEV_STAMP)    ## print benchmark figures (not timed tests)
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.memory
+	$(BIN)/python -m bench.forget
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

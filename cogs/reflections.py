@@ -675,7 +675,9 @@ class Reflections(commands.Cog):
         database refused, whichever is earlier; what is already stored is skipped.
         """
         thread_id = ctx.round.thread_id
-        start = await reflections.last_seen_message(self.bot.db, ctx)
+        start, forgotten_at = await reflections.last_seen_message(self.bot.db, ctx)
+        if forgotten_at is not None:
+            start = max(start, discord.utils.time_snowflake(forgotten_at, high=True))
         refused = self.unsaved.pop(thread_id, None)
         if refused is not None:
             start = min(start, refused - 1)

@@ -369,9 +369,11 @@ async def _restart_from(tx: Tx, cohort: Cohort, now: datetime) -> str:
 
 
 async def delete_cohort(db: Database, cohort: Cohort) -> None:
-    """Delete the cohort and, through foreign keys, everything recorded for it."""
+    """Delete the cohort and, through foreign keys, everything recorded for it (the next
+    tick clears the old copies from the database files)."""
     async with db.transaction() as tx:
         await store.delete(tx, cohort.id)
+    db.scrub_pending = True
 
 
 async def get_cohort(db: Database, guild_id: int, name: str) -> Cohort:
