@@ -90,6 +90,18 @@ class Commands:
             "post": self.post,
             "me": self.me,
         }
+        #: ``/praxis me …``: what a member does about their own data and reminders.
+        self.me_handlers: dict[str, Callable[[Request], Awaitable[str | None]]] = {
+            "nudges": self.me_nudges,
+        }
+
+    def add(self, name: str, handler: Callable[[Request], Awaitable[str | None]]) -> None:
+        """Another module's ``/praxis NAME …`` (a feature keeps its handlers beside it)."""
+        self.handlers[name] = handler
+
+    def add_me(self, name: str, handler: Callable[[Request], Awaitable[str | None]]) -> None:
+        """Another module's ``/praxis me NAME …``."""
+        self.me_handlers[name] = handler
 
     def register(self, app) -> None:
         app.command("/praxis")(self.on_command)
@@ -479,19 +491,25 @@ class Commands:
 
     # ------------------------------------------------------------------ members
 
-    async def me(self, request: Request) -> str:
-        if (
-            request.words[:1] != ["nudges"]
-            or len(request.words) < 2
-            or request.words[1] not in ("on", "off")
-        ):
+    async def me(self, request: Request) -> str | None:
+        handler = self.me_handlers.get(request.words[0] if request.words else "")
+        if handler is None:
+            choices = " · ".join(f"`/praxis me {name}`" for name in self.me_handlers)
+            raise InvalidInput(f"Try {choices}.")
+        return await handler(Request(request.body, request.words[1:]))
+
+    async def me_nudges(self, request: Request) -> str:
+        if request.words[:1] not in (["on"], ["off"]):
             raise InvalidInput("Try `/praxis me nudges on` or `/praxis me nudges off`.")
-        on = request.words[1] == "on"
+        on = request.words[0] == "on"
         team = await self._team(request)
         user = await self.rt.ids.number("user", request.user)
         await nudges.set_nudges(self.rt.db, team, user, on, self.rt.now())
-        return ("Reminders are on: I'll nudge you privately before deadlines." if on
-                else "Reminders are off: I won't nudge you. Deadlines still apply.")  # fmt: skip
+        return (
+            "Reminders are on: I'll nudge you privately before deadlines."
+            if on
+            else "Reminders are off: I won't nudge you. Deadlines still apply."
+        )
 
 
 def _number(request: Request, index: int, what: str) -> int:
