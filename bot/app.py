@@ -13,6 +13,7 @@ import gc
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import discord
 from discord.ext import commands
@@ -21,11 +22,15 @@ from bot.adapter.chat import DiscordChat
 from bot.adapter.tree import PraxisTree
 from bot.config import Settings
 from bot.core import health
+from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
 from bot.logs import guard_sensitive_loggers
 from bot.scheduler import TickScheduler
 from bot.storage.db import Database
+
+if TYPE_CHECKING:
+    from bot.slack.runtime import SlackRuntime
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +83,11 @@ class PraxisBot(commands.Bot):
         )
         self.settings = settings
         self._db: Database | None = None
-        self.chat = DiscordChat(self)
+        #: The core's one Chat: each cohort's calls go to its own platform's adapter.
+        self.chat = Platforms(discord=DiscordChat(self))
+        #: The Slack half of this process, when SLACK_BOT_TOKEN is set (see open_storage).
+        self.slack: SlackRuntime | None = None
+        self._opening = asyncio.Lock()
         self.scheduler: TickScheduler | None = None
         self._tick_lock = asyncio.Lock()
         self.contexts: ContextCache | None = None
@@ -96,12 +105,48 @@ class PraxisBot(commands.Bot):
             raise RuntimeError("The database opens in setup_hook; the bot has not started yet.")
         return self._db
 
-    async def setup_hook(self) -> None:
+    async def open_storage(self) -> None:
+        """Open and migrate the database, and build the Slack side if it is configured.
+
+        Discord calls this from ``setup_hook``; a Slack-only process (and a Slack test)
+        calls it directly, since it never logs in to Discord.
+        """
+        async with self._opening:  # Discord's setup_hook and the Slack start may race
+            if self._db is None:
+                await self._open_storage()
+
+    async def _open_storage(self) -> None:
         self._db = await Database.open(self.settings.database_path)
         applied = await self._db.migrate()
         self.contexts = ContextCache(self._db)
+        self.chat.db = self._db
         if applied:
             log.info("Database migrated to version %s", applied[-1])
+        if self.settings.slack_enabled:
+            from bot.slack.runtime import SlackRuntime  # only Slack deployments import Bolt
+
+            self.slack = SlackRuntime(
+                self.settings,
+                self._db,
+                self.contexts,
+                tick_now=lambda: self.tick(self.slack.now()),
+                schedule_changed=lambda: self.schedule_changed(self.slack.now()),
+            )
+            self.chat.add("slack", self.slack.chat)
+
+    async def start_slack(self) -> None:
+        """Open storage, then meet the workspace (``auth.test``) and read back missed replies.
+
+        The process's runner then serves Slack's events; tests hand them to
+        ``bot.slack.app`` through the simulated Slack instead.
+        """
+        await self.open_storage()
+        if self.slack is None:
+            raise RuntimeError("Slack is not configured: set SLACK_BOT_TOKEN.")
+        await self.slack.connect()
+
+    async def setup_hook(self) -> None:
+        await self.open_storage()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.sync_commands()
@@ -109,6 +154,10 @@ class PraxisBot(commands.Bot):
     async def on_ready(self) -> None:
         """Start the scheduler once the servers are cached: a tick before that would find
         no rosters and no channels, and put nudges and digests off until the next one."""
+        self.start_scheduler()
+
+    def start_scheduler(self) -> None:
+        """Once, when the platforms are ready (Discord's first ready, or Slack alone)."""
         if self.settings.scheduler_enabled and self.scheduler is None and not self._closing:
             self.scheduler = TickScheduler(self.tick, self.settings.reconcile_seconds)
             self.scheduler.start()
@@ -201,6 +250,8 @@ class PraxisBot(commands.Bot):
             self.scheduler.shutdown()
             self.scheduler = None
         await self._finish_work_in_flight()
+        if self.slack is not None:
+            await self.slack.close()
         try:
             await super().close()
         finally:

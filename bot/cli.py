@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import Settings, token_problem
+from bot.config import Settings, slack_problem, token_problem
 from bot.core.errors import ConfigError
 from bot.logs import configure_logging
 from bot.storage.backup import BackupRefused, backup_database
@@ -24,9 +24,9 @@ from bot.storage.health import last_beat
 HEARTBEAT_VERSION = 7  # migrations/0007_heartbeat.sql
 
 NO_TOKEN = (
-    "No Discord bot token found: create an application at "
-    "https://discord.com/developers/applications, copy its bot token, and put it in .env as "
-    "DISCORD_TOKEN=... (see README.md, 'Creating the Discord application')."
+    "No Discord bot token or Slack app found: put DISCORD_TOKEN=... in .env for Discord "
+    "(see README.md, 'Creating the Discord application'), or SLACK_BOT_TOKEN=... with "
+    "SLACK_APP_TOKEN=... for Slack (README.md, 'Creating the Slack app'), or both."
 )
 
 
@@ -72,10 +72,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(settings: Settings) -> int:
-    if not settings.discord_token:
+    """Serve Discord, Slack or both, by which credentials are set; neither: exit 2."""
+    if not settings.discord_token and not settings.slack_enabled:
         print(f"praxis: {NO_TOKEN}", file=sys.stderr)
         return 2
-    problem = token_problem(settings.discord_token)
+    problem = slack_problem(settings)
+    if settings.discord_token:
+        problem = token_problem(settings.discord_token) or problem
     if problem is not None:
         print(f"praxis: {problem}", file=sys.stderr)
         return 2
@@ -154,6 +157,9 @@ def _check(settings: Settings) -> int:
     """Print what a maintainer needs to know before ``run``; exit 1 if something is wrong."""
     latest = load_migrations()[-1].version
     token, token_ok = _token_state(settings.discord_token)
+    slack, slack_ok = _slack_state(settings)
+    if not settings.discord_token and settings.slack_enabled:
+        token, token_ok = "not set (Discord is not served)", True
     content = (
         "on"
         if settings.message_content_intent
@@ -165,8 +171,9 @@ def _check(settings: Settings) -> int:
         f"Dev guild:          {settings.dev_guild_id or 'none (commands sync globally)'}",
         f"Message Content:    {content}",
         f"Server Members:     {'on' if settings.members_intent else 'off'}",
+        f"Slack:              {slack}",
     ]
-    ok = token_ok
+    ok = token_ok and slack_ok
     if settings.database_path.exists():
         version, integrity, cohorts, last_tick = asyncio.run(_db_state(settings))
         if version > latest:
@@ -194,6 +201,18 @@ def _token_state(token: str | None) -> tuple[str, bool]:
     if problem is not None:
         return f"NOT USABLE (praxis run will refuse to start). {problem}", False
     return "set", True
+
+
+def _slack_state(settings: Settings) -> tuple[str, bool]:
+    """The "Slack" line of ``check`` (never a token), and whether it is fine."""
+    problem = slack_problem(settings)
+    if problem is not None:
+        return f"NOT USABLE (praxis run will refuse to start). {problem}", False
+    if not settings.slack_enabled:
+        return "not set (Slack is not served)", True
+    if settings.slack_app_token:
+        return "Socket Mode (bot and app-level tokens set)", True
+    return f"HTTP mode on port {settings.slack_port} (/slack/events; signing secret set)", True
 
 
 async def _db_state(settings: Settings) -> tuple[int, str, int | str, str | None]:

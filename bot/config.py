@@ -48,6 +48,11 @@ class Settings:
     members_intent: bool = True
     scheduler_enabled: bool = True
     reconcile_seconds: int = 300
+    slack_bot_token: str | None = field(default=None, repr=False)  # xoxb-…: Slack is served
+    slack_app_token: str | None = field(default=None, repr=False)  # xapp-…: Socket Mode
+    slack_signing_secret: str | None = field(default=None, repr=False)  # HTTP mode
+    slack_api_url: str | None = None  # the Web API's base URL (tests, proxies)
+    slack_port: int = 3000  # HTTP mode's port for /slack/events
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_path", Path(self.database_path))
@@ -74,7 +79,20 @@ class Settings:
             ),
             members_intent=_flag("MEMBERS_INTENT", values.get("MEMBERS_INTENT") or "true"),
             reconcile_seconds=_reconcile(values.get("RECONCILE_SECONDS")),
+            slack_bot_token=_secret(values, "SLACK_BOT_TOKEN"),
+            slack_app_token=_secret(values, "SLACK_APP_TOKEN"),
+            slack_signing_secret=_secret(values, "SLACK_SIGNING_SECRET"),
+            slack_api_url=(values.get("SLACK_API_URL") or "").strip() or None,
+            slack_port=_optional_int("SLACK_PORT", values.get("SLACK_PORT")) or 3000,
         )
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token)
+
+    @property
+    def discord_enabled(self) -> bool:
+        return bool(self.discord_token)
 
 
 def token_problem(token: str) -> str | None:
@@ -96,6 +114,34 @@ def token_problem(token: str) -> str | None:
     if set(token) <= _PLACEHOLDER_MARKS or any(hint in lowered for hint in _PLACEHOLDER_HINTS):
         return TOKEN_PLACEHOLDER
     return TOKEN_MALFORMED
+
+
+def slack_problem(settings: Settings) -> str | None:
+    """What stops Praxis serving Slack with these settings, or ``None``.
+
+    Slack's tokens say what they are by their prefix: ``xoxb-`` for the bot token,
+    ``xapp-`` for the app-level token Socket Mode needs. The sentence never contains them.
+    """
+    bot, app, secret = (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+    )
+    if not bot:
+        if app or secret:
+            return ("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN isn't: "
+                    "copy the app's Bot User OAuth Token (xoxb-…) into .env.")  # fmt: skip
+        return None
+    if not bot.startswith("xoxb-"):
+        return ("SLACK_BOT_TOKEN isn't a bot token (those start with xoxb-): copy the app's "
+                "Bot User OAuth Token.")  # fmt: skip
+    if app and not app.startswith("xapp-"):
+        return ("SLACK_APP_TOKEN isn't an app-level token (those start with xapp-): generate "
+                "one with connections:write.")  # fmt: skip
+    if not app and not secret:
+        return ("Slack needs SLACK_APP_TOKEN (Socket Mode, no public URL) or SLACK_SIGNING_SECRET "
+                "(HTTP mode on SLACK_PORT) beside SLACK_BOT_TOKEN; see README.md.")  # fmt: skip
+    return None
 
 
 def _decodes_to_an_id(part: str) -> bool:
@@ -121,6 +167,10 @@ def read_env_file(path: Path) -> dict[str, str]:
             value = value.split(" #", 1)[0].rstrip()  # an inline comment
         values[key.strip()] = value
     return values
+
+
+def _secret(values: Mapping[str, str], name: str) -> str | None:
+    return (values.get(name) or "").strip() or None
 
 
 def _flag(name: str, raw: str) -> bool:

@@ -83,11 +83,41 @@ def check_mention(mention: str, commands: dict) -> str:
     return name
 
 
+#: Slack's own commands, which the docs tell people to type in Slack.
+SLACK_BUILT_INS = {"invite"}
+
+
+def slack_subcommands() -> set[str]:
+    """What ``/praxis`` on Slack answers to, read from its handler table."""
+    from bot.slack.commands import Commands
+
+    return set(Commands(runtime=None).handlers)
+
+
+def check_slack_mention(mention: str) -> None:
+    words = mention.split()
+    if words[0] in SLACK_BUILT_INS:
+        return
+    assert words[0] == "praxis", f"/{mention}: no such Slack command"
+    if len(words) > 1:
+        assert words[1] in slack_subcommands(), f"/{mention}: /praxis has no {words[1]!r}"
+
+
+def test_slack_mentions_are_checked_too():
+    check_slack_mention("praxis show COHORT")
+    for wrong in ("praxis rename", "slack"):
+        with pytest.raises(AssertionError):
+            check_slack_mention(wrong)
+
+
 async def test_every_command_the_docs_name_exists_and_every_command_is_documented(world):
     commands = leaves(world.bot)
     documented = set()
     for doc, text in GUIDES.items():
         for mention in MENTION.findall(text):
+            if mention.split()[0] in {"praxis", *SLACK_BUILT_INS}:
+                check_slack_mention(mention)
+                continue
             named = check_mention(mention, commands)
             if doc != "README.md":
                 documented.add(named)

@@ -99,6 +99,64 @@ SAMPLE_ROWS: list[tuple[int, str, dict[str, Any]]] = [
             "created_at": "2025-09-03T09:31:00+00:00",
         },
     ),
+    (
+        3,
+        "posts",
+        {
+            "message_id": 1_300_000_000_000_000_001,  # a real-sized Discord snowflake
+            "round_id": 3,
+            "author_id": 1_200_000_000_000_000_001,
+            "author_name": "Ada",
+            "kind": "reflection",
+            "source": "thread",
+            "text": "A client arrived late and upset; I slowed down.",
+            "word_count": 9,
+            "posted_at": "2025-09-03T10:00:00+00:00",
+        },
+    ),
+    (
+        3,
+        "member_notes",
+        {
+            "round_id": 3,
+            "member_id": 1_200_000_000_000_000_002,
+            "kind": "short_reflection",
+            "channel": "dm",
+            "outcome": "sent",
+            "sent_at": "2025-09-04T10:00:00+00:00",
+        },
+    ),
+    (
+        4,
+        "member_settings",
+        {
+            "guild_id": 111,
+            "user_id": 1_200_000_000_000_000_001,
+            "nudges": 0,
+            "dm_channel_id": 1_100_000_000_000_000_009,
+            "updated_at": "2025-09-02T10:00:00+00:00",
+        },
+    ),
+    (
+        4,
+        "excusals",
+        {
+            "round_id": 3,
+            "member_id": 1_200_000_000_000_000_003,
+            "excused_by": 444,
+            "created_at": "2025-09-03T11:00:00+00:00",
+        },
+    ),
+    (
+        4,
+        "assignments",
+        {
+            "round_id": 3,
+            "reviewer_id": 1_200_000_000_000_000_001,
+            "author_id": 1_200_000_000_000_000_002,
+        },
+    ),
+    (7, "heartbeat", {"id": 1, "ticked_at": "2025-09-07T09:30:00.000000Z"}),
 ]
 
 
@@ -306,3 +364,16 @@ async def test_transaction_rolls_back_everything_when_body_raises(db: Database):
     async with db.transaction() as tx:
         await tx.execute(*insert_sql("cohorts", SAMPLE_ROWS[0][2]))
     assert await db.fetch_value("SELECT COUNT(*) FROM cohorts") == 1
+
+
+async def test_cohorts_from_before_two_platforms_are_discord_cohorts(db: Database):
+    """Upgrading a Discord-only database (schema 7) keeps every row and marks each cohort
+    as Discord's, so the tick keeps driving it through the Discord adapter."""
+    await db.migrate(load_migrations()[:7])
+    for _, table, row in SAMPLE_ROWS:
+        await insert(db, table, row)
+    await db.migrate()
+    assert await db.fetch_value("SELECT platform FROM cohorts WHERE id = 1") == "discord"
+    assert await db.fetch_value("SELECT COUNT(*) FROM platform_ids") == 0
+    snowflake = await db.fetch_value("SELECT message_id FROM posts")
+    assert snowflake == 1_300_000_000_000_000_001

@@ -33,6 +33,7 @@ from bot.core.ports import (
     RoundPost,
 )
 from bot.core.text import Line, pack_lines
+from bot.core.wording import NUDGE_LINES, NUDGE_TITLES, Markup, nudge_text, pairs_head
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -199,7 +200,7 @@ class DiscordChat:
     async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> Posted:
         lines = [
             Line(
-                f"• <@{m.member.id}>: {NUDGE_THREAD_LINES[m.kind]} {timestamp(m.due, 'R')}.",
+                f"• <@{m.member.id}>: {NUDGE_LINES[m.kind]} {timestamp(m.due, 'R')}.",
                 pings=(m.member.id,),
             )
             for m in messages
@@ -211,7 +212,7 @@ class DiscordChat:
     async def announce_pairs(self, thread_id: int, plan, *, late: bool, continued: bool) -> Posted:
         """Each line pings its reviewer only: the peers are named, not notified, so nobody
         is pinged once per line they appear in, and a part pings at most one per line."""
-        head = PAIRS_LATE_INTRO if late else PAIRS_CONTINUED if continued else PAIRS_INTRO
+        head = pairs_head(MARKUP, late=late, continued=continued)
         lines = [
             Line(
                 f"<@{reviewer}> → " + ", ".join(f"<@{author}>" for author in authors),
@@ -294,70 +295,17 @@ class DiscordChat:
         return people
 
 
-NUDGE_TITLES = {
-    "short_reflection": "About your reflection",
-    "short_feedback": "About your feedback",
-    "reflect_reminder": "A gentle reminder",
-    "reflect_last_call": "Reflections are due now",
-    "feedback_reminder": "Your peers' reflections are waiting",
-}
 NUDGE_THREAD_INTRO = (
     "A gentle nudge for a few of you I can't reach by direct message "
     "(you can turn these off with `/me nudges off`):"
 )
-NUDGE_THREAD_LINES = {
-    "reflect_reminder": "your reflection is due",
-    "reflect_last_call": "a late reflection is still welcome; they were due",
-    "feedback_reminder": "responses to your peers are due",
-}
-PAIRS_INTRO = (
-    "**Feedback pairs for this round.** Each of you is asked to respond to these peers' "
-    "reflections, so that every reflection gets a reply. Responding to anyone else counts too."
-)
-PAIRS_CONTINUED = "**Feedback pairs, continued:**"
-PAIRS_LATE_INTRO = "**More feedback pairs**, for a reflection that came in after the first list:"
+MARKUP = Markup(bold=lambda text: f"**{text}**", when=when, thread=lambda n: f"<#{n}>")
 
 
 def nudge_embed(message: NudgeMessage) -> discord.Embed:
-    where = f" in <#{message.thread_id}>" if message.thread_id else ""
-    round_name = (
-        f"round {message.round_number} of **{message.cohort_name}** (“{message.round_title}”)"
-    )
-    if message.kind == "short_reflection":
-        text = (
-            f"Hi {message.member.name}, thank you for your reflection in {round_name}. So far it "
-            f"has {message.words} words, and the cohort asks for at least "
-            f"{message.words_needed} for it to count. You can add to it{where} (your messages "
-            "join up) or edit what you wrote."
-        )
-    elif message.kind == "short_feedback":
-        text = (
-            f"Hi {message.member.name}, thank you for responding to a peer in {round_name}. "
-            f"Feedback counts once it has at least {message.words_needed} words; yours has "
-            f"{message.words}. A few sentences on what struck you, and why, would make it count."
-        )
-    elif message.kind == "reflect_reminder":
-        text = (
-            f"Hi {message.member.name}, your reflection for {round_name} is due "
-            f"{when(message.due)}. A few honest paragraphs are plenty: reply{where}, or press "
-            "the button below."
-        )
-    elif message.kind == "reflect_last_call":
-        text = (
-            f"Hi {message.member.name}, reflections for {round_name} were due {when(message.due)}. "
-            f"If you can still add yours{where}, it will be recorded as late, and your peers will "
-            "be glad to read it."
-        )
-    else:
-        peers = ", ".join(message.peers)
-        text = (
-            f"Hi {message.member.name}, you've responded to {message.feedback_given} of "
-            f"{message.feedback_required} peers in {round_name}; feedback is due "
-            f"{when(message.due)}. You could respond to: {peers}. Reply to their reflection{where}."
-        )
     return embed(
         NUDGE_TITLES[message.kind],
-        text,
+        nudge_text(message, MARKUP, reply_hint=", or press the button below"),
         tone=Tone.INFO,
         footer="Praxis · turn reminders off with /me nudges off in the server",
     )

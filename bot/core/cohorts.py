@@ -57,6 +57,7 @@ class Cohort:
     paused: bool
     schedule_from: datetime
     created_at: datetime
+    platform: str = "discord"  # or "slack": whose adapter runs it
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Cohort:
@@ -86,6 +87,7 @@ class Cohort:
             paused=bool(row["paused"]),
             schedule_from=from_db(row["schedule_from"]),
             created_at=from_db(row["created_at"]),
+            platform=row["platform"],
         )
 
     @property
@@ -282,6 +284,7 @@ async def create_cohort(
     facilitator_role_id: int | None,
     options: Mapping[str, Any],
     now: datetime,
+    platform: str = "discord",
 ) -> Cohort:
     name = parse_name(name)
     values = {option.column: option.default for option in OPTIONS.values()}
@@ -294,6 +297,7 @@ async def create_cohort(
         channel_id=channel_id,
         member_role_id=member_role_id,
         facilitator_role_id=facilitator_role_id,
+        platform=platform,
         schedule_from=to_db(now),
         created_at=to_db(now),
         updated_at=to_db(now),

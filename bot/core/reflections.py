@@ -516,3 +516,10 @@ class ContextCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+async def reflection_message_of(db: Database, ctx: RoundContext, author_id: int) -> int | None:
+    """One live message of ``author_id``'s reflection in the round, if they wrote one: on
+    Slack, a reply that @mentions them is feedback on it."""
+    async with db.reading() as tx:
+        return await store.latest_live_reflection(tx, ctx.round.id, author_id)

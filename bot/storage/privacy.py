@@ -115,6 +115,12 @@ async def anonymise(
     await tx.execute(
         "DELETE FROM member_settings WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
+    # On Slack a message's number stands for its channel and ts in platform_ids: once the
+    # posts no longer carry those numbers, nothing should remember which messages they were.
+    await tx.executemany(
+        "DELETE FROM platform_ids WHERE id = ? AND kind = 'message'",
+        [(row["message_id"],) for row in posts],
+    )
     return len(posts)
 
 

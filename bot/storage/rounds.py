@@ -201,3 +201,18 @@ async def open_with_threads(tx: Tx) -> list[Row]:
     return await tx.fetch_all(
         "SELECT * FROM rounds WHERE state = 'posted' AND thread_id IS NOT NULL ORDER BY id"
     )
+
+
+async def platform_of_round(db: Database, round_id: int) -> str:
+    return await db.fetch_value(
+        "SELECT c.platform FROM rounds r JOIN cohorts c ON c.id = r.cohort_id WHERE r.id = ?",
+        (round_id,),
+    )
+
+
+async def platform_of_thread(db: Database, thread_id: int) -> str:
+    return await db.fetch_value(
+        "SELECT c.platform FROM rounds r JOIN cohorts c ON c.id = r.cohort_id "
+        "WHERE r.thread_id = ?",
+        (thread_id,),
+    )

@@ -1,0 +1,108 @@
+"""A plain member can run no facilitator action on Slack, by command, button or form."""
+
+from __future__ import annotations
+
+import pytest
+import pytest_asyncio
+
+from slacksim import SimError, SlackSim, View
+from tests.slack_helpers import (
+    assert_no_errors_logged,
+    build_slack_world,
+    create_cohort,
+    start_praxis,
+)
+
+FACILITATOR_ACTIONS = [
+    "create",
+    "edit Autumn",
+    "show Autumn",
+    "pause Autumn",
+    "resume Autumn",
+    "delete Autumn",
+    "skip Autumn 2026-02-02",
+    "unskip Autumn 2026-02-02",
+    "excuse Autumn <@{member}> 1",
+    "prompts Autumn",
+    "prompt-add Autumn",
+    "prompt-remove Autumn 1",
+    "prompt-move Autumn 1 2",
+    "post Autumn",
+]
+TABLES = ("cohorts", "prompts", "rounds", "skips", "excusals", "member_settings", "posts")
+
+
+@pytest_asyncio.fixture
+async def world(tmp_path, caplog):
+    async with SlackSim() as slack:
+        world = build_slack_world(slack)
+        await start_praxis(world, tmp_path / "praxis.db")
+        await create_cohort(world)
+        yield world
+        for bot in world.bots:
+            await bot.close()
+    assert_no_errors_logged(caplog)
+
+
+async def snapshot(world) -> dict[str, list]:
+    async with world.db.reading() as tx:
+        return {t: [tuple(r) for r in await tx.fetch_all(f"SELECT * FROM {t}")] for t in TABLES}
+
+
+@pytest.mark.parametrize("action", FACILITATOR_ACTIONS)
+async def test_a_member_is_refused_every_facilitator_command(world, action):
+    member = world.members[0]
+    before = await snapshot(world)
+    outcome = await member.command(
+        "/praxis", action.format(member=world.members[1].id), channel=world.room
+    )
+    assert outcome.view is None and not outcome.messages
+    assert "Only" in outcome.text and "can do that" in outcome.text
+    assert await snapshot(world) == before
+
+
+@pytest.mark.parametrize("action", ["show Autumn", "pause Autumn", "prompts Autumn"])
+async def test_a_facilitator_group_member_manages_their_cohort_only(world, action):
+    fran = world.fran
+    allowed = await fran.command("/praxis", action, channel=world.room)
+    assert "Autumn" in allowed.text and "went wrong" not in allowed.text
+    other = world.ws.create_channel("spring", members=[world.admin, fran])
+    opened = await world.admin.command("/praxis", "create", channel=other)
+    await world.admin.submit(opened.view, {"name": "Spring", "channel": other.id})
+    refused = await fran.command("/praxis", action.replace("Autumn", "Spring"), channel=other)
+    assert "Only this cohort's facilitators" in refused.text
+
+
+async def test_forged_forms_and_buttons_from_a_member_change_nothing(world):
+    """A member can't open these forms, but a crafted submission must fail all the same."""
+    opened = await world.admin.command("/praxis", "edit Autumn", channel=world.room)
+    member = world.members[0]
+    forged = View("V0FORGED01", world.ws.id, member.id, opened.view.body, "h", "V0FORGED01")
+    world.slack.views[forged.id] = forged
+    before = await snapshot(world)
+    answer = await member.submit(forged, {"name": "Taken over", "channel": world.room.id})
+    assert answer.errors and await snapshot(world) == before
+
+    await world.admin.command("/praxis", "delete Autumn", channel=world.room)
+    (confirm,) = [e for e in world.admin.private_messages() if e.blocks]
+    posted = await world.bot.slack.client.chat_postMessage(
+        channel=world.room.id, text="copy", blocks=confirm.blocks
+    )
+    message = world.room.find(posted["ts"])
+    await member.click(message, "praxis_delete_confirm")
+    assert await snapshot(world) == before
+    with pytest.raises(SimError):
+        await member.click(message, "no-such-button")
+
+
+async def test_a_facilitator_cannot_point_a_cohort_at_a_channel_they_are_not_in(world):
+    hidden = world.ws.create_channel("announcements", members=[world.admin])
+    before = await snapshot(world)
+    opened = await world.fran.command("/praxis", "edit Autumn", channel=world.room)
+    answer = await world.fran.submit(opened.view, {"channel": hidden.id})
+    assert "not in" in answer.errors["channel"]
+    public = world.ws.create_channel("open-digest", members=[world.admin, world.fran])
+    opened = await world.fran.command("/praxis", "edit Autumn", channel=world.room)
+    answer = await world.fran.submit(opened.view, {"digest_channel": public.id})
+    assert "private channel" in answer.errors["digest_channel"]
+    assert await snapshot(world) == before
