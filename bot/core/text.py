@@ -24,6 +24,12 @@ _BLANK_CHARS = "\u3164\uffa0\u2800"
 _JAMO_FILLERS = "\u115f\u1160"
 #: Zero-width joiners that shape Persian, Indic scripts and emoji: kept in display names.
 _SHAPING_JOINERS = "\u200c\u200d"
+#: Marks Unicode calls default-ignorable (grapheme joiner, Khmer inherent vowels, Mongolian
+#: and other variation selectors): kept in display names, left out of name keys.
+_IGNORABLE_MARKS = frozenset(
+    map(chr, (0x34F, 0x17B4, 0x17B5, *range(0x180B, 0x1810), *range(0xFE00, 0xFE10),
+              *range(0xE0100, 0xE01F0)))
+)  # fmt: skip
 
 
 def _class_of(codes: list[int]) -> str:
@@ -90,7 +96,8 @@ _FORMAT, _MARKS = _invisible_by_category()
 _strip_uncounted = _remover(_FORMAT | _MARKS | set(_JAMO_FILLERS))
 #: Out of names: everything invisible, except the joiners that shape scripts and emoji.
 _strip_hidden = _remover((_FORMAT - set(_SHAPING_JOINERS)) | set(_JAMO_FILLERS))
-_strip_invisible = _remover(_FORMAT | set(_JAMO_FILLERS))
+#: Out of name keys: everything invisible.
+_strip_invisible = _remover(_FORMAT | set(_JAMO_FILLERS) | _IGNORABLE_MARKS)
 _BLANK = re.compile(f"[{_BLANK_CHARS}]")
 _LETTERS = rf"[^\W_{_BLANK_CHARS}]+"
 _WORD = re.compile(rf"{_LETTERS}(?:['’\-]{_LETTERS})*")
@@ -114,11 +121,12 @@ def tidy_line(text: str) -> str:
 
 
 def fold(text: str) -> str:
-    """What makes two names one name: compatibility forms ("ＡＵＴＵＭＮ"), case, invisible
-    characters and spacing set aside (NFKC, case folding, NFKC again)."""
-    text = unicodedata.normalize("NFKC", tidy_line(text))
-    text = unicodedata.normalize("NFKC", text.casefold())
-    return " ".join(_strip_invisible(_BLANK.sub(" ", text)).split())
+    """What makes two names one name: invisible characters, spacing, compatibility forms
+    ("ＡＵＴＵＭＮ") and case set aside. Invisible characters go first: left in, a zero-width
+    joiner would keep an accent from composing with its letter."""
+    text = _strip_invisible(_BLANK.sub(" ", text))
+    text = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(text.split())
 
 
 def chunk_sections(sections: list[tuple[str, str]], limit: int) -> list[str]:
