@@ -20,7 +20,7 @@ from discord.ext import commands
 from bot.adapter.chat import DiscordChat
 from bot.adapter.tree import PraxisTree
 from bot.config import Settings
-from bot.core import health
+from bot.core import cohorts, health
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
 from bot.logs import guard_sensitive_loggers
@@ -89,6 +89,7 @@ class PraxisBot(commands.Bot):
     async def setup_hook(self) -> None:
         self._db = await Database.open(self.settings.database_path)
         applied = await self._db.migrate()
+        await cohorts.refresh_name_keys(self._db)
         self.contexts = ContextCache(self._db)
         if applied:
             log.info("Database migrated to version %s", applied[-1])

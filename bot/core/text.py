@@ -120,7 +120,7 @@ def tidy_line(text: str) -> str:
     return " ".join(_BLANK.sub(" ", text).split())
 
 
-def fold(text: str) -> str:
+def name_key(text: str) -> str:
     """What makes two names one name: invisible characters, spacing, compatibility forms
     ("ＡＵＴＵＭＮ") and case set aside. Invisible characters go first: left in, a zero-width
     joiner would keep an accent from composing with its letter."""
