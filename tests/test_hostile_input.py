@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import PraxisError
+from bot.core.text import count_words, tidy_line
 from tests.helpers import create_cohort
 
 SETTINGS = settings(
@@ -46,9 +47,15 @@ def answered(result) -> str:
     )
 
 
+# Names that look like something and are nothing: punctuation, symbols, blanks, fillers.
+lookalike = st.text(
+    st.sampled_from("*_-. 🙂\u3164\uffa0\u115f\u2800\u200b\u200d\u0301a"), min_size=1
+)
+
+
 @SETTINGS
 @given(
-    name=typed.map(lambda s: s[:50]),
+    name=st.one_of(typed, lookalike).map(lambda s: s[:50]),
     timezone=typed,
     time=typed,
     numbers=st.tuples(st.integers(1, 1344), st.integers(1, 1344), st.integers(0, 5)),
@@ -68,6 +75,9 @@ async def test_cohort_create_with_anything(world, name, timezone, time, numbers)
     after = await world.db.fetch_value("SELECT COUNT(*) FROM cohorts")
     text = answered(result)
     assert (after == before + 1) == text.startswith("Created"), text
+    if after == before + 1:
+        stored = await world.db.fetch_value("SELECT name FROM cohorts ORDER BY id DESC")
+        assert count_words(stored) > 0 and stored == tidy_line(stored), repr(stored)
     only_known_errors(world.env)
     await consistent(world.db)
 

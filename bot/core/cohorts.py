@@ -231,8 +231,6 @@ def parse_name(raw: str) -> str:
     """The name as it will be stored and shown: tidied (:func:`tidy_line`), with at least
     one letter or digit someone can see, read and type."""
     name = tidy_line(raw)
-    if not name:
-        raise InvalidInput("A cohort needs a name.")
     if count_words(name) == 0:
         raise InvalidInput(
             "A cohort name needs at least one letter or number people can see, so they can "
@@ -366,7 +364,7 @@ async def get_cohort(db: Database, guild_id: int, name: str) -> Cohort:
     name now shares a key with another's (see :func:`refresh_name_keys`), can still be
     picked from autocomplete.
     """
-    row = await store.find_by_name(db, guild_id, tidy_line(name), name_key(name))
+    row = await store.find_by_name(db, guild_id, name, name_key(name))
     if row is None:
         raise NotFound(
             f"There is no cohort called “{_clip(name)}” in this server. "
