@@ -378,21 +378,24 @@ async def refresh_name_keys(db: Database) -> int:
     how many cohorts changed.
 
     SQLite has no NFKC, so no SQL migration can do this. It runs at every start instead
-    (nothing to do once done), which also follows a newer Python's Unicode tables. A
+    (only a read, once done), which also follows a newer Python's Unicode tables. A
     name loses its invisible characters unless nothing would be left. When two cohorts'
     names now share a key, the older cohort takes it and the other stays as it was (it
     still works by its exact name, see :func:`get_cohort`); the log says which.
     """
-    async with db.transaction() as tx:
+    async with db.reading() as tx:
         rows = await store.all_names(tx)
-        current = {row["id"]: (row["name"], row["name_key"]) for row in rows}
-        wanted = {cohort_id: _refreshed(name) for cohort_id, (name, _) in current.items()}
-        final = _without_clashes({row["id"]: row["guild_id"] for row in rows}, current, wanted)
-        await store.rename(tx, {i: final[i] for i in final if final[i] != current[i]})
+    current = {row["id"]: (row["name"], row["name_key"]) for row in rows}
+    wanted = {cohort_id: _refreshed(name) for cohort_id, (name, _) in current.items()}
+    final = _without_clashes({row["id"]: row["guild_id"] for row in rows}, current, wanted)
+    changes = {i: final[i] for i in final if final[i] != current[i]}
     clashing = sorted(i for i in final if final[i] != wanted[i])
     if clashing:
         log.warning("Cohorts %s share a name key with another cohort; left as they were", clashing)
-    return sum(final[i] != current[i] for i in final)
+    if changes:
+        async with db.transaction() as tx:
+            await store.rename(tx, changes)
+    return len(changes)
 
 
 def _refreshed(stored: str) -> tuple[str, str]:
