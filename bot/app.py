@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot.adapter.chat import DiscordChat
 from bot.adapter.tree import PraxisTree
 from bot.config import Settings
-from bot.core import health
+from bot.core import cohorts, health
 from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
@@ -118,6 +118,7 @@ class PraxisBot(commands.Bot):
     async def _open_storage(self) -> None:
         self._db = await Database.open(self.settings.database_path)
         applied = await self._db.migrate()
+        await cohorts.refresh_name_keys(self._db)
         self.contexts = ContextCache(self._db)
         self.chat.db = self._db
         if applied:

@@ -24,6 +24,7 @@ from bot.core.limits import MAX_SECTION_LABEL_CHARS
 from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
+from bot.core.text import name_key
 from bot.storage.pending import DELETE, EDIT, READ_BACK, Pending, PendingFile
 from cogs._common import now
 
@@ -434,7 +435,7 @@ class Reflections(commands.Cog):
         found = await cohorts.list_cohorts(self.bot.db, interaction.guild_id)
         mine = [c for c in found if glue.author_of(interaction.user, c).role is Role.MEMBER]
         if name is not None:
-            mine = [c for c in mine if c.name.casefold() == name.strip().casefold()]
+            mine = [c for c in mine if name_key(c.name) == name_key(name)]
         if not mine:
             raise NotAllowed("You aren't a member of a cohort here (by that name).")
         if len(mine) > 1:

@@ -6,7 +6,14 @@ import discord
 import pytest
 from simcord import SetupError
 
-from tests.helpers import create_cohort, private_channel, refused, show_command_to, snapshot
+from tests.helpers import (
+    create_cohort,
+    private_channel,
+    refused,
+    restart,
+    show_command_to,
+    snapshot,
+)
 
 
 async def cohort_count(world) -> int:
@@ -156,6 +163,79 @@ async def test_duplicate_name_is_refused_ignoring_case(world):
     result = await create_cohort(world, "  AUTUMN ")
     refused(world.env, result, "already has a cohort called")
     assert await cohort_count(world) == 1
+
+
+@pytest.mark.parametrize("lookalike", ["ＡＵＴＵＭＮ", "Au\u200btumn", "\u2060autumn\ufe0f"])
+async def test_names_that_look_the_same_are_the_same_name(world, lookalike):
+    await create_cohort(world, "Autumn")
+    result = await create_cohort(world, lookalike)
+    refused(world.env, result, "already has a cohort called")
+    assert await cohort_count(world) == 1
+
+    await create_cohort(world, "Spring")
+    renamed = await world.admin.slash(
+        world.channel, "cohort edit", name="Spring", new_name=lookalike
+    )
+    refused(world.env, renamed, "already has a cohort called")
+    names = await world.db.fetch_all("SELECT name FROM cohorts ORDER BY id")
+    assert [row["name"] for row in names] == ["Autumn", "Spring"]
+
+    shown = await world.admin.slash(world.channel, "cohort show", name=lookalike)
+    assert shown.response.embeds[0].title.startswith("Autumn")
+    suggested = await world.admin.autocomplete(world.channel, "cohort show", "name", "ａｕｔ")
+    assert [c["value"] for c in suggested] == ["Autumn"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["****", "\u3164\u3164", "🙂 ✨", "-- \u2800 --", "\u0301\u0301", "\u200b\u200d\ufeff", " "],
+)
+async def test_a_name_without_a_visible_letter_or_digit_is_refused(world, name):
+    result = await create_cohort(world, name)
+    refused(world.env, result, "needs at least one letter or number")
+    assert await cohort_count(world) == 0
+
+    await create_cohort(world, "Autumn")
+    renamed = await world.admin.slash(world.channel, "cohort edit", name="Autumn", new_name=name)
+    refused(world.env, renamed, "needs at least one letter or number")
+    assert await world.db.fetch_value("SELECT name FROM cohorts") == "Autumn"
+
+
+async def test_stored_names_lose_invisible_characters_and_extra_spaces(world):
+    result = await create_cohort(world, " \u202eAu\u200btumn\u3164\u3164 2026 ")
+    assert "Created **Autumn 2026**" in result.response.content
+    row = await world.db.fetch_one("SELECT name, name_key FROM cohorts")
+    assert (row["name"], row["name_key"]) == ("Autumn 2026", "autumn 2026")
+
+
+async def test_names_stored_under_the_old_rule_are_rekeyed_at_start(world, settings, bots):
+    """Before, a key was the name case-folded: "ＡＵＴＵＭＮ" and "Au\u200btumn" were free."""
+    for name in ("Spring", "Summer", "Winter"):
+        await create_cohort(world, name)
+    async with world.db.transaction() as tx:
+        for old, name in (
+            ("Spring", "ＡＵＴＵＭＮ"),
+            ("Summer", "Au\u200btumn"),
+            ("Winter", "Ｗｉｎ"),
+        ):
+            await tx.execute(
+                "UPDATE cohorts SET name = ?, name_key = ? WHERE name = ?",
+                (name, " ".join(name.split()).casefold(), old),
+            )
+    await restart(world.env, settings, bots)
+
+    rows = await world.db.fetch_all("SELECT name, name_key FROM cohorts ORDER BY id")
+    assert [(r["name"], r["name_key"]) for r in rows] == [
+        ("ＡＵＴＵＭＮ", "autumn"),  # the oldest of the two takes the key
+        ("Au\u200btumn", "au\u200btumn"),  # the other keeps its old one ...
+        ("Ｗｉｎ", "win"),
+    ]
+    refused(world.env, await create_cohort(world, "Autumn"), "already has a cohort called")
+    refused(world.env, await create_cohort(world, "win"), "already has a cohort called")
+    for name in ("ＡＵＴＵＭＮ", "Au\u200btumn"):  # ... and both answer to their exact names
+        shown = await world.admin.slash(world.channel, "cohort show", name=name)
+        assert shown.response.embeds[0].title.startswith(name)
+    assert await cohort_count(world) == 3
 
 
 async def test_channel_the_bot_cannot_post_in_is_refused(world):
