@@ -156,10 +156,11 @@ async def build_database(
                         "closed_at": None if is_open else to_db(feedback_due),
                     })  # fmt: skip
                     if not is_open:
+                        paired = to_db(reflect_due)  # pairs made and fully announced
                         await tx.execute(
-                            "UPDATE rounds SET assigned_at = ?, assignment_message_id = ?,"
-                            " digest_sent_at = ? WHERE id = ?",
-                            (to_db(reflect_due), thread_id + 1, to_db(feedback_due), round_id),
+                            "UPDATE rounds SET assigned_at = ?, pairs_announced_at = ?,"
+                            " assignment_message_id = ?, digest_sent_at = ? WHERE id = ?",
+                            (paired, paired, thread_id + 1, to_db(feedback_due), round_id),
                         )
                     share = 0.5 if is_open else 0.85
                     members = list(spec.members)

@@ -21,7 +21,7 @@ from discord.ext import commands
 from bot.adapter.chat import DiscordChat
 from bot.adapter.tree import PraxisTree
 from bot.config import Settings
-from bot.core import health
+from bot.core import cohorts, health
 from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
@@ -59,8 +59,18 @@ def intents_for(settings: Settings) -> discord.Intents:
     return intents
 
 
+def skip_voice_warnings() -> None:
+    """Praxis never joins voice, so discord.py's start-up warnings that PyNaCl and davey
+    (voice libraries) are missing only alarm a self-hoster. discord.py logs each one once,
+    in ``Client.__init__``, while these flags are true; clearing them silences exactly
+    those two lines (voice itself would still refuse clearly if ever used)."""
+    discord.VoiceClient.warn_nacl = False
+    discord.VoiceClient.warn_dave = False
+
+
 class PraxisBot(commands.Bot):
     def __init__(self, settings: Settings) -> None:
+        skip_voice_warnings()
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),
@@ -77,6 +87,7 @@ class PraxisBot(commands.Bot):
         self.chat = Platforms(discord=DiscordChat(self))
         #: The Slack half of this process, when SLACK_BOT_TOKEN is set (see open_storage).
         self.slack: SlackRuntime | None = None
+        self._opening = asyncio.Lock()
         self.scheduler: TickScheduler | None = None
         self._tick_lock = asyncio.Lock()
         self.contexts: ContextCache | None = None
@@ -100,10 +111,14 @@ class PraxisBot(commands.Bot):
         Discord calls this from ``setup_hook``; a Slack-only process (and a Slack test)
         calls it directly, since it never logs in to Discord.
         """
-        if self._db is not None:
-            return
+        async with self._opening:  # Discord's setup_hook and the Slack start may race
+            if self._db is None:
+                await self._open_storage()
+
+    async def _open_storage(self) -> None:
         self._db = await Database.open(self.settings.database_path)
         applied = await self._db.migrate()
+        await cohorts.refresh_name_keys(self._db)
         self.contexts = ContextCache(self._db)
         self.chat.db = self._db
         if applied:

@@ -1,4 +1,4 @@
-"""``praxis run | migrate | check | demo`` (also ``python -m bot``).
+"""``praxis run | migrate | check | backup | demo`` (also ``python -m bot``).
 
 Configuration problems end with exit status 2 and one sentence saying what to do,
 never a traceback. The token is never printed, not even partly.
@@ -14,18 +14,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.config import Settings
+from bot.config import Settings, slack_problem, token_problem
 from bot.core.errors import ConfigError
 from bot.logs import configure_logging
+from bot.storage.backup import BackupRefused, backup_database
 from bot.storage.db import Database, SchemaTooNew, load_migrations
 from bot.storage.health import last_beat
 
 HEARTBEAT_VERSION = 7  # migrations/0007_heartbeat.sql
 
 NO_TOKEN = (
-    "No Discord bot token found: create an application at "
-    "https://discord.com/developers/applications, copy its bot token, and put it in .env as "
-    "DISCORD_TOKEN=... (see README.md, 'Creating the Discord application')."
+    "No Discord bot token or Slack app found: put DISCORD_TOKEN=... in .env for Discord "
+    "(see README.md, 'Creating the Discord application'), or SLACK_BOT_TOKEN=... with "
+    "SLACK_APP_TOKEN=... for Slack (README.md, 'Creating the Slack app'), or both."
 )
 
 
@@ -36,6 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("run", help="run the bot")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("check", help="report configuration and database state")
+    backup = sub.add_parser("backup", help="copy the live database safely, even while running")
+    backup.add_argument("dest", type=Path, help="file to write the copy to")
+    backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
     demo = sub.add_parser("demo", help="play a simulated term on SimCord (no token needed)")
     demo.add_argument("--members", default="8", help="learners in the cohort, 2-50 (default 8)")
     demo.add_argument("--weeks", default="4", help="weekly rounds to play, 1-12 (default 4)")
@@ -50,7 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"praxis: {error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    handlers = {"run": _run, "migrate": _migrate, "check": _check}
+    handlers = {
+        "run": _run,
+        "migrate": _migrate,
+        "check": _check,
+        "backup": lambda s: _backup(s, args.dest, args.force),
+    }
     try:
         return handlers[args.command](settings)
     except sqlite3.DatabaseError as error:
@@ -63,8 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(settings: Settings) -> int:
-    if not settings.discord_token:
+    """Serve Discord, Slack or both, by which credentials are set; neither: exit 2."""
+    if not settings.discord_token and not settings.slack_enabled:
         print(f"praxis: {NO_TOKEN}", file=sys.stderr)
+        return 2
+    problem = slack_problem(settings)
+    if settings.discord_token:
+        problem = token_problem(settings.discord_token) or problem
+    if problem is not None:
+        print(f"praxis: {problem}", file=sys.stderr)
         return 2
     from bot.runner import run_until_stopped  # lazy: check/migrate need no discord.py
 
@@ -119,10 +135,31 @@ def _migrate(settings: Settings) -> int:
     return 0
 
 
+def _backup(settings: Settings, dest: Path, force: bool) -> int:
+    """Copy the database (the bot may be running) and verify the copy before keeping it."""
+    try:
+        result = backup_database(settings.database_path, dest, overwrite=force)
+    except BackupRefused as error:
+        print(f"praxis: {error}", file=sys.stderr)
+        return 2
+    if not result.ok:
+        print(f"praxis: the copy failed its integrity check ({result.integrity}), so it was "
+              "not kept. Run praxis check on the database.", file=sys.stderr)  # fmt: skip
+        return 1
+    print(
+        f"Backed up {settings.database_path} to {result.dest} "
+        f"({result.size_bytes:,} bytes, schema version {result.schema_version}, integrity ok)."
+    )
+    return 0
+
+
 def _check(settings: Settings) -> int:
     """Print what a maintainer needs to know before ``run``; exit 1 if something is wrong."""
     latest = load_migrations()[-1].version
-    token = "set" if settings.discord_token else "MISSING (praxis run will refuse to start)"
+    token, token_ok = _token_state(settings.discord_token)
+    slack, slack_ok = _slack_state(settings)
+    if not settings.discord_token and settings.slack_enabled:
+        token, token_ok = "not set (Discord is not served)", True
     content = (
         "on"
         if settings.message_content_intent
@@ -134,8 +171,9 @@ def _check(settings: Settings) -> int:
         f"Dev guild:          {settings.dev_guild_id or 'none (commands sync globally)'}",
         f"Message Content:    {content}",
         f"Server Members:     {'on' if settings.members_intent else 'off'}",
+        f"Slack:              {slack}",
     ]
-    ok = bool(settings.discord_token)
+    ok = token_ok and slack_ok
     if settings.database_path.exists():
         version, integrity, cohorts, last_tick = asyncio.run(_db_state(settings))
         if version > latest:
@@ -153,6 +191,28 @@ def _check(settings: Settings) -> int:
         lines.append("Schema version:     no database yet (created on first run or migrate)")
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def _token_state(token: str | None) -> tuple[str, bool]:
+    """The "Discord token" line of ``check`` (never the token itself), and whether it is fine."""
+    if not token:
+        return "MISSING (praxis run will refuse to start)", False
+    problem = token_problem(token)
+    if problem is not None:
+        return f"NOT USABLE (praxis run will refuse to start). {problem}", False
+    return "set", True
+
+
+def _slack_state(settings: Settings) -> tuple[str, bool]:
+    """The "Slack" line of ``check`` (never a token), and whether it is fine."""
+    problem = slack_problem(settings)
+    if problem is not None:
+        return f"NOT USABLE (praxis run will refuse to start). {problem}", False
+    if not settings.slack_enabled:
+        return "not set (Slack is not served)", True
+    if settings.slack_app_token:
+        return "Socket Mode (bot and app-level tokens set)", True
+    return f"HTTP mode on port {settings.slack_port} (/slack/events; signing secret set)", True
 
 
 async def _db_state(settings: Settings) -> tuple[int, str, int | str, str | None]:

@@ -7,7 +7,10 @@ kept out of ``repr`` so it cannot reach a log line by accident.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +20,20 @@ from bot.core.errors import ConfigError
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 _LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
+_TOKEN_PART = re.compile(r"^[A-Za-z0-9_-]+$")
+#: Words and marks that people leave in place of a token (README's ``DISCORD_TOKEN=…``).
+_PLACEHOLDER_HINTS = ("your", "token", "paste", "placeholder", "change", "example", "secret")
+_PLACEHOLDER_MARKS = set(".…x*<>_- ")
+
+TOKEN_PLACEHOLDER = (
+    "DISCORD_TOKEN is still a placeholder, not a bot token: copy the token from "
+    "https://discord.com/developers/applications → your app → Bot → Reset Token into .env."
+)
+TOKEN_MALFORMED = (
+    "DISCORD_TOKEN doesn't look like a Discord bot token (three parts separated by dots, "
+    "the first one your bot's id): copy it again from the Developer Portal → Bot → Reset "
+    "Token, without quotes, spaces or a 'Bot ' prefix."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +93,63 @@ class Settings:
     @property
     def discord_enabled(self) -> bool:
         return bool(self.discord_token)
+
+
+def token_problem(token: str) -> str | None:
+    """What is wrong with ``token`` by its shape alone, or ``None`` if it could be a bot token.
+
+    A Discord bot token is three base64url parts joined by dots, and the first part decodes
+    to the bot's numeric id. Catching a placeholder or a half-copied token here saves a
+    self-hoster a confusing login failure. The returned sentence never contains the token.
+    """
+    parts = token.split(".")
+    if (
+        len(parts) == 3
+        and all(_TOKEN_PART.match(part) for part in parts)
+        and _decodes_to_an_id(parts[0])
+        and len(parts[2]) >= 20
+    ):
+        return None
+    lowered = token.lower()
+    if set(token) <= _PLACEHOLDER_MARKS or any(hint in lowered for hint in _PLACEHOLDER_HINTS):
+        return TOKEN_PLACEHOLDER
+    return TOKEN_MALFORMED
+
+
+def slack_problem(settings: Settings) -> str | None:
+    """What stops Praxis serving Slack with these settings, or ``None``.
+
+    Slack's tokens say what they are by their prefix: ``xoxb-`` for the bot token,
+    ``xapp-`` for the app-level token Socket Mode needs. The sentence never contains them.
+    """
+    bot, app, secret = (
+        settings.slack_bot_token,
+        settings.slack_app_token,
+        settings.slack_signing_secret,
+    )
+    if not bot:
+        if app or secret:
+            return ("SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set but SLACK_BOT_TOKEN isn't: "
+                    "copy the app's Bot User OAuth Token (xoxb-…) into .env.")  # fmt: skip
+        return None
+    if not bot.startswith("xoxb-"):
+        return ("SLACK_BOT_TOKEN isn't a bot token (those start with xoxb-): copy the app's "
+                "Bot User OAuth Token.")  # fmt: skip
+    if app and not app.startswith("xapp-"):
+        return ("SLACK_APP_TOKEN isn't an app-level token (those start with xapp-): generate "
+                "one with connections:write.")  # fmt: skip
+    if not app and not secret:
+        return ("Slack needs SLACK_APP_TOKEN (Socket Mode, no public URL) or SLACK_SIGNING_SECRET "
+                "(HTTP mode on SLACK_PORT) beside SLACK_BOT_TOKEN; see README.md.")  # fmt: skip
+    return None
+
+
+def _decodes_to_an_id(part: str) -> bool:
+    try:
+        decoded = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (binascii.Error, ValueError):
+        return False
+    return decoded.isdigit() and 15 <= len(decoded) <= 22  # a Discord snowflake
 
 
 def read_env_file(path: Path) -> dict[str, str]:

@@ -11,6 +11,7 @@ from bot.adapter.checks import is_facilitator, require_facilitator
 from bot.core import cohorts
 from bot.core.cohorts import Cohort
 from bot.core.errors import NotAllowed
+from bot.core.text import name_key
 
 
 def now() -> datetime:
@@ -34,15 +35,16 @@ async def facilitated_cohort(interaction: discord.Interaction, name: str) -> Coh
 async def cohort_name_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """Cohorts in this server the user can act on, filtered by what they typed."""
+    """Cohorts in this server the user can act on, filtered by what they typed (compared
+    as names are: case, width and invisible characters aside)."""
     if interaction.guild_id is None:
         return []
-    typed = current.casefold()
+    typed = name_key(current)
     found = await cohorts.list_cohorts(interaction.client.db, interaction.guild_id)
     return [
         app_commands.Choice(name=cohort.name, value=cohort.name)
         for cohort in found
-        if typed in cohort.name.casefold() and is_facilitator(interaction.user, cohort)
+        if typed in name_key(cohort.name) and is_facilitator(interaction.user, cohort)
     ][:25]
 
 

@@ -13,8 +13,10 @@ from bot.adapter.checks import (
     is_facilitator,
     missing_post_permissions,
     require_facilitator,
+    require_private_digest_channel,
+    require_user_can_post,
 )
-from bot.adapter.embeds import Tone, embed, when
+from bot.adapter.embeds import Tone, embed, local_when, when
 from bot.adapter.views import Confirm
 from bot.core import cohorts, notices, nudges, reflections, rounds
 from bot.core.cohorts import WEEKDAYS, Cohort
@@ -43,9 +45,11 @@ OPTION_HELP = {
 Hours = app_commands.Range[int, 1, 1344]
 
 
-def _check_channel(channel: discord.TextChannel | None) -> None:
+def _check_channel(interaction: discord.Interaction, channel: discord.TextChannel | None) -> None:
+    """The rounds channel: the facilitator and Praxis must both be able to post there."""
     if channel is None:
         return
+    require_user_can_post(interaction.user, channel)
     missing = missing_post_permissions(channel)
     if missing:
         raise InvalidInput(
@@ -55,15 +59,29 @@ def _check_channel(channel: discord.TextChannel | None) -> None:
         )
 
 
-def _check_digest_channel(channel: discord.TextChannel | None) -> None:
-    if channel is None:
-        return
-    granted = channel.permissions_for(channel.guild.me)
-    if not (granted.view_channel and granted.send_messages and granted.attach_files):
-        raise InvalidInput(
-            f"I can't post digests in {channel.mention}: I need View Channel, Send Messages "
-            "and Attach Files there."
-        )
+def _check_digest_channel(
+    interaction: discord.Interaction,
+    cohort: Cohort,
+    channel: discord.TextChannel | None,
+    members: discord.Role | None,
+) -> None:
+    """The digest channel in force after an edit, against the member role in force after it.
+
+    A new member role re-checks the digest channel already set: the new role may read it.
+    """
+    if channel is not None:
+        require_user_can_post(interaction.user, channel)
+        granted = channel.permissions_for(channel.guild.me)
+        if not (granted.view_channel and granted.send_messages and granted.attach_files):
+            raise InvalidInput(
+                f"I can't post digests in {channel.mention}: I need View Channel, Send Messages "
+                "and Attach Files there."
+            )
+    elif members is not None and cohort.digest_channel_id is not None:
+        channel = interaction.guild.get_channel(cohort.digest_channel_id)
+    if isinstance(channel, discord.TextChannel):
+        role = members or interaction.guild.get_role(cohort.member_role_id)
+        require_private_digest_channel(channel, role)
 
 
 def _schedule_line(cohort: Cohort) -> str:
@@ -75,7 +93,7 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
     """Settings, the next opening, upcoming skips, recent rounds and anything wrong."""
     db, moment = interaction.client.db, now()
     skips = await rounds.upcoming_skips(db, cohort, moment)
-    opening = rounds.next_opening(cohort, moment, {d.isoformat() for d in skips})
+    opening = await rounds.next_opening(db, cohort, moment)
     card = embed(
         cohort.name,
         f"Rounds are posted in <#{cohort.channel_id}> for <@&{cohort.member_role_id}>.",
@@ -84,7 +102,7 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
     card.add_field(name="Schedule", value=_schedule_line(cohort), inline=False)
     card.add_field(
         name="Next round",
-        value="Paused — `/cohort resume` to restart" if opening is None else when(opening),
+        value="Paused — `/cohort resume` to restart" if opening is None else when(opening.at),
         inline=False,
     )
     card.add_field(
@@ -125,6 +143,19 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
             inline=False,
         )
     return card
+
+
+def _opening_sentence(cohort: Cohort, opening: rounds.Opening | None, restarted: bool) -> str:
+    """When the next round opens, on the cohort's clock, and why it waits if it does."""
+    if opening is None:
+        return "It's paused: no round opens until you `/cohort resume` it." if cohort.paused else ""
+    sentence = f"the next round opens {local_when(opening.at, cohort.timezone)}."
+    if restarted and opening.waits_for is not None:
+        return (
+            f"Round {opening.waits_for} is still running, so the next one waits until its "
+            f"feedback window has closed: {sentence}"
+        )
+    return sentence[0].upper() + sentence[1:]
 
 
 def _round_line(round_: rounds.Round) -> str:
@@ -204,7 +235,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
     ) -> None:
         require_facilitator(interaction)
-        _check_channel(channel)
+        _check_channel(interaction, channel)
         cohort = await cohorts.create_cohort(
             self.bot.db,
             guild_id=interaction.guild_id,
@@ -260,8 +291,8 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
     ) -> None:
         cohort = await facilitated_cohort(interaction, name)
-        _check_channel(channel)
-        _check_digest_channel(digest_channel)
+        _check_channel(interaction, channel)
+        _check_digest_channel(interaction, cohort, digest_channel, members)
         changes = _options(locals())
         changes.update(
             name=new_name,
@@ -274,8 +305,10 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
             raise InvalidInput("Nothing to change: pick at least one option to edit.")
         updated = await cohorts.edit_cohort(self.bot.db, cohort, changes=changes, now=now())
         await self.bot.schedule_changed(now())
+        opening = await rounds.next_opening(self.bot.db, updated, now())
+        restarted = updated.schedule_from != cohort.schedule_from
         await interaction.response.send_message(
-            f"Updated **{updated.name}**.",
+            f"Updated **{updated.name}**. {_opening_sentence(updated, opening, restarted)}".strip(),
             embed=await cohort_card(interaction, updated),
             ephemeral=True,
         )
@@ -324,11 +357,9 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         cohort = await facilitated_cohort(interaction, name)
         resumed = await cohorts.set_paused(self.bot.db, cohort, paused=False, now=now())
         await self.bot.schedule_changed(now())
-        opening = rounds.next_opening(resumed, now(), set())
+        opening = await rounds.next_opening(self.bot.db, resumed, now())
         await interaction.response.send_message(
-            f"Resumed **{cohort.name}**. The next round opens {when(opening)}."
-            if opening
-            else f"Resumed **{cohort.name}**.",
+            f"Resumed **{cohort.name}**. {_opening_sentence(resumed, opening, True)}".strip(),
             ephemeral=True,
         )
 

@@ -52,10 +52,11 @@ def progress_lines(ctx: RoundContext, progress: Progress, moment: datetime) -> s
 
 FORGET_WARNING = (
     "This deletes, for this server: the text of everything you wrote in rounds (reflections, "
-    "feedback, comments), the reflections Praxis posted for you from the form, your settings, "
-    "and the records of reminders, excusals and feedback pairs about you. Facilitators keep "
-    "only anonymous counts (a round's totals), which no longer say who wrote what. Messages "
-    "you typed yourself in threads stay in Discord: delete those there if you wish. "
+    "feedback, comments), the reflections Praxis posted for you from the form, your settings "
+    "and your feedback pairs, also from the database files on disk. Facilitators keep only "
+    "anonymous counts (a round's totals, reminders sent, excusals), which no longer say who "
+    "wrote what. Messages you typed yourself in threads stay in Discord: delete those there "
+    "if you wish. "
     "This can't be undone."
 )
 
@@ -70,8 +71,14 @@ async def forget(interaction: discord.Interaction) -> None:
         channel = interaction.client.get_partial_messageable(thread_id)
         with contextlib.suppress(discord.HTTPException):
             await channel.get_partial_message(message_id).delete()
+    disk = (
+        "No copy is left in Praxis's database files."
+        if gone.scrubbed
+        else "The database files are busy right now, so the last copies on disk are cleared "
+        "within a few minutes."
+    )
     await interaction.followup.send(
-        f"Done. I removed your texts ({gone.rows} stored messages) and settings here.",
+        f"Done. I removed your texts ({gone.rows} stored messages) and settings here. {disk}",
         ephemeral=True,
     )
 

@@ -62,6 +62,29 @@ def _added(cohort: Cohort, draft: PromptDraft, position: int) -> str:
     return f"Added prompt {position} to **{cohort.name}**: “{draft.title}”."
 
 
+def _post_reply(round_: rounds.Round, fresh: bool) -> str:
+    """``/prompt post``'s answer; ``fresh`` is False when a round had just opened anyway."""
+    if round_.state == "posted":
+        where = f"in <#{round_.thread_id}>"
+        if fresh:
+            return f"Round {round_.number} (“{round_.title}”) is open {where}."
+        return (
+            f"Round {round_.number} (“{round_.title}”) just opened, so I didn't start another: "
+            f"it's {where}. To open one more round after it, run `/prompt post` again in a "
+            "few minutes."
+        )
+    reason = round_.failure or "it is still being posted"
+    if fresh:
+        return (
+            f"I claimed round {round_.number} but couldn't post it yet ({reason}). "
+            "I'll keep trying; `/cohort show` tells you how it goes."
+        )
+    return (
+        f"Round {round_.number} just opened, so I didn't start another. It isn't posted yet "
+        f"({reason}); I'll keep trying, and `/cohort show` tells you how it goes."
+    )
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class PromptCommands(commands.GroupCog, group_name="prompt"):
@@ -174,18 +197,10 @@ class PromptCommands(commands.GroupCog, group_name="prompt"):
     async def post(self, interaction: discord.Interaction, cohort: str) -> None:
         found = await facilitated_cohort(interaction, cohort)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        claimed = await rounds.start_round_now(self.bot.db, found, now())
+        started = await rounds.start_round_now(self.bot.db, found, now())
         await self.bot.tick(now())
-        posted = await rounds.get_round(self.bot.db, claimed.id)
-        if posted is not None and posted.state == "posted":
-            text = f"Round {posted.number} (“{posted.title}”) is open in <#{posted.thread_id}>."
-        else:
-            reason = posted.failure if posted else "unknown"
-            text = (
-                f"I claimed round {claimed.number} but couldn't post it yet ({reason}). "
-                "I'll keep trying; `/cohort show` tells you how it goes."
-            )
-        await interaction.followup.send(text, ephemeral=True)
+        current = await rounds.get_round(self.bot.db, started.round.id) or started.round
+        await interaction.followup.send(_post_reply(current, started.fresh), ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from typing import NamedTuple
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -21,6 +24,8 @@ from bot.core.limits import MAX_SECTION_LABEL_CHARS
 from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
+from bot.core.text import name_key
+from bot.storage.pending import DELETE, EDIT, READ_BACK, Pending, PendingFile
 from cogs._common import now
 
 log = logging.getLogger(__name__)
@@ -62,57 +67,110 @@ def privacy_warning(findings) -> str:
     )
 
 
-class PrivacyCheck(discord.ui.View):
+DRAFT_SECONDS = 1800  # how long unposted form text waits for the member's click
+DRAFT_GONE = (
+    "Praxis no longer holds that text (it has restarted since, half an hour has passed, or "
+    "you have already chosen): it never saves a form before it is posted. If your text "
+    "isn't in the thread, please open the form again."
+)
+
+
+@dataclass
+class Draft:
+    author_id: int
+    expires: float
+    once: bool  # the privacy check's buttons work once; "Open my text again" until expiry
+    actions: dict[str, Callable[[discord.Interaction], Awaitable[None]]]
+
+
+class Drafts:
+    """Form text waiting for its writer's click: the privacy check, or a refused save.
+
+    Held in memory only, because text that was never posted is never written to disk.
+    The buttons are dynamic items (:class:`DraftButton`) matched by custom id, so after
+    a restart they still answer, kindly, instead of "This interaction failed".
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[str, Draft] = {}
+
+    def hold(self, author_id: int, *, once: bool, **actions) -> str:
+        moment = time.monotonic()
+        self._held = {k: d for k, d in self._held.items() if d.expires > moment}
+        token = secrets.token_hex(8)
+        self._held[token] = Draft(author_id, moment + DRAFT_SECONDS, once, actions)
+        return token
+
+    def take(self, token: str, action: str, user_id: int):
+        """The callback for this click, or None if the text is no longer held."""
+        draft = self._held.get(token)
+        if draft is None or draft.expires <= time.monotonic() or draft.author_id != user_id:
+            return None
+        if draft.once:
+            del self._held[token]
+        return draft.actions.get(action)
+
+
+def draft_view(interaction: discord.Interaction, author_id: int, *, once: bool, **buttons):
+    """Buttons (action=(label, style, callback)) over text held in the cog's :class:`Drafts`."""
+    actions = {action: callback for action, (_, _, callback) in buttons.items()}
+    token = interaction.client.get_cog("Reflections").drafts.hold(author_id, once=once, **actions)
+    view = discord.ui.View(timeout=None)
+    for action, (label, style, _) in buttons.items():
+        view.add_item(views.draft_button(token, action, label, style))
+    return view
+
+
+def privacy_check(interaction, author_id: int, edit, post) -> discord.ui.View:
     """Offered when a form looks like it names a client: edit it, or post it as it is."""
-
-    def __init__(self, author_id: int, on_edit, on_post) -> None:
-        super().__init__(timeout=900)
-        self.author_id, self.on_edit, self.on_post = author_id, on_edit, on_post
-
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.author_id
-
-    @discord.ui.button(label="Edit", style=discord.ButtonStyle.primary)
-    async def edit(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        await self.on_edit(interaction)
-
-    @discord.ui.button(label="Post anyway", style=discord.ButtonStyle.secondary)
-    async def post(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        self.stop()
-        await self.on_post(interaction)
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
-        await interaction.client.tree.on_error(interaction, error)
+    return draft_view(
+        interaction,
+        author_id,
+        once=True,
+        edit=("Edit", discord.ButtonStyle.primary, edit),
+        post=("Post anyway", discord.ButtonStyle.secondary, post),
+    )
 
 
-class Change(NamedTuple):
-    """An edit (``text`` set) or a deletion (``text`` None) of a thread message."""
-
-    channel_id: int
-    message_id: int
-    text: str | None
-
-
-class ReopenForm(discord.ui.View):
+def reopen_form(interaction, author_id: int, make_form) -> discord.ui.View:
     """After a form couldn't be saved: open it again with the member's text in it."""
 
-    def __init__(self, author_id: int, make_form) -> None:
-        super().__init__(timeout=1800)
-        self.author_id, self.make_form = author_id, make_form
+    async def reopen(button_interaction: discord.Interaction) -> None:
+        await views.show_form(button_interaction, make_form())
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.author_id
-
-    @discord.ui.button(label="Open my text again", style=discord.ButtonStyle.primary)
-    async def reopen(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
-        await interaction.response.send_modal(self.make_form())
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception, item) -> None:
-        await interaction.client.tree.on_error(interaction, error)
+    return draft_view(
+        interaction,
+        author_id,
+        once=False,
+        reopen=("Open my text again", discord.ButtonStyle.primary, reopen),
+    )
 
 
-async def _not_saved(interaction, thread, new_posts: list[int], error, again: ReopenForm) -> None:
+class DraftButton(discord.ui.DynamicItem[discord.ui.Button], template=views.DRAFT_PATTERN):
+    """Any button of :func:`draft_view`, found by custom id, with or without a restart."""
+
+    def __init__(self, token: str, action: str) -> None:
+        super().__init__(discord.ui.Button(custom_id=f"praxis:draft:{token}:{action}"))
+        self.token, self.action = token, action
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str]
+    ) -> DraftButton:
+        return cls(match["token"], match["action"])
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            drafts = interaction.client.get_cog("Reflections").drafts
+            act = drafts.take(self.token, self.action, interaction.user.id)
+            if act is None:
+                raise InvalidInput(DRAFT_GONE)
+            await act(interaction)
+        except Exception as error:  # dynamic items only log errors: reply kindly here
+            await interaction.client.tree.on_error(interaction, error)
+
+
+async def _not_saved(interaction, thread, new_posts: list[int], error, again) -> None:
     """The form was posted but the database refused it: take the new posts down again, so
     the thread never shows a form post Praxis has no record of, and keep the member's text
     one click away. (An edited earlier post keeps its new text; the record keeps the old.)"""
@@ -126,149 +184,181 @@ async def _not_saved(interaction, thread, new_posts: list[int], error, again: Re
     )
 
 
+def form_headings(ctx: RoundContext) -> tuple[str, ...]:
+    return tuple(ctx.round.structure or DEFAULT_STRUCTURE)[:5]
+
+
 class ReflectionModal(discord.ui.Modal):
-    """The round's headings as fields; submitting again edits the earlier post."""
+    """The round's headings as fields. Only what the member sees: the submission is
+    handled by the form's custom id (:func:`reflection_submitted`), restart or not."""
 
     def __init__(self, ctx: RoundContext, prefill: list[str] | None = None) -> None:
-        super().__init__(title=f"Round {ctx.round.number} reflection"[:45], timeout=1800)
-        self.ctx = ctx
-        self.headings = tuple(ctx.round.structure or DEFAULT_STRUCTURE)[:5]
-        self.fields: list[discord.ui.TextInput] = []
-        for index, heading in enumerate(self.headings):
-            field = discord.ui.TextInput(
-                label=heading[:MAX_SECTION_LABEL_CHARS],
-                custom_id=f"section_{index}",
+        title = f"Round {ctx.round.number} reflection"[:45]
+        super().__init__(title=title, custom_id=views.reflect_form_id(ctx.round.id))
+        for index, heading in enumerate(form_headings(ctx)):
+            self.add_item(
+                discord.ui.TextInput(
+                    label=heading[:MAX_SECTION_LABEL_CHARS],
+                    custom_id=f"section_{index}",
+                    style=discord.TextStyle.paragraph,
+                    max_length=FIELD_LIMIT,
+                    required=index == 0,
+                    placeholder=DEIDENTIFY if index == 0 else None,
+                    default=prefill[index] if prefill and index < len(prefill) else None,
+                )
+            )
+
+
+class FeedbackModal(discord.ui.Modal):
+    """One field answering a reflection; handled by its custom id (:func:`feedback_submitted`)."""
+
+    def __init__(self, ctx: RoundContext, target_message_id: int, prefill: str = "") -> None:
+        custom_id = views.feedback_form_id(ctx.round.id, target_message_id)
+        super().__init__(title="Give feedback", custom_id=custom_id)
+        self.add_item(
+            discord.ui.TextInput(
+                label="Your response to this reflection",
+                custom_id="feedback",
                 style=discord.TextStyle.paragraph,
                 max_length=FIELD_LIMIT,
-                required=index == 0,
-                placeholder=DEIDENTIFY if index == 0 else None,
-                default=prefill[index] if prefill and index < len(prefill) else None,
+                placeholder="What struck you, and why? What might you try in their place?",
+                default=prefill or None,
             )
-            self.add_item(field)
-            self.fields.append(field)
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        author = _require_member(interaction, self.ctx)
-        sections = [(h, f.value) for h, f in zip(self.headings, self.fields, strict=True)]
-        sections = [(h, text) for h, text in sections if text.strip()]
-        if not sections:
-            raise InvalidInput("Your reflection is empty, so nothing was posted.")
-        findings = find_identifiers("\n\n".join(text for _, text in sections))
-        if findings:
-            values = [f.value for f in self.fields]
-
-            async def edit(button_interaction: discord.Interaction) -> None:
-                await button_interaction.response.send_modal(ReflectionModal(self.ctx, values))
-
-            async def post(button_interaction: discord.Interaction) -> None:
-                await self._post(button_interaction, author, sections)
-
-            await interaction.response.send_message(
-                privacy_warning(findings),
-                view=PrivacyCheck(author.id, edit, post),
-                ephemeral=True,
-            )
-            return
-        await self._post(interaction, author, sections)
-
-    async def _post(self, interaction: discord.Interaction, author, sections) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        bot, db = interaction.client, interaction.client.db
-        thread = await _thread(bot, self.ctx)
-        existing = await reflections.form_message_ids(db, self.ctx.round.id, author.id)
-        parts = await glue.post_form_reflection(thread, interaction.user, sections, existing)
-        try:
-            outcome = await reflections.save_form_reflection(
-                db, self.ctx, author, parts, self.headings, now()
-            )
-        except (StorageBusy, StorageUnavailable) as error:
-            new = [message_id for message_id, _ in parts if message_id not in existing]
-            await _not_saved(interaction, thread, new, error, self._reopen(author.id))
-            return
-        await glue.apply(bot, thread, outcome)
-        if outcome.ack:
-            await pairs.add_latecomer(db, bot.chat, self.ctx, author.id)
-        verb = "updated" if existing else "posted"
-        reply = f"Your reflection is {verb} in {thread.mention} ({outcome.words} words)."
-        note = glue.short_note(self.ctx, outcome)
-        await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
-
-    def _reopen(self, author_id: int) -> ReopenForm:
-        values = [field.value for field in self.fields]
-        return ReopenForm(author_id, lambda: ReflectionModal(self.ctx, values))
-
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await interaction.client.tree.on_error(interaction, error)
-
-
-class FeedbackModal(discord.ui.Modal, title="Give feedback"):
-    text = discord.ui.TextInput(
-        label="Your response to this reflection",
-        custom_id="feedback",
-        style=discord.TextStyle.paragraph,
-        max_length=FIELD_LIMIT,
-        placeholder="What struck you, and why? What might you try in their place?",
-    )
-
-    def __init__(
-        self, ctx: RoundContext, target: discord.Message, target_id: int, prefill: str = ""
-    ) -> None:
-        super().__init__(timeout=1800)
-        self.ctx, self.target, self.target_id = ctx, target, target_id
-        if prefill:
-            self.text.default = prefill
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        author = _require_member(interaction, self.ctx)
-        findings = find_identifiers(self.text.value)
-        if findings:
-            again = FeedbackModal(self.ctx, self.target, self.target_id, self.text.value)
-
-            async def edit(button_interaction: discord.Interaction) -> None:
-                await button_interaction.response.send_modal(again)
-
-            async def post(button_interaction: discord.Interaction) -> None:
-                await self._post(button_interaction, author)
-
-            await interaction.response.send_message(
-                privacy_warning(findings),
-                view=PrivacyCheck(author.id, edit, post),
-                ephemeral=True,
-            )
-            return
-        await self._post(interaction, author)
-
-    async def _post(self, interaction: discord.Interaction, author) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        thread = await _thread(interaction.client, self.ctx)
-        card = embed("Feedback", self.text.value, tone=Tone.SUCCESS)
-        card.set_author(
-            name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url
         )
-        posted = await thread.send(embed=card, reference=self.target, mention_author=False)
-        try:
-            outcome = await reflections.save_form_feedback(
-                interaction.client.db,
-                self.ctx,
-                author,
-                posted.id,
-                self.text.value,
-                (self.target_id, self.target.id),
-                now(),
-            )
-        except (StorageBusy, StorageUnavailable) as error:
-            again = ReopenForm(
-                author.id,
-                lambda: FeedbackModal(self.ctx, self.target, self.target_id, self.text.value),
-            )
-            await _not_saved(interaction, thread, [posted.id], error, again)
-            return
-        note = glue.short_note(self.ctx, outcome)
-        reply = f"Your feedback is posted in {thread.mention}."
-        await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:
-        await interaction.client.tree.on_error(interaction, error)
+
+CLOSED_FOR_REFLECTIONS = "This round has closed, so it no longer takes reflections."
+
+
+async def form_context(db, round_id: int) -> RoundContext | None:
+    """The round a form belongs to, as it is now (posted or closed), or None if gone."""
+    round_ = await rounds.get_round(db, round_id)
+    if round_ is None or round_.thread_id is None:
+        return None
+    return await reflections.context_for_thread(db, round_.thread_id)
+
+
+async def give_back(interaction: discord.Interaction, reason: str, sections) -> None:
+    """A form that can't be posted any more: its writer gets every word back, privately."""
+    cards = glue.text_back_embeds(sections)
+    intro = f"{reason} Here is what you wrote, so nothing is lost." if cards else reason
+    await interaction.response.send_message(intro, embeds=cards[:1], ephemeral=True)
+    for card in cards[1:]:
+        await interaction.followup.send(embed=card, ephemeral=True)
+
+
+async def reflection_submitted(interaction: discord.Interaction, form: views.FormSubmission):
+    """A reflection form came back: check it, then post and store it (or give it back)."""
+    ctx = await form_context(interaction.client.db, form.round_id)
+    headings = form_headings(ctx) if ctx else ()
+    values = [form.values.get(f"section_{i}", "") for i in range(max(len(headings), 5))]
+    labelled = [(headings[i] if i < len(headings) else "", text) for i, text in enumerate(values)]
+    sections = [(heading, text) for heading, text in labelled if text.strip()]
+    if ctx is None or ctx.round.state != "posted":
+        await give_back(interaction, CLOSED_FOR_REFLECTIONS, sections)
+        return
+    author = _require_member(interaction, ctx)
+    if not sections:
+        raise InvalidInput("Your reflection is empty, so nothing was posted.")
+    values = values[: len(headings)]
+    findings = find_identifiers("\n\n".join(text for _, text in sections))
+    if findings:
+
+        async def edit(button_interaction: discord.Interaction) -> None:
+            await views.show_form(button_interaction, ReflectionModal(ctx, values))
+
+        async def post(button_interaction: discord.Interaction) -> None:
+            await _post_reflection(button_interaction, ctx, author, sections, values)
+
+        await interaction.response.send_message(
+            privacy_warning(findings),
+            view=privacy_check(interaction, author.id, edit, post),
+            ephemeral=True,
+        )
+        return
+    await _post_reflection(interaction, ctx, author, sections, values)
+
+
+async def _post_reflection(interaction, ctx: RoundContext, author, sections, values) -> None:
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    bot, db = interaction.client, interaction.client.db
+    thread = await _thread(bot, ctx)
+    existing = await reflections.form_message_ids(db, ctx.round.id, author.id)
+    parts = await glue.post_form_reflection(thread, interaction.user, sections, existing)
+    try:
+        outcome = await reflections.save_form_reflection(
+            db, ctx, author, parts, form_headings(ctx), now()
+        )
+    except (StorageBusy, StorageUnavailable) as error:
+        new = [message_id for message_id, _ in parts if message_id not in existing]
+        again = reopen_form(interaction, author.id, lambda: ReflectionModal(ctx, values))
+        await _not_saved(interaction, thread, new, error, again)
+        return
+    await glue.apply(bot, thread, outcome)
+    if outcome.ack:
+        await pairs.add_latecomer(db, bot.chat, ctx, author.id)
+    verb = "updated" if existing else "posted"
+    reply = f"Your reflection is {verb} in {thread.mention} ({outcome.words} words)."
+    note = glue.short_note(ctx, outcome)
+    await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
+
+
+async def feedback_submitted(interaction: discord.Interaction, form: views.FormSubmission):
+    """A "Give feedback" form came back: post it as a reply to the reflection, or give it
+    back if the round or the reflection is gone."""
+    db, text = interaction.client.db, form.values.get("feedback", "")
+    ctx = await form_context(db, form.round_id)
+    if ctx is None:
+        await give_back(interaction, "This round no longer takes feedback.", [("", text)])
+        return
+    target = await reflections.reflection_author(db, ctx, form.target_message_id)
+    if target is None:
+        gone = "That reflection has been deleted, so your feedback wasn't posted."
+        await give_back(interaction, gone, [("", text)])
+        return
+    author = _require_member(interaction, ctx)
+    findings = find_identifiers(text)
+    if findings:
+
+        async def edit(button_interaction: discord.Interaction) -> None:
+            again = FeedbackModal(ctx, form.target_message_id, text)
+            await views.show_form(button_interaction, again)
+
+        async def post(button_interaction: discord.Interaction) -> None:
+            await _post_feedback(button_interaction, ctx, author, form, target)
+
+        await interaction.response.send_message(
+            privacy_warning(findings),
+            view=privacy_check(interaction, author.id, edit, post),
+            ephemeral=True,
+        )
+        return
+    await _post_feedback(interaction, ctx, author, form, target)
+
+
+async def _post_feedback(interaction, ctx: RoundContext, author, form, target: int) -> None:
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    text, target_message = form.values.get("feedback", ""), form.target_message_id
+    thread = await _thread(interaction.client, ctx)
+    card = embed("Feedback", text, tone=Tone.SUCCESS)
+    card.set_author(
+        name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url
+    )
+    reference = thread.get_partial_message(target_message)
+    posted = await thread.send(embed=card, reference=reference, mention_author=False)
+    try:
+        outcome = await reflections.save_form_feedback(
+            interaction.client.db, ctx, author, posted.id, text, (target, target_message), now()
+        )
+    except (StorageBusy, StorageUnavailable) as error:
+        again = reopen_form(
+            interaction, author.id, lambda: FeedbackModal(ctx, target_message, text)
+        )
+        await _not_saved(interaction, thread, [posted.id], error, again)
+        return
+    note = glue.short_note(ctx, outcome)
+    reply = f"Your feedback is posted in {thread.mention}."
+    await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
 
 
 class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.REFLECT_PATTERN):
@@ -293,14 +383,11 @@ class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.RE
             await interaction.client.tree.on_error(interaction, error)
 
     async def _open_form(self, interaction: discord.Interaction) -> None:
-        round_ = await rounds.get_round(interaction.client.db, self.round_id)
-        ctx = None
-        if round_ is not None and round_.thread_id is not None:
-            ctx = await reflections.context_for_thread(interaction.client.db, round_.thread_id)
+        ctx = await form_context(interaction.client.db, self.round_id)
         if ctx is None or ctx.round.state != "posted":
-            raise InvalidInput("This round has closed, so it no longer takes reflections.")
+            raise InvalidInput(CLOSED_FOR_REFLECTIONS)
         _require_member(interaction, ctx)
-        await interaction.response.send_modal(ReflectionModal(ctx))
+        await views.show_form(interaction, ReflectionModal(ctx))
 
 
 class Reflections(commands.Cog):
@@ -308,24 +395,29 @@ class Reflections(commands.Cog):
         self.bot = bot
         self.inbox: Batcher[discord.Message, None] = Batcher(self.store)
         self.unsaved: dict[int, int] = {}  # thread -> oldest message not stored yet
-        self.unapplied: list[Change] = []  # edits and deletions the database refused
+        self.unapplied: list[Pending] = []  # edits and deletions the database refused
+        # Both also noted in a file beside the database, so a crash loses neither.
+        self.pending = PendingFile.beside(bot.settings.database_path)
+        self._noted: list[Pending] = []  # what that file holds now
         self._follow_ups: set[asyncio.Task] = set()
+        self.drafts = Drafts()  # unposted form text, in memory only
         self.feedback_menu = app_commands.ContextMenu(
             name="Give feedback", callback=self.give_feedback
         )
         self.feedback_menu.guild_only = True
 
     async def cog_load(self) -> None:
+        self._resume_pending()  # redone at the first ready, or once the database takes writes
         self.bot.retry_hooks.append(self.retry_refused)  # after each healthy tick
         self.bot.message_handlers.append(self.take_message)
-        self.bot.add_dynamic_items(ReflectButton)
+        self.bot.add_dynamic_items(ReflectButton, DraftButton)
         self.bot.tree.add_command(self.feedback_menu)
 
     async def cog_unload(self) -> None:
         self.bot.message_handlers.remove(self.take_message)
         await self.settle()  # shutting down: store what is queued, send its ✅s
         self.bot.retry_hooks.remove(self.retry_refused)
-        self.bot.remove_dynamic_items(ReflectButton)
+        self.bot.remove_dynamic_items(ReflectButton, DraftButton)
         self.bot.tree.remove_command(self.feedback_menu.name, type=self.feedback_menu.type)
 
     # ------------------------------------------------------------------ commands
@@ -335,7 +427,7 @@ class Reflections(commands.Cog):
     @app_commands.guild_only()
     async def reflect(self, interaction: discord.Interaction, cohort: str | None = None) -> None:
         ctx = await self._members_round(interaction, cohort)
-        await interaction.response.send_modal(ReflectionModal(ctx))
+        await views.show_form(interaction, ReflectionModal(ctx))
 
     async def _members_round(
         self, interaction: discord.Interaction, name: str | None
@@ -343,7 +435,7 @@ class Reflections(commands.Cog):
         found = await cohorts.list_cohorts(self.bot.db, interaction.guild_id)
         mine = [c for c in found if glue.author_of(interaction.user, c).role is Role.MEMBER]
         if name is not None:
-            mine = [c for c in mine if c.name.casefold() == name.strip().casefold()]
+            mine = [c for c in mine if name_key(c.name) == name_key(name)]
         if not mine:
             raise NotAllowed("You aren't a member of a cohort here (by that name).")
         if len(mine) > 1:
@@ -368,9 +460,22 @@ class Reflections(commands.Cog):
         author = _require_member(interaction, ctx)
         if target == author.id:
             raise InvalidInput("That's your own reflection: add to it in the thread instead.")
-        await interaction.response.send_modal(FeedbackModal(ctx, message, target))
+        await views.show_form(interaction, FeedbackModal(ctx, message.id))
 
     # ----------------------------------------------------------------- listeners
+
+    @commands.Cog.listener()
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Every form submission, with or without a restart since it was opened (see
+        :func:`bot.adapter.views.show_form`): rebuilt from its custom id."""
+        form = views.form_submission(interaction)
+        if form is None:
+            return
+        submitted = reflection_submitted if form.target_message_id is None else feedback_submitted
+        try:
+            await submitted(interaction, form)
+        except Exception as error:  # no modal in memory to report it: reply kindly here
+            await interaction.client.tree.on_error(interaction, error)
 
     def take_message(self, message: discord.Message) -> None:
         """Every message the bot receives (see ``PraxisBot.on_message``): queue thread texts."""
@@ -469,33 +574,53 @@ class Reflections(commands.Cog):
         content = payload.data.get("content")
         if content is None or not self.bot.intents.message_content:
             return
-        await self._change(Change(payload.channel_id, payload.message_id, content))
+        await self._change(Pending(EDIT, payload.channel_id, payload.message_id), content)
 
     @commands.Cog.listener()
     async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
-        await self._change(Change(payload.channel_id, payload.message_id, None))
+        await self._change(Pending(DELETE, payload.channel_id, payload.message_id))
 
     @commands.Cog.listener()
     async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
         for message_id in sorted(payload.message_ids):
-            await self._change(Change(payload.channel_id, message_id, None))
+            await self._change(Pending(DELETE, payload.channel_id, message_id))
 
-    async def _change(self, change: Change) -> bool:
-        """Apply an edit or deletion. If the database refuses, keep it (in memory) for the
-        catch-up: a member's deletion must reach the stored text, not just Discord."""
+    async def _change(self, change: Pending, text: str | None = None) -> None:
+        """Apply an edit or deletion as it happens. If the database refuses, keep it for the
+        catch-up, noted on disk: a member's deletion must reach the stored text, not just
+        Discord, even if the bot crashes before the database is back."""
+        if not await self._apply(change, text):
+            self.unapplied.append(change)
+            self._note(change)
+
+    async def _apply(self, change: Pending, text: str | None = None) -> bool:
+        """Apply one change; an edit without ``text`` (a replay) reads the message's
+        current text from Discord, so the latest version is stored. False: try later."""
         db = self.bot.db
         try:
-            if change.text is None:
+            if change.kind == EDIT and text is None:
+                text = await self._current_text(change)
+            if change.kind == DELETE or text is None:
                 outcome = await reflections.apply_delete(db, change.message_id, now())
             else:
-                outcome = await reflections.apply_edit(db, change.message_id, change.text, now())
+                outcome = await reflections.apply_edit(db, change.message_id, text, now())
         except (StorageBusy, StorageUnavailable) as error:
             log.warning("An edit or deletion waits for the database (%s)", type(error).__name__)
-            self.unapplied.append(change)
             self.bot.storage_trouble()
+            return False
+        except discord.HTTPException as error:
+            log.warning("An edit waits for Discord (HTTP %s)", error.status)
             return False
         await self._after_change(change.channel_id, outcome)
         return True
+
+    async def _current_text(self, change: Pending) -> str | None:
+        """The message's text now, or None if it has been deleted since."""
+        channel = self.bot.get_partial_messageable(change.channel_id)
+        try:
+            return (await channel.fetch_message(change.message_id)).content
+        except discord.NotFound:
+            return None
 
     async def _after_change(self, channel_id: int, outcome: reflections.Outcome) -> None:
         if outcome.ack or outcome.unack:
@@ -512,6 +637,7 @@ class Reflections(commands.Cog):
         """Read every open round's thread from where storing stopped (start-up, reconnect)."""
         await self._replay_changes()
         if not self.bot.intents.message_content:
+            self._trim_notes()
             return
         contexts = await reflections.open_contexts(self.bot.db)
         limit = asyncio.Semaphore(BACKFILL_THREADS_AT_ONCE)
@@ -521,6 +647,7 @@ class Reflections(commands.Cog):
                 await self.backfill(ctx)
 
         await asyncio.gather(*(one(ctx) for ctx in contexts))
+        self._trim_notes()
 
     async def retry_refused(self) -> None:
         """Redo what the database refused: edits and deletions, then the threads' messages."""
@@ -531,12 +658,15 @@ class Reflections(commands.Cog):
                 self.unsaved.pop(thread_id, None)
             else:
                 await self.backfill(ctx)
+        self._trim_notes()
 
     async def _replay_changes(self) -> None:
         waiting, self.unapplied = self.unapplied, []
         for number, change in enumerate(waiting):
-            if not await self._change(change):  # still refused: keep the rest, in order
-                self.unapplied.extend(waiting[number + 1 :])
+            if change.kind == EDIT and not self.bot.intents.message_content:
+                continue  # without the intent edits aren't read at all
+            if not await self._apply(change):  # still refused: keep the rest, in order
+                self.unapplied.extend(waiting[number:])
                 return
 
     async def backfill(self, ctx: RoundContext) -> None:
@@ -546,7 +676,9 @@ class Reflections(commands.Cog):
         database refused, whichever is earlier; what is already stored is skipped.
         """
         thread_id = ctx.round.thread_id
-        start = await reflections.last_seen_message(self.bot.db, ctx)
+        start, forgotten_at = await reflections.last_seen_message(self.bot.db, ctx)
+        if forgotten_at is not None:
+            start = max(start, discord.utils.time_snowflake(forgotten_at, high=True))
         refused = self.unsaved.pop(thread_id, None)
         if refused is not None:
             start = min(start, refused - 1)
@@ -568,7 +700,37 @@ class Reflections(commands.Cog):
 
     def _refused(self, thread_id: int, message_id: int) -> None:
         """Remember the oldest message of a thread that still has to be read back."""
-        self.unsaved[thread_id] = min(message_id, self.unsaved.get(thread_id, message_id))
+        if message_id < self.unsaved.get(thread_id, message_id + 1):
+            self.unsaved[thread_id] = message_id
+            self._note(Pending(READ_BACK, thread_id, message_id))
+
+    # ------------------------------------------------- what survives a crash
+
+    def _resume_pending(self) -> None:
+        """Take up what an earlier run noted and could not redo (see bot/storage/pending.py)."""
+        self._noted = self.pending.load()
+        for entry in self._noted:
+            if entry.kind == READ_BACK:
+                old = self.unsaved.get(entry.channel_id, entry.message_id)
+                self.unsaved[entry.channel_id] = min(old, entry.message_id)
+            else:
+                self.unapplied.append(entry)
+        if self._noted:
+            log.info("%d refused changes from an earlier run are redone once the database "
+                     "takes writes", len(self._noted))  # fmt: skip
+
+    def _note(self, entry: Pending) -> None:
+        if self.pending.append(entry):
+            self._noted.append(entry)
+
+    def _trim_notes(self) -> None:
+        """After a replay or read-back, keep on disk only what is still waiting."""
+        waiting = list(self.unapplied) + [
+            Pending(READ_BACK, thread_id, message_id)
+            for thread_id, message_id in self.unsaved.items()
+        ]
+        if waiting != self._noted and self.pending.replace(waiting):
+            self._noted = waiting
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -46,6 +46,7 @@ The contract (tests outside the project rely on it; keep these names stable)::
         slack.inject_error("chat.postMessage", status=500)          # or error="not_in_channel"
         slack.inject_error("chat.postMessage", status=500, effect=True)  # done, answer lost
         slack.disconnect()                           # the app is down: events are dropped
+        slack.deliver_to("http://127.0.0.1:3000/slack/events")  # a real process, over HTTP
         slack.calls, slack.calls_to("chat.postMessage"), slack.posted, slack.ephemerals
         slack.now(), slack.set_time(moment), slack.advance_time(timedelta(hours=1))
 

@@ -121,6 +121,14 @@ def _blocks_text(blocks: Iterable[dict[str, Any]] | None) -> str:
     return "\n".join(out)
 
 
+@dataclass
+class _Answer:
+    """An app's HTTP answer, shaped like Bolt's response for :meth:`SlackSim.interact`."""
+
+    status: int
+    body: str
+
+
 class Workspace:
     """A Slack workspace (team) with the app installed: its bot user, token and content."""
 
@@ -632,11 +640,8 @@ def _view_state(view: View, values: dict[str, Any]) -> dict[str, Any]:
         action_id = element.get("action_id") or f"a{index}"
         kind = element.get("type", "plain_text_input")
         value = values.get(action_id, values.get(block_id))
-        if value is None and kind in ("static_select", "external_select", "radio_buttons"):
-            initial = element.get("initial_option")
-            value = initial.get("value") if initial else None
-        if value is None:
-            value = element.get("initial_value") or element.get("initial_conversation") or None
+        if value is None:  # left as the app filled it in, as Slack's client submits it
+            value = _initial(element)
         if value in (None, "", []) and not block.get("optional"):
             raise SimError(f"{_label(block)} is required")
         if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
@@ -652,6 +657,28 @@ def _view_state(view: View, values: dict[str, Any]) -> dict[str, Any]:
             entry = {"type": kind, "value": value}
         state.setdefault(block_id, {})[action_id] = entry
     return state
+
+
+def _initial(element: dict[str, Any]) -> Any:
+    """The value an input shows when the view opens (``initial_*``), in submission form."""
+    if element.get("initial_option"):
+        return element["initial_option"]["value"]
+    if element.get("initial_options"):
+        return [option["value"] for option in element["initial_options"]]
+    keys = (
+        "initial_time",
+        "initial_date",
+        "initial_conversation",
+        "initial_channel",
+        "initial_user",
+        "initial_users",
+        "initial_conversations",
+        "initial_value",
+    )
+    for key in keys:
+        if element.get(key) not in (None, ""):
+            return element[key]
+    return None
 
 
 def _label(block: dict[str, Any]) -> str:
@@ -685,6 +712,7 @@ class SlackSim:
         self._last_ts = 0
         self._hashes = itertools.count(1)
         self._app: Any = None
+        self._url: str | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -724,7 +752,13 @@ class SlackSim:
 
     def connect(self, app: Any) -> None:
         """The Bolt ``AsyncApp`` that receives this simulator's events and interactions."""
-        self._app = app
+        self._app, self._url = app, None
+
+    def deliver_to(self, url: str) -> None:
+        """Send events and interactions over HTTP to a running app's request URL (e.g.
+        ``http://127.0.0.1:3000/slack/events``), as Slack does in HTTP mode. An action then
+        returns when the app has answered; what it does after answering comes later."""
+        self._url = url
 
     def disconnect(self) -> None:
         """The app is down: events are dropped (Slack gives up after its retries), and a
@@ -1001,18 +1035,34 @@ class SlackSim:
     ) -> Any:
         from slack_bolt.request.async_request import AsyncBoltRequest
 
+        content_type = "application/x-www-form-urlencoded" if form else "application/json"
+
+        if self._url is not None:
+            return await self._post(body, content_type, on_ack)
         if self._app is None:
             if form:
                 raise SimError("the app is not connected: Slack would say it didn't respond")
             self.events_dropped += 1
             return None
-        content_type = "application/x-www-form-urlencoded" if form else "application/json"
         request = AsyncBoltRequest(body=body, headers=self._headers(body, content_type))
         before = asyncio.all_tasks()
         response = await self._app.async_dispatch(request)
         if on_ack is not None:  # what the person sees first: the answer to the request itself
             on_ack(response)
         await self.settle(before)
+        return response
+
+    async def _post(self, body: str, content_type: str, on_ack: Any) -> Any:
+        import aiohttp
+
+        headers = {k: v[0] for k, v in self._headers(body, content_type).items()}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self._url, data=body.encode(), headers=headers) as answer,
+        ):
+            response = _Answer(answer.status, await answer.text())
+        if on_ack is not None:
+            on_ack(response)
         return response
 
     async def settle(

@@ -60,6 +60,26 @@ async def create_cohort(world: World, name: str = "Autumn", **options):
     return await world.admin.slash(world.channel, "cohort create", name=name, **options)
 
 
+def private_channel(world: World, name: str = "facilitators", readers=(), overwrites=None):
+    """A channel @everyone can't see, where Praxis, the admin, the facilitators and
+    ``readers`` (roles or members) can view and send messages: a facilitators' room.
+    ``overwrites`` (target → PermissionOverwrite) replace those for their targets."""
+    can_post = discord.PermissionOverwrite(view_channel=True, send_messages=True)
+    given = {world.guild.default_role: discord.PermissionOverwrite(view_channel=False)}
+    for who in (world.guild.me, world.admin, world.facilitators, *readers):
+        given[who] = can_post
+    given.update(overwrites or {})
+    return world.guild.create_text_channel(name, overwrites=given)
+
+
+async def snapshot(db) -> dict[str, list[tuple]]:
+    """Every row of every table: compare before and after to show nothing was stored."""
+    tables = [
+        r["name"] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
+    ]
+    return {t: [tuple(r) for r in await db.fetch_all(f"SELECT * FROM {t}")] for t in tables}
+
+
 async def show_command_to(world: World, command: str, role) -> None:
     """What a server admin does under Integrations: show a command to a role."""
     synced = await world.bot.tree.fetch_commands()
@@ -113,3 +133,26 @@ def bot_posts(world: World) -> list[discord.Message]:
         for m in world.channel.history()
         if m.author.id == me and m.type == discord.MessageType.default
     ]
+
+
+def fail_nth_post(env, channel_id: int, n: int, status: int = 500) -> None:
+    """Make the ``n``-th message posted to a channel from now on fail once with ``status``.
+
+    ``env.inject_error`` fails the *next* matching call, so on its own it can't let the
+    first parts of a long list through and fail a later one. SimCord logs each call in
+    ``env.http_requests`` just before it checks for faults, so the fault is added the
+    moment the ``n``-th post is logged.
+    """
+    path = f"/channels/{channel_id}/messages"
+    seen = 0
+
+    class FailingLog(list):
+        def append(self, entry) -> None:
+            nonlocal seen
+            super().append(entry)
+            if entry.method == "POST" and entry.path == path:
+                seen += 1
+                if seen == n:
+                    env.inject_error("POST", path, status=status)
+
+    env.backend.http_requests = FailingLog(env.backend.http_requests)

@@ -84,3 +84,10 @@ async def create_cohort(world: SlackWorld, name: str = "Autumn", **values) -> No
 def prompts(world: SlackWorld) -> list:
     """The round prompts Praxis posted in the cohort channel."""
     return [m for m in world.ws.messages(world.room) if m.metadata]
+
+
+def assert_no_errors_logged(caplog) -> None:
+    """A Slack handler that failed unexpectedly logs an error (and apologises): in a test,
+    that is a bug, even if the test's own assertions passed."""
+    errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors]

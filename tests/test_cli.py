@@ -16,7 +16,8 @@ from bot.storage.db import load_migrations
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LATEST = load_migrations()[-1].version
-TOKEN = "secret-token-value"
+# Shaped like a bot token (the first part is base64 of a numeric id), but not a real one.
+TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.Zq9Yx8Wv7Ut6Sr5Qp4On3Ml2Kj1Ih0GfEdCb"
 # Settings the CLI reads; the outer environment must not leak into these tests.
 PRAXIS_VARS = (
     "DISCORD_TOKEN",
@@ -108,6 +109,34 @@ def test_token_never_appears_in_output(tmp_path: Path, source: str):
         assert TOKEN not in result.stderr
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert re.search(r"Discord token:\s+set\b", checked.stdout)
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        ("...", "placeholder"),  # README's and the no-token message's DISCORD_TOKEN=...
+        ("your-bot-token-here", "placeholder"),
+        ("secret-token-value", "placeholder"),
+        ("Bot " + TOKEN, "doesn't look like a Discord bot token"),
+        (TOKEN.rsplit(".", 1)[0], "doesn't look like a Discord bot token"),  # cut short
+    ],
+)
+def test_check_and_run_refuse_a_token_that_cannot_be_a_bot_token(
+    tmp_path: Path, token: str, says: str
+):
+    (tmp_path / ".env").write_text(f"DISCORD_TOKEN={token}\n", encoding="utf-8")
+
+    checked = cli(tmp_path, "check")
+    ran = cli(tmp_path, "run", timeout=15)
+
+    assert checked.returncode == 1
+    assert re.search(r"Discord token:\s+NOT USABLE", checked.stdout), checked.stdout
+    assert says in checked.stdout
+    assert ran.returncode == 2
+    assert says in assert_one_line_error(ran)
+    for result in (checked, ran):
+        assert token not in result.stdout + result.stderr
+    assert not (tmp_path / "praxis.db").exists()
 
 
 def test_migrate_creates_the_database_then_has_nothing_to_do(tmp_path: Path):

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import discord
 import pytest
 from simcord import SetupError
 
-from tests.helpers import create_cohort, refused, show_command_to
+from tests.helpers import (
+    create_cohort,
+    private_channel,
+    refused,
+    restart,
+    show_command_to,
+    snapshot,
+)
 
 
 async def cohort_count(world) -> int:
@@ -157,6 +165,79 @@ async def test_duplicate_name_is_refused_ignoring_case(world):
     assert await cohort_count(world) == 1
 
 
+@pytest.mark.parametrize("lookalike", ["ＡＵＴＵＭＮ", "Au\u200btumn", "\u2060autumn\ufe0f"])
+async def test_names_that_look_the_same_are_the_same_name(world, lookalike):
+    await create_cohort(world, "Autumn")
+    result = await create_cohort(world, lookalike)
+    refused(world.env, result, "already has a cohort called")
+    assert await cohort_count(world) == 1
+
+    await create_cohort(world, "Spring")
+    renamed = await world.admin.slash(
+        world.channel, "cohort edit", name="Spring", new_name=lookalike
+    )
+    refused(world.env, renamed, "already has a cohort called")
+    names = await world.db.fetch_all("SELECT name FROM cohorts ORDER BY id")
+    assert [row["name"] for row in names] == ["Autumn", "Spring"]
+
+    shown = await world.admin.slash(world.channel, "cohort show", name=lookalike)
+    assert shown.response.embeds[0].title.startswith("Autumn")
+    suggested = await world.admin.autocomplete(world.channel, "cohort show", "name", "ａｕｔ")
+    assert [c["value"] for c in suggested] == ["Autumn"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["****", "\u3164\u3164", "🙂 ✨", "-- \u2800 --", "\u0301\u0301", "\u200b\u200d\ufeff", " "],
+)
+async def test_a_name_without_a_visible_letter_or_digit_is_refused(world, name):
+    result = await create_cohort(world, name)
+    refused(world.env, result, "needs at least one letter or number")
+    assert await cohort_count(world) == 0
+
+    await create_cohort(world, "Autumn")
+    renamed = await world.admin.slash(world.channel, "cohort edit", name="Autumn", new_name=name)
+    refused(world.env, renamed, "needs at least one letter or number")
+    assert await world.db.fetch_value("SELECT name FROM cohorts") == "Autumn"
+
+
+async def test_stored_names_lose_invisible_characters_and_extra_spaces(world):
+    result = await create_cohort(world, " \u202eAu\u200btumn\u3164\u3164 2026 ")
+    assert "Created **Autumn 2026**" in result.response.content
+    row = await world.db.fetch_one("SELECT name, name_key FROM cohorts")
+    assert (row["name"], row["name_key"]) == ("Autumn 2026", "autumn 2026")
+
+
+async def test_names_stored_under_the_old_rule_are_rekeyed_at_start(world, settings, bots):
+    """Before, a key was the name case-folded: "ＡＵＴＵＭＮ" and "Au\u200btumn" were free."""
+    for name in ("Spring", "Summer", "Winter"):
+        await create_cohort(world, name)
+    async with world.db.transaction() as tx:
+        for old, name in (
+            ("Spring", "ＡＵＴＵＭＮ"),
+            ("Summer", "Au\u200btumn"),
+            ("Winter", "Ｗｉｎ"),
+        ):
+            await tx.execute(
+                "UPDATE cohorts SET name = ?, name_key = ? WHERE name = ?",
+                (name, " ".join(name.split()).casefold(), old),
+            )
+    await restart(world.env, settings, bots)
+
+    rows = await world.db.fetch_all("SELECT name, name_key FROM cohorts ORDER BY id")
+    assert [(r["name"], r["name_key"]) for r in rows] == [
+        ("ＡＵＴＵＭＮ", "autumn"),  # the oldest of the two takes the key
+        ("Au\u200btumn", "au\u200btumn"),  # the other keeps its old one ...
+        ("Ｗｉｎ", "win"),
+    ]
+    refused(world.env, await create_cohort(world, "Autumn"), "already has a cohort called")
+    refused(world.env, await create_cohort(world, "win"), "already has a cohort called")
+    for name in ("ＡＵＴＵＭＮ", "Au\u200btumn"):  # ... and both answer to their exact names
+        shown = await world.admin.slash(world.channel, "cohort show", name=name)
+        assert shown.response.embeds[0].title.startswith(name)
+    assert await cohort_count(world) == 3
+
+
 async def test_channel_the_bot_cannot_post_in_is_refused(world):
     import discord
 
@@ -187,3 +268,91 @@ async def test_unknown_cohort_name(world):
 async def test_timezone_autocomplete(world):
     choices = await world.admin.autocomplete(world.channel, "cohort create", "timezone", "new_y")
     assert "America/New_York" in [c["value"] for c in choices]
+
+
+# Praxis never lends a facilitator powers they lack: they may only point it at channels
+# they can view and post in themselves, and digests only go where learners can't read.
+CANNOT_SEND = discord.PermissionOverwrite(view_channel=True, send_messages=False)
+DIGESTS_ARE_PRIVATE = "Digests name members and how they are doing"
+
+
+@pytest.mark.parametrize("option", ["channel", "digest_channel"])
+async def test_facilitator_cannot_point_a_cohort_where_they_cannot_post(world, option):
+    # Like Discord's channel picker, SimCord offers only channels the user can see.
+    await create_cohort(world, "Autumn")
+    await show_command_to(world, "cohort", world.facilitators)
+    announcements = private_channel(
+        world, "announcements", overwrites={world.facilitators: CANNOT_SEND}
+    )
+    before = await snapshot(world.db)
+    result = await world.facilitator.slash(
+        world.channel, "cohort edit", name="Autumn", **{option: announcements}
+    )
+    refused(world.env, result, f"You can't post in {announcements.mention} yourself")
+    assert await snapshot(world.db) == before
+    # The same edit from someone who can post there goes through: the rule is about the user.
+    result = await world.admin.slash(
+        world.channel, "cohort edit", name="Autumn", **{option: announcements}
+    )
+    assert "Updated **Autumn**" in result.response.content
+
+
+async def test_manage_server_member_without_send_messages_is_refused(world):
+    muted = world.guild.create_text_channel("news", overwrites={world.admin: CANNOT_SEND})
+    result = await create_cohort(world, "Autumn", channel=muted)
+    refused(world.env, result, f"You can't post in {muted.mention} yourself")
+    assert await cohort_count(world) == 0
+
+    await create_cohort(world, "Autumn")
+    before = await snapshot(world.db)
+    for option in ("channel", "digest_channel"):
+        result = await world.admin.slash(
+            world.channel, "cohort edit", name="Autumn", **{option: muted}
+        )
+        refused(world.env, result, "You can't post in")
+    assert await snapshot(world.db) == before
+
+
+async def test_digest_channel_members_can_read_is_refused(world):
+    await create_cohort(world, "Autumn")
+    before = await snapshot(world.db)
+    everyone_reads = world.guild.create_text_channel("general")
+    learners_read = private_channel(world, "study-room", readers=[world.learners])
+    for room in (everyone_reads, learners_read):
+        result = await world.admin.slash(
+            world.channel, "cohort edit", name="Autumn", digest_channel=room
+        )
+        refused(world.env, result, DIGESTS_ARE_PRIVATE)
+        assert room.mention in result.response.content
+    assert await snapshot(world.db) == before
+
+
+async def test_private_facilitators_digest_channel_is_accepted(world):
+    await create_cohort(world, "Autumn")
+    room = private_channel(world)
+    await show_command_to(world, "cohort", world.facilitators)
+    result = await world.facilitator.slash(
+        world.channel, "cohort edit", name="Autumn", digest_channel=room
+    )
+    assert "Updated **Autumn**" in result.response.content
+    assert await world.db.fetch_value("SELECT digest_channel_id FROM cohorts") == room.id
+
+
+async def test_new_member_role_is_checked_against_the_digest_channel(world):
+    alumni = world.guild.create_role("Alumni")
+    room = private_channel(world, readers=[alumni])
+    await create_cohort(world, "Autumn")
+    await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=room)
+    before = await snapshot(world.db)
+
+    result = await world.admin.slash(world.channel, "cohort edit", name="Autumn", members=alumni)
+    refused(world.env, result, DIGESTS_ARE_PRIVATE)
+    assert await snapshot(world.db) == before
+
+    staff_only = private_channel(world, "staff-only")
+    result = await world.admin.slash(
+        world.channel, "cohort edit", name="Autumn", members=alumni, digest_channel=staff_only
+    )
+    assert "Updated **Autumn**" in result.response.content
+    row = await world.db.fetch_one("SELECT member_role_id, digest_channel_id FROM cohorts")
+    assert (row["member_role_id"], row["digest_channel_id"]) == (alumni.id, staff_only.id)

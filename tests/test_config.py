@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, read_env_file
+from bot.config import Settings, read_env_file, token_problem
 from bot.core.errors import ConfigError
 
 TOKEN = "secret-token-value"
@@ -198,3 +199,36 @@ def test_config_error_does_not_echo_the_token():
         Settings.from_env(environ={"DISCORD_TOKEN": TOKEN, "LOG_LEVEL": "LOUD"}, env_file=None)
 
     assert TOKEN not in str(caught.value)
+
+
+def test_a_token_shaped_like_a_bot_token_passes_the_shape_check():
+    bot_id = base64.urlsafe_b64encode(b"1234567890123456789").decode().rstrip("=")
+    assert token_problem(f"{bot_id}.GhIjKl.{'a1B2_c3-D4' * 3}") is None
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["...", "…", "<your bot token>", "paste-your-token-here", "changeme", "xxxxxxxx"],
+)
+def test_placeholder_tokens_are_named_as_placeholders(token: str):
+    problem = token_problem(token)
+    assert problem is not None and "placeholder" in problem
+    assert token not in problem
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "abc.def.ghi",  # three parts, but the first is no id
+        base64.urlsafe_b64encode(b"not-an-id-at-all").decode() + ".GhIjKl." + "a" * 30,
+        "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl",  # the last part lost in copying
+        "MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl.short",
+        "MTIzNDU2Nzg5MDEyMzQ1Njc4.Gh+Ij/Kl." + "a" * 30,  # not base64url
+        "Bot MTIzNDU2Nzg5MDEyMzQ1Njc4.GhIjKl." + "a" * 30,
+        "c2VjcmV0",
+    ],
+)
+def test_malformed_tokens_are_refused_by_their_shape(token: str):
+    problem = token_problem(token)
+    assert problem is not None and "doesn't look like a Discord bot token" in problem
+    assert token not in problem

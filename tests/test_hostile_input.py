@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.errors import PraxisError
+from bot.core.text import count_words, tidy_line
 from tests.helpers import create_cohort
 
 SETTINGS = settings(
@@ -46,6 +47,12 @@ def answered(result) -> str:
     )
 
 
+# Names that look like something and are nothing: punctuation, symbols, blanks, fillers.
+lookalike = st.text(
+    st.sampled_from("*_-. 🙂\u3164\uffa0\u115f\u2800\u200b\u200d\u0301a"), min_size=1
+)
+
+
 @SETTINGS
 @given(
     name=typed.map(lambda s: s[:50]),
@@ -68,6 +75,24 @@ async def test_cohort_create_with_anything(world, name, timezone, time, numbers)
     after = await world.db.fetch_value("SELECT COUNT(*) FROM cohorts")
     text = answered(result)
     assert (after == before + 1) == text.startswith("Created"), text
+    only_known_errors(world.env)
+    await consistent(world.db)
+
+
+@SETTINGS
+@given(name=st.one_of(typed, lookalike).map(lambda s: s[:50]))
+async def test_cohort_names_with_anything(world, name):
+    """A name is refused kindly, or stored tidy with a letter or digit people can see."""
+    result = await create_cohort(world, name)
+    text = answered(result)
+    stored = await world.db.fetch_value("SELECT name FROM cohorts")
+    if stored is None:
+        assert "needs at least one letter or number" in text, text
+    else:
+        assert text.startswith(f"Created **{stored}**"), text
+        assert count_words(stored) > 0 and stored == tidy_line(stored), repr(stored)
+        async with world.db.transaction() as tx:
+            await tx.execute("DELETE FROM cohorts")
     only_known_errors(world.env)
     await consistent(world.db)
 

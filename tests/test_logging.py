@@ -82,3 +82,21 @@ def test_quiet_loggers_never_below_info_nor_below_the_chosen_level(level: str):
         assert value >= logging.INFO, name
         assert value >= logging.getLevelName(level), name
     assert "discord" in QUIET_LOGGERS
+
+
+def test_building_the_bot_does_not_warn_about_voice_libraries(monkeypatch, caplog, tmp_path):
+    """Praxis has no voice: discord.py's "PyNaCl/davey is not installed" lines are noise."""
+    import discord
+
+    from bot.app import create_bot
+    from bot.config import Settings
+
+    monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)  # as without PyNaCl
+    monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)  # as without davey
+    with caplog.at_level(logging.WARNING, logger="discord"):
+        create_bot(Settings(database_path=tmp_path / "praxis.db", scheduler_enabled=False))
+        logging.getLogger("discord.client").warning("an unrelated discord warning")
+
+    voice = [r for r in caplog.records if "voice will NOT be supported" in r.getMessage()]
+    assert voice == []
+    assert "an unrelated discord warning" in caplog.text  # only those two lines are silenced

@@ -155,7 +155,7 @@ SAMPLE_ROWS: list[tuple[int, str, dict[str, Any]]] = [
             "reviewer_id": 1_200_000_000_000_000_001,
             "author_id": 1_200_000_000_000_000_002,
         },
-    ),  # fmt: skip
+    ),
     (7, "heartbeat", {"id": 1, "ticked_at": "2025-09-07T09:30:00.000000Z"}),
 ]
 
@@ -370,7 +370,7 @@ async def test_cohorts_from_before_two_platforms_are_discord_cohorts(db: Databas
     """Upgrading a Discord-only database (schema 7) keeps every row and marks each cohort
     as Discord's, so the tick keeps driving it through the Discord adapter."""
     await db.migrate(load_migrations()[:7])
-    for since, table, row in SAMPLE_ROWS:
+    for _, table, row in SAMPLE_ROWS:
         await insert(db, table, row)
     await db.migrate()
     assert await db.fetch_value("SELECT platform FROM cohorts WHERE id = 1") == "discord"

@@ -10,7 +10,7 @@ import pytest
 from simcord import SetupError, assert_error
 
 from bot.core.errors import PraxisError
-from tests.helpers import build_world, create_cohort, show_command_to, tick_at
+from tests.helpers import build_world, create_cohort, show_command_to, snapshot, tick_at
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 FACILITATOR_GROUPS = {"cohort", "prompt", "nudge", "report"}
@@ -56,13 +56,6 @@ def options_for(name: str, world, cohort: str) -> dict:
         "report chart": dict(cohort=cohort),
     }
     return table[name]
-
-
-async def snapshot(db) -> dict[str, list[tuple]]:
-    tables = [
-        r["name"] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
-    ]
-    return {t: [tuple(r) for r in await db.fetch_all(f"SELECT * FROM {t}")] for t in tables}
 
 
 def facilitator_leaves(bot) -> list[str]:

@@ -227,6 +227,21 @@ async def test_hostile_and_unusual_text_is_stored_verbatim(world):
     assert await world.db.integrity_ok()
 
 
+async def test_invisible_fillers_are_no_words(world):
+    thread = await open_round(world, min_words=5)
+    ada, ben = world.members[:2]
+    blank = "\u3164 " * 30 + "\u200b\u2800\u115f\u0301 \ufe0f"
+    filler = await ada.send(thread, blank)
+    assert not has_ack(fresh(thread, filler.id)), "a wall of Hangul fillers is no reflection"
+    real = await ada.send(thread, "नमस्ते, I noticed my own hurry")
+    assert has_ack(fresh(thread, real.id))
+    assert not has_ack(fresh(thread, filler.id))
+    empty_feedback = await ben.send(thread, blank, reply_to=real)
+    stored = await posts(world)
+    assert [stored[m.id]["word_count"] for m in (filler, real, empty_feedback)] == [0, 6, 0]
+    assert "Feedback given to 0 of 2 peers" in await progress_of(world, ben)
+
+
 async def test_outsiders_bots_and_other_channels_are_ignored(world):
     thread = await open_round(world)
     await world.outsider.send(thread, words(60))

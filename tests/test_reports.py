@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from simcord import SetupError
 
-from tests.helpers import create_cohort, restart, tick_at
+from tests.helpers import create_cohort, private_channel, restart, tick_at
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -262,7 +262,7 @@ async def test_digest_goes_to_facilitators_once_with_the_chart(world, settings, 
 
 
 async def test_digest_channel_option(world):
-    room = world.guild.create_text_channel("facilitators")
+    room = private_channel(world)  # digests name members: learners must not read them
     await create_cohort(world, "Autumn")
     await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=room)
     await tick_at(world, FIRST_SLOT)

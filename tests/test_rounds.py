@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -130,9 +131,41 @@ async def test_restart_across_posting_time_posts_late_once(world, settings, bots
     await tick_at(world, FIRST_SLOT + timedelta(hours=6))
 
     [post] = bot_posts(world)
-    assert "Posted late" in post.embeds[0].description
+    assert "Posted late: Praxis was offline" in post.embeds[0].description
     [row] = await rounds_table(world)
     assert row["late"] == 1 and row["state"] == "posted"
+
+
+async def test_a_round_held_up_by_a_missing_permission_says_so_not_offline(world):
+    await create_cohort(world, "Autumn")
+    world.env.inject_error("POST", f"/channels/{world.channel.id}/messages", status=403,
+                           code=50013, times=1)  # fmt: skip
+    first = await tick_at(world, FIRST_SLOT)  # Praxis is up, Discord refuses
+    assert first.rounds.failed
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=16))  # the permission is back
+
+    [post] = bot_posts(world)
+    text = post.embeds[0].description
+    assert "Posted late: Discord refused Praxis a permission" in text
+    assert "offline" not in text
+    [row] = await rounds_table(world)
+    assert row["late"] == 1 and row["failure"] is None
+
+
+async def test_a_round_put_back_after_its_opening_time_says_so_not_offline(world):
+    await create_cohort(world, "Autumn")
+    await world.admin.slash(world.channel, "cohort skip", name="Autumn", date="2026-01-05")
+    await tick_at(world, FIRST_SLOT)  # Praxis is up and passes the skipped slot over
+    await tick_at(world, FIRST_SLOT + timedelta(hours=3))
+    assert bot_posts(world) == []
+
+    await world.admin.slash(world.channel, "cohort unskip", name="Autumn", date="2026-01-05")
+    await tick_at(world, FIRST_SLOT + timedelta(hours=3, minutes=1))
+
+    [post] = bot_posts(world)
+    text = post.embeds[0].description
+    assert "Posted late: this round was put back on the schedule (`/cohort unskip`)" in text
+    assert "offline" not in text
 
 
 async def test_restart_past_the_window_records_missed_and_tells_facilitators(world, settings, bots):
@@ -300,3 +333,35 @@ async def test_lost_response_then_channel_moved_still_posts_once(world, monkeypa
     assert len(bot_posts(world)) == 1 and not [m for m in moved.history() if m.embeds]
     [row] = await rounds_table(world)
     assert row["state"] == "posted" and row["channel_id"] == world.channel.id
+
+
+WORKING_MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>|<#\d+>")
+
+
+@pytest.mark.parametrize(
+    "title, readable",
+    [("@everyone <@&123> hello", "everyone &123 hello"), ("@here" * 16, "here" * 16)],
+    ids=["mixed", "longest"],
+)
+async def test_facilitator_titles_mention_no_one(world, title, readable):
+    await create_cohort(world, "<#1> @here crew")
+    await world.admin.slash(
+        world.channel, "prompt add", cohort="<#1> @here crew", text="What surprised you?",
+        title=title,
+    )  # fmt: skip
+    last = await world.db.fetch_value("SELECT COUNT(*) FROM prompts")
+    await world.admin.slash(
+        world.channel, "prompt move", cohort="<#1> @here crew", number=last, position=1
+    )
+    await world.admin.slash(world.channel, "prompt post", cohort="<#1> @here crew")
+
+    [post] = bot_posts(world)
+    [thread] = world.channel.threads
+    card = post.embeds[0]
+    for shown in (thread.name, card.title, card.footer.text):
+        assert not WORKING_MENTION.search(shown), shown
+    assert len(thread.name) <= 100
+    visible = thread.name.replace("\u200b", "").replace("@", "")
+    assert visible.startswith("Round 1 · ")
+    assert readable.startswith(visible.removeprefix("Round 1 · "))  # all of it that fits
+    assert card.footer.text.replace("\u200b", "").startswith("#1 @here crew")

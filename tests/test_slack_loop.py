@@ -8,17 +8,24 @@ import pytest_asyncio
 
 from bot.storage import posts as post_store
 from slacksim import SlackSim
-from tests.slack_helpers import build_slack_world, create_cohort, prompts, start_praxis
+from tests.slack_helpers import (
+    assert_no_errors_logged,
+    build_slack_world,
+    create_cohort,
+    prompts,
+    start_praxis,
+)
 
 
 @pytest_asyncio.fixture
-async def world(tmp_path):
+async def world(tmp_path, caplog):
     async with SlackSim() as slack:
         world = build_slack_world(slack)
         await start_praxis(world, tmp_path / "praxis.db")
         yield world
         for bot in world.bots:
             await bot.close()
+    assert_no_errors_logged(caplog)
 
 
 async def test_an_admin_sets_a_cohort_up_and_the_prompt_is_posted_once_at_its_slot(world):
@@ -147,6 +154,23 @@ async def test_nudges_go_once_by_dm_never_to_the_opted_out_and_privately_in_chan
     )
     assert len(world.slack.calls_to("conversations.open")) == 2  # dev, and the refused cleo
 
+    world.slack.set_time(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))  # the deadline: last call
+    await world.bot.tick(world.slack.now())
+    assert len(dev.dms()) == 2
+    assert len(world.slack.calls_to("conversations.open")) == 2  # dev's DM was remembered
+
+
+async def test_the_digest_goes_privately_to_the_facilitators(world):
+    prompt = await _open_round(world)
+    await world.members[0].reply(prompt, "A reflection for the digest.")
+    world.slack.set_time(datetime(2026, 1, 11, 9, 1, tzinfo=UTC))  # feedback window closed
+    report = await world.bot.tick(world.slack.now())
+    assert report.digests
+    (digest,) = world.fran.dms()
+    assert "Digest" in digest.text and digest.files[0]["name"] == "participation.png"
+    for member in world.members:
+        assert member.dms() == [] or all("Digest" not in m.text for m in member.dms())
+
 
 async def test_the_form_offers_the_creators_timezone_and_finds_others(world):
     opened = await world.admin.command("/praxis", "create", channel=world.room)
@@ -154,3 +178,46 @@ async def test_the_form_offers_the_creators_timezone_and_finds_others(world):
     assert zone["element"]["initial_option"]["value"] == "Europe/London"
     found = await world.admin.search(opened.view, "timezone", "Kolk")
     assert found == ["Asia/Kolkata"]
+
+
+async def test_an_edit_moves_the_check_and_a_429_is_retried_without_doubling(world):
+    world.slack.inject_error("chat.postMessage", error="ratelimited", retry_after=0)
+    prompt = await _open_round(world, min_words="6")
+    assert len(prompts(world)) == 1
+    assert [c.status for c in world.slack.calls_to("chat.postMessage")] == [429, 200]
+    ada = world.members[0]
+    reply = await ada.reply(prompt, "Only four words here.")
+    assert reply.reactions == {}
+    await ada.edit(reply, "Now there are enough words in this reflection.")
+    assert reply.reactions == {"white_check_mark": [world.ws.bot_user.id]}
+    await ada.edit(reply, "Short again.")
+    assert reply.reactions == {}
+    async with world.db.reading() as tx:
+        row = await tx.fetch_one("SELECT text, word_count, edited_at FROM posts")
+    assert (row["text"], row["word_count"]) == ("Short again.", 2) and row["edited_at"]
+
+
+async def test_feedback_pairs_are_announced_in_the_thread_after_the_deadline(world):
+    prompt = await _open_round(world, feedback_required="1")
+    for member in world.members:
+        await member.reply(prompt, f"{member.user.name} reflects on a session this week.")
+    world.slack.set_time(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))  # reflections were due
+    report = await world.bot.tick(world.slack.now())
+    assert report.assigned
+    thread = world.ws.messages(world.room, thread_ts=prompt.ts)
+    (pairs,) = [m for m in thread if m.bot_id and "Feedback pairs" in m.text]
+    for member in world.members:
+        assert f"<@{member.id}>" in pairs.text
+    await world.bot.tick(world.slack.now() + timedelta(minutes=1))
+    thread = world.ws.messages(world.room, thread_ts=prompt.ts)
+    assert len([m for m in thread if m.bot_id and "Feedback pairs" in m.text]) == 1
+
+
+async def test_post_now_opens_one_round_even_when_asked_twice(world):
+    await create_cohort(world)
+    first = await world.fran.command("/praxis", "post Autumn", channel=world.room)
+    assert "is open" in first.text and len(prompts(world)) == 1
+    again = await world.admin.command("/praxis", "post Autumn", channel=world.room)
+    assert "just opened" in again.text and len(prompts(world)) == 1
+    shown = await world.fran.command("/praxis", "show Autumn", channel=world.room)
+    assert "Round 1" in shown.text and "posted" in shown.text

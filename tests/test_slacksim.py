@@ -160,7 +160,7 @@ async def test_a_slash_command_is_signed_acknowledged_and_answered(slack, worksp
     assert outcome.status == 200
     # The acknowledgement and the later respond() race, in Slack as here: both are shown.
     assert sorted(e.text for e in outcome.ephemerals) == ["and again, later", "you said hello"]
-    kind, body = seen[0]
+    _, body = seen[0]
     _keys("slash_command", body)
     assert body["channel_id"] == workspace.room.id and body["user_id"] == workspace.ada.id
     assert slack.calls_to("auth.test"), "Bolt checks its token through the simulated API"

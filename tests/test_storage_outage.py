@@ -14,7 +14,7 @@ from datetime import timedelta
 from simcord import assert_error
 
 from bot.core.errors import StorageUnavailable
-from tests.helpers import create_cohort, tick_at
+from tests.helpers import create_cohort, private_channel, tick_at
 from tests.test_reflections import FIRST_SLOT, fresh, has_ack, posts, words
 
 NO_LIMIT = 1_073_741_823  # SQLite's default max_page_count
@@ -31,7 +31,7 @@ async def free_disk(world) -> None:
 
 
 async def cohort_with_digest_channel(world):
-    staff_room = world.guild.create_text_channel("facilitators")
+    staff_room = private_channel(world)  # digests name members: learners must not read them
     await create_cohort(world, "Autumn", min_words=50)
     await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=staff_room)
     return staff_room

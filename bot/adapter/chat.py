@@ -7,6 +7,7 @@ missing permission needs a person first.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 from collections.abc import Iterator
@@ -21,7 +22,18 @@ from bot.adapter import reports as report_render
 from bot.adapter import views
 from bot.adapter.checks import is_facilitator
 from bot.adapter.embeds import Tone, embed, timestamp, when
-from bot.core.ports import DeliveryError, NudgeMessage, Person, RoundPost
+from bot.core import limits
+from bot.core.ports import (
+    MISSING_PERMISSION,
+    Delay,
+    DeliveryError,
+    NudgeMessage,
+    Person,
+    Posted,
+    RoundPost,
+)
+from bot.core.text import Line, pack_lines
+from bot.core.wording import NUDGE_LINES, NUDGE_TITLES, Markup, nudge_text, pairs_head
 
 if TYPE_CHECKING:
     from discord.ext import commands
@@ -30,10 +42,20 @@ log = logging.getLogger(__name__)
 
 THREAD_ALREADY_EXISTS = 160004
 CANNOT_MESSAGE_USER = 50007
-MESSAGE_LIMIT = 2000
 ARCHIVE_AFTER_MINUTES = 10080  # Discord's longest auto-archive; the bot re-opens threads too
 
 DEIDENTIFY_NOTE = "Change names and details so no client can be recognised."
+
+#: The "Posted late" line's reason, by cause.
+LATE_BECAUSE = {
+    Delay.OFFLINE: "Praxis was offline when this round was due to open",
+    Delay.PUT_BACK: "this round was put back on the schedule (`/cohort unskip`) after its "
+    "opening time",
+    Delay.PERMISSIONS: "Discord refused Praxis a permission it needs to post rounds here "
+    "until a facilitator fixed it",
+    Delay.NO_PROMPTS: "the cohort's prompt bank was empty when this round was due to open",
+    Delay.DISCORD: "Discord couldn't take the post when this round was due to open",
+}
 
 
 @contextmanager
@@ -47,7 +69,7 @@ def translate_errors(action: str) -> Iterator[None]:
                 dms_closed=True,
             ) from error  # fmt: skip
         raise DeliveryError(
-            f"Discord refused to let me {action} (missing permission, error {error.code})",
+            f"Discord refused to let me {action} ({MISSING_PERMISSION}, error {error.code})",
             permanent=True,
             status=403,
         ) from error
@@ -74,10 +96,7 @@ def round_embed(post: RoundPost) -> discord.Embed:
         parts.append(f"__Write your reflection under these headings__\n{headings}")
     parts.append(f"*{DEIDENTIFY_NOTE}*")
     if post.late:
-        parts.append(
-            "⏰ *Posted late: Praxis was offline when this round was due to open. "
-            "The deadlines are as planned.*"
-        )
+        parts.append(f"⏰ *Posted late: {LATE_BECAUSE[post.delay]}. The deadlines are as planned.*")
     card = embed(
         f"Round {post.number} · {post.title}",
         "\n\n".join(parts),
@@ -178,33 +197,54 @@ class DiscordChat:
             await channel.send(embed=nudge_embed(message), view=view)
         return dm_channel_id
 
-    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> None:
-        thread = await self._channel(thread_id)
-        lines = [NUDGE_THREAD_INTRO] + [
-            f"• <@{m.member.id}>: {NUDGE_THREAD_LINES[m.kind]} {timestamp(m.due, 'R')}."
+    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> Posted:
+        lines = [
+            Line(
+                f"• <@{m.member.id}>: {NUDGE_LINES[m.kind]} {timestamp(m.due, 'R')}.",
+                pings=(m.member.id,),
+            )
             for m in messages
         ]
-        mentions = discord.AllowedMentions(users=[discord.Object(m.member.id) for m in messages])
-        for chunk in _chunks(lines):
-            with translate_errors("post a reminder in the thread"):
-                await thread.send(chunk, allowed_mentions=mentions)
+        return await self._post_list(
+            thread_id, NUDGE_THREAD_INTRO, lines, "post a reminder in the thread"
+        )
 
-    async def announce_pairs(self, thread_id: int, plan, *, late: bool) -> int:
-        thread = await self._channel(thread_id)
-        intro = PAIRS_LATE_INTRO if late else PAIRS_INTRO
-        lines = [intro] + [
-            f"<@{reviewer}> → " + ", ".join(f"<@{author}>" for author in authors)
-            for reviewer, authors in sorted(plan.items())
-            if authors
+    async def announce_pairs(self, thread_id: int, plan, *, late: bool, continued: bool) -> Posted:
+        """Each line pings its reviewer only: the peers are named, not notified, so nobody
+        is pinged once per line they appear in, and a part pings at most one per line."""
+        head = pairs_head(MARKUP, late=late, continued=continued)
+        lines = [
+            Line(
+                f"<@{reviewer}> → " + ", ".join(f"<@{author}>" for author in authors),
+                pings=(reviewer,),
+            )
+            for reviewer, authors in plan.items()
         ]
-        people = {p for reviewer, authors in plan.items() for p in (reviewer, *authors)}
-        mentions = discord.AllowedMentions(users=[discord.Object(p) for p in sorted(people)])
-        first = None
-        for chunk in _chunks(lines):
-            with translate_errors("post the feedback pairs"):
-                sent = await thread.send(chunk, allowed_mentions=mentions)
-            first = first or sent.id
-        return first
+        return await self._post_list(thread_id, head, lines, "post the feedback pairs")
+
+    async def _post_list(
+        self, channel_id: int, head: str, lines: list[Line], action: str
+    ) -> Posted:
+        """Post the first message's worth of ``lines`` within Discord's limits.
+
+        The core's ``pack_lines`` does the packing with Discord's numbers, so the rule is
+        written once and another platform passes its own. The nonce is derived from the
+        text: Discord answers a repeat within a few minutes (say, a retry after a lost
+        response) with the message already posted instead of a second one.
+        """
+        channel = await self._channel(channel_id)
+        part = pack_lines(
+            head,
+            lines,
+            max_chars=limits.MAX_MESSAGE_CHARS,
+            max_pings=limits.MAX_MENTIONS_PER_MESSAGE,
+        )[0]
+        mentions = discord.AllowedMentions(users=[discord.Object(p) for p in part.pings])
+        with translate_errors(action):
+            sent = await channel.send(
+                part.text, allowed_mentions=mentions, nonce=_nonce(channel_id, part.text)
+            )
+        return Posted(sent.id, part.count)
 
     async def send_digest(self, cohort, summary, chart_png: bytes) -> None:
         card, table = report_render.round_embed(summary)
@@ -255,83 +295,22 @@ class DiscordChat:
         return people
 
 
-NUDGE_TITLES = {
-    "short_reflection": "About your reflection",
-    "short_feedback": "About your feedback",
-    "reflect_reminder": "A gentle reminder",
-    "reflect_last_call": "Reflections are due now",
-    "feedback_reminder": "Your peers' reflections are waiting",
-}
 NUDGE_THREAD_INTRO = (
     "A gentle nudge for a few of you I can't reach by direct message "
     "(you can turn these off with `/me nudges off`):"
 )
-NUDGE_THREAD_LINES = {
-    "reflect_reminder": "your reflection is due",
-    "reflect_last_call": "a late reflection is still welcome; they were due",
-    "feedback_reminder": "responses to your peers are due",
-}
-PAIRS_INTRO = (
-    "**Feedback pairs for this round.** Each of you is asked to respond to these peers' "
-    "reflections, so that every reflection gets a reply. Responding to anyone else counts too."
-)
-PAIRS_LATE_INTRO = "**More feedback pairs**, for a reflection that came in after the first list:"
+MARKUP = Markup(bold=lambda text: f"**{text}**", when=when, thread=lambda n: f"<#{n}>")
 
 
 def nudge_embed(message: NudgeMessage) -> discord.Embed:
-    where = f" in <#{message.thread_id}>" if message.thread_id else ""
-    round_name = (
-        f"round {message.round_number} of **{message.cohort_name}** (“{message.round_title}”)"
-    )
-    if message.kind == "short_reflection":
-        text = (
-            f"Hi {message.member.name}, thank you for your reflection in {round_name}. So far it "
-            f"has {message.words} words, and the cohort asks for at least "
-            f"{message.words_needed} for it to count. You can add to it{where} (your messages "
-            "join up) or edit what you wrote."
-        )
-    elif message.kind == "short_feedback":
-        text = (
-            f"Hi {message.member.name}, thank you for responding to a peer in {round_name}. "
-            f"Feedback counts once it has at least {message.words_needed} words; yours has "
-            f"{message.words}. A few sentences on what struck you, and why, would make it count."
-        )
-    elif message.kind == "reflect_reminder":
-        text = (
-            f"Hi {message.member.name}, your reflection for {round_name} is due "
-            f"{when(message.due)}. A few honest paragraphs are plenty: reply{where}, or press "
-            "the button below."
-        )
-    elif message.kind == "reflect_last_call":
-        text = (
-            f"Hi {message.member.name}, reflections for {round_name} were due {when(message.due)}. "
-            f"If you can still add yours{where}, it will be recorded as late, and your peers will "
-            "be glad to read it."
-        )
-    else:
-        peers = ", ".join(message.peers)
-        text = (
-            f"Hi {message.member.name}, you've responded to {message.feedback_given} of "
-            f"{message.feedback_required} peers in {round_name}; feedback is due "
-            f"{when(message.due)}. You could respond to: {peers}. Reply to their reflection{where}."
-        )
     return embed(
         NUDGE_TITLES[message.kind],
-        text,
+        nudge_text(message, MARKUP, reply_hint=", or press the button below"),
         tone=Tone.INFO,
         footer="Praxis · turn reminders off with /me nudges off in the server",
     )
 
 
-def _chunks(lines: list[str]) -> list[str]:
-    """Lines packed into messages under Discord's 2,000-character limit."""
-    chunks, current = [], ""
-    for line in lines:
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > MESSAGE_LIMIT and current:
-            chunks.append(current)
-            candidate = line
-        current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
+def _nonce(channel_id: int, text: str) -> str:
+    """The same text in the same channel gets the same nonce (24 characters; Discord allows 25)."""
+    return hashlib.blake2b(f"{channel_id}\n{text}".encode(), digest_size=12).hexdigest()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.core.clock import unix
+from bot.core.text import without_mentions
 
 
 class Tone(Enum):
@@ -21,9 +23,12 @@ class Tone(Enum):
 def embed(
     title: str, description: str | None = None, *, tone: Tone = Tone.INFO, footer: str | None = None
 ) -> discord.Embed:
-    card = discord.Embed(title=title[:256], description=description, colour=tone.value)
+    """Titles and footers carry cohort names and prompt titles, so they mention no one."""
+    card = discord.Embed(
+        title=without_mentions(title)[:256], description=description, colour=tone.value
+    )
     if footer:
-        card.set_footer(text=footer[:2048])
+        card.set_footer(text=without_mentions(footer)[:2048])
     return card
 
 
@@ -35,3 +40,11 @@ def timestamp(moment: datetime, style: str = "F") -> str:
 def when(moment: datetime) -> str:
     """Full date and time plus a relative hint, e.g. "Monday 2 March 09:00 (in 3 days)"."""
     return f"{timestamp(moment, 'F')} ({timestamp(moment, 'R')})"
+
+
+def local_when(moment: datetime, timezone: str) -> str:
+    """A moment on a cohort's own clock, e.g. "Monday 12 January 2026 at 10:00 (Europe/London),
+    in 7 days": ``when`` shows each reader their own timezone, which may not be the cohort's."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    day = f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+    return f"{day} ({timezone}), {timestamp(moment, 'R')}"

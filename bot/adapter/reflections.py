@@ -118,6 +118,16 @@ def reflection_embeds(
     return cards
 
 
+def text_back_embeds(sections: list[tuple[str, str]]) -> list[discord.Embed]:
+    """A form that can't be posted, laid out for its writer alone: every word, in parts
+    one private message can hold (one embed each, under the 6,000-character total)."""
+    parts = chunk_sections(sections, EMBED_TEXT_LIMIT)
+    return [
+        embed("Your text" if len(parts) == 1 else f"Your text ({i} of {len(parts)})", part)
+        for i, part in enumerate(parts, 1)
+    ]
+
+
 async def post_form_reflection(
     thread: discord.Thread, member: discord.Member, sections, existing: list[int]
 ) -> list[tuple[int, str]]:

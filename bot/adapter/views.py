@@ -2,14 +2,25 @@
 
 The round id inside a button's custom id is what makes the button work after a
 restart (discord.py's dynamic items match it by pattern) and is also the marker the
-bot looks for when checking whether a round's prompt was already posted.
+bot looks for when checking whether a round's prompt was already posted. Forms carry
+what their submission needs in their custom id too, for the same reason (see
+:func:`show_form`).
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import discord
 
 REFLECT_PATTERN = r"praxis:reflect:(?P<round_id>[0-9]+)"
+REFLECT_FORM_PATTERN = re.compile(r"praxis:reflect-form:(?P<round_id>[0-9]+)")
+FEEDBACK_FORM_PATTERN = re.compile(
+    r"praxis:feedback-form:(?P<round_id>[0-9]+):(?P<message_id>[0-9]+)"
+)
+DRAFT_PATTERN = r"praxis:draft:(?P<token>[0-9a-f]+):(?P<action>[a-z]+)"
+CUSTOM_ID_LIMIT = 100  # Discord's maximum; two 20-digit ids fit with room to spare
 
 
 def reflect_custom_id(round_id: int) -> str:
@@ -23,6 +34,70 @@ def reflect_button(round_id: int) -> discord.ui.Button:
         style=discord.ButtonStyle.primary,
         custom_id=reflect_custom_id(round_id),
     )
+
+
+def draft_button(token: str, action: str, label: str, style: discord.ButtonStyle):
+    """A button acting on form text held in memory under ``token`` (see cogs/reflections)."""
+    return discord.ui.Button(label=label, style=style, custom_id=f"praxis:draft:{token}:{action}")
+
+
+def reflect_form_id(round_id: int) -> str:
+    return f"praxis:reflect-form:{round_id}"
+
+
+def feedback_form_id(round_id: int, message_id: int) -> str:
+    """The "Give feedback" form for the reflection in ``message_id``."""
+    return f"praxis:feedback-form:{round_id}:{message_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class FormSubmission:
+    """A submitted Praxis form, read from the interaction alone (no modal in memory)."""
+
+    round_id: int
+    target_message_id: int | None  # the reflection answered; None for a reflection form
+    values: dict[str, str]  # text field custom id -> what the member typed
+
+
+async def show_form(interaction: discord.Interaction, form: discord.ui.Modal) -> None:
+    """Open a form whose submission is handled by its custom id, never by a copy in memory.
+
+    discord.py keeps each modal it sends in memory and drops a submission it has no
+    copy of, so a form open across a restart would end in "This interaction failed".
+    A stopped modal is not kept at all: every submission, before or after a restart,
+    reaches the reflections cog's ``on_interaction`` listener (via
+    :func:`form_submission`), one path in both cases.
+    """
+    if len(form.custom_id) > CUSTOM_ID_LIMIT:
+        raise ValueError(f"custom id longer than {CUSTOM_ID_LIMIT} characters")
+    form.stop()
+    await interaction.response.send_modal(form)
+
+
+def form_submission(interaction: discord.Interaction) -> FormSubmission | None:
+    """The Praxis form this interaction submits, or None for anything else."""
+    if interaction.type is not discord.InteractionType.modal_submit or not interaction.data:
+        return None
+    custom_id = interaction.data.get("custom_id", "")
+    values = _text_values(interaction.data.get("components", []))
+    if found := REFLECT_FORM_PATTERN.fullmatch(custom_id):
+        return FormSubmission(int(found["round_id"]), None, values)
+    if found := FEEDBACK_FORM_PATTERN.fullmatch(custom_id):
+        return FormSubmission(int(found["round_id"]), int(found["message_id"]), values)
+    return None
+
+
+def _text_values(components: list[dict]) -> dict[str, str]:
+    """Text inputs by custom id, through action rows (type 1) and labels (type 18)."""
+    values: dict[str, str] = {}
+    for component in components:
+        if component.get("type") == 1:
+            values.update(_text_values(component.get("components", [])))
+        elif component.get("type") == 18:
+            values.update(_text_values([component.get("component", {})]))
+        elif isinstance(component.get("value"), str) and component.get("custom_id"):
+            values[component["custom_id"]] = component["value"]
+    return values
 
 
 def has_component(message: discord.Message, custom_id: str) -> bool:

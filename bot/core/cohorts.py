@@ -7,9 +7,10 @@ drift apart. Validation happens before any write: bad input stores nothing.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from functools import cache
 from typing import Any
@@ -20,9 +21,13 @@ from bot.core.clock import from_db, to_db
 from bot.core.default_prompts import DEFAULT_PROMPTS
 from bot.core.errors import Conflict, InvalidInput, NotFound
 from bot.core.schedule import WeeklySchedule
+from bot.core.text import count_words, name_key, tidy_line
 from bot.storage import cohorts as store
 from bot.storage import prompts as prompt_store
-from bot.storage.db import Database
+from bot.storage import rounds as round_store
+from bot.storage.db import Database, Tx
+
+log = logging.getLogger(__name__)
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
@@ -99,6 +104,15 @@ class Cohort:
             every_weeks=self.every_weeks,
             anchor=self.schedule_from,
         )
+
+    def schedule_after(self, prior: Mapping[str, Any] | None) -> WeeklySchedule:
+        """The schedule rounds really follow: :attr:`schedule`, but with nothing opening
+        before ``prior`` (the latest scheduled round opened before ``schedule_from``) has
+        reached the end of its feedback window. The claim step, the next-round forecast and
+        every restart of the schedule use this one rule."""
+        if prior is None:
+            return self.schedule
+        return self.schedule.after_round(from_db(prior["slot_at"]), from_db(prior["feedback_due"]))
 
     @property
     def reflection_threshold(self) -> int:
@@ -226,9 +240,15 @@ OPTIONS: dict[str, Option] = {
 
 
 def parse_name(raw: str) -> str:
-    name = " ".join(raw.split())
-    if not name:
-        raise InvalidInput("A cohort needs a name.")
+    """The name as it will be stored and shown: tidied (:func:`tidy_line`), with at least
+    one letter or digit someone can see, read and type."""
+    name = tidy_line(raw)
+    if count_words(name) == 0:
+        raise InvalidInput(
+            "A cohort name needs at least one letter or number people can see, so they can "
+            "tell cohorts apart and type the name. Punctuation, symbols and blank characters "
+            "alone don't make one."
+        )
     if len(name) > limits.MAX_COHORT_NAME_CHARS:
         raise InvalidInput(
             f"Cohort names can be at most {limits.MAX_COHORT_NAME_CHARS} characters."
@@ -283,7 +303,7 @@ async def create_cohort(
     values.update(
         guild_id=guild_id,
         name=name,
-        name_key=name.casefold(),
+        name_key=name_key(name),
         channel_id=channel_id,
         member_role_id=member_role_id,
         facilitator_role_id=facilitator_role_id,
@@ -308,10 +328,11 @@ async def create_cohort(
 async def edit_cohort(
     db: Database, cohort: Cohort, *, changes: Mapping[str, Any], now: datetime
 ) -> Cohort:
-    """Apply the options given; a schedule change starts the schedule afresh from ``now``.
+    """Apply the options given; a schedule change starts the schedule afresh.
 
-    Restarting from ``now`` means moving the weekday never turns the weeks already
-    passed into "missed" rounds.
+    Restarting (from ``now``, or from the end of a running round, see
+    :func:`_restart_from`) means moving the weekday never turns the weeks already passed
+    into "missed" rounds.
     """
     updates = parse_options({k: v for k, v in changes.items() if k in OPTIONS})
     for key in ("channel_id", "member_role_id", "facilitator_role_id", "digest_channel_id"):
@@ -319,46 +340,119 @@ async def edit_cohort(
             updates[key] = changes[key]
     if changes.get("name") is not None:
         updates["name"] = parse_name(changes["name"])
-        updates["name_key"] = updates["name"].casefold()
+        updates["name_key"] = name_key(updates["name"])
     merged = {option.column: getattr(cohort, option.column) for option in OPTIONS.values()}
     merged.update(updates)
     check_windows(merged)
-    if _SCHEDULE_COLUMNS & {k for k, v in updates.items() if getattr(cohort, k, None) != v}:
-        updates["schedule_from"] = to_db(now)
+    restarts = _SCHEDULE_COLUMNS & {k for k, v in updates.items() if getattr(cohort, k, None) != v}
     updates["updated_at"] = to_db(now)
     async with db.transaction() as tx:
         if "name_key" in updates:
             existing = await store.find_id(tx, cohort.guild_id, updates["name_key"])
             if existing not in (None, cohort.id):
                 raise Conflict(f"This server already has a cohort called “{updates['name']}”.")
+        if restarts:
+            changed = replace(cohort, **{k: updates[k] for k in _SCHEDULE_COLUMNS if k in updates})
+            updates["schedule_from"] = await _restart_from(tx, changed, now)
         await store.update(tx, cohort.id, updates)
         return Cohort.from_row(await store.get(tx, cohort.id))
 
 
 async def set_paused(db: Database, cohort: Cohort, *, paused: bool, now: datetime) -> Cohort:
-    """Pause or resume. Resuming schedules from ``now``: weeks spent paused are not "missed"."""
+    """Pause or resume. Resuming restarts the schedule: weeks spent paused are not "missed"."""
     updates: dict[str, Any] = {"paused": int(paused), "updated_at": to_db(now)}
-    if not paused:
-        updates["schedule_from"] = to_db(now)
     async with db.transaction() as tx:
+        if not paused:
+            updates["schedule_from"] = await _restart_from(tx, cohort, now)
         await store.update(tx, cohort.id, updates)
         return Cohort.from_row(await store.get(tx, cohort.id))
 
 
+async def _restart_from(tx: Tx, cohort: Cohort, now: datetime) -> str:
+    """``schedule_from`` for ``cohort``'s schedule starting again at ``now``.
+
+    Not before the round already running has reached the end of its feedback window, so
+    a change of time, day or timezone, or a resume, never opens a second round over it.
+    """
+    prior = await round_store.latest_opened_before(tx, cohort.id, to_db(now))
+    return to_db(replace(cohort, schedule_from=now).schedule_after(prior).anchor)
+
+
 async def delete_cohort(db: Database, cohort: Cohort) -> None:
-    """Delete the cohort and, through foreign keys, everything recorded for it."""
+    """Delete the cohort and, through foreign keys, everything recorded for it (the next
+    tick clears the old copies from the database files)."""
     async with db.transaction() as tx:
         await store.delete(tx, cohort.id)
+    db.scrub_pending = True
 
 
 async def get_cohort(db: Database, guild_id: int, name: str) -> Cohort:
-    row = await store.find_by_name(db, guild_id, " ".join(name.split()).casefold())
+    """The cohort called ``name``: its exact name first, then any name with the same key.
+
+    The exact name wins so that a cohort stored before names were keyed this way, whose
+    name now shares a key with another's (see :func:`refresh_name_keys`), can still be
+    picked from autocomplete.
+    """
+    row = await store.find_by_name(db, guild_id, name, name_key(name))
     if row is None:
         raise NotFound(
             f"There is no cohort called “{_clip(name)}” in this server. "
             "`/cohort list` shows the ones there are."
         )
     return Cohort.from_row(row)
+
+
+async def refresh_name_keys(db: Database) -> int:
+    """Bring stored names and keys up to :func:`parse_name` and :func:`name_key`; returns
+    how many cohorts changed.
+
+    SQLite has no NFKC, so no SQL migration can do this. It runs at every start instead
+    (only a read, once done), which also follows a newer Python's Unicode tables. A
+    name loses its invisible characters unless nothing would be left. When two cohorts'
+    names now share a key, the older cohort takes it and the other stays as it was (it
+    still works by its exact name, see :func:`get_cohort`); the log says which.
+    """
+    async with db.reading() as tx:
+        rows = await store.all_names(tx)
+    current = {row["id"]: (row["name"], row["name_key"]) for row in rows}
+    wanted = {cohort_id: _refreshed(name) for cohort_id, (name, _) in current.items()}
+    final = _without_clashes({row["id"]: row["guild_id"] for row in rows}, current, wanted)
+    changes = {i: final[i] for i in final if final[i] != current[i]}
+    clashing = sorted(i for i in final if final[i] != wanted[i])
+    if clashing:
+        log.warning("Cohorts %s share a name key with another cohort; left as they were", clashing)
+    if changes:
+        async with db.transaction() as tx:
+            await store.rename(tx, changes)
+    return len(changes)
+
+
+def _refreshed(stored: str) -> tuple[str, str]:
+    name = tidy_line(stored) or stored
+    return name, name_key(name)
+
+
+def _without_clashes(
+    guild_of: dict[int, int],
+    current: dict[int, tuple[str, str]],
+    wanted: dict[int, tuple[str, str]],
+) -> dict[int, tuple[str, str]]:
+    """Move each cohort (oldest first) to the name and key it wants when no other cohort in
+    its server holds that key, until nothing more can move; keys stay unique throughout."""
+    final = dict(current)
+    holder = {(guild_of[i], key): i for i, (_, key) in current.items()}
+    moved = True
+    while moved:
+        moved = False
+        for i in sorted(final):
+            key = wanted[i][1]
+            if final[i] == wanted[i] or holder.get((guild_of[i], key), i) != i:
+                continue
+            del holder[(guild_of[i], final[i][1])]
+            holder[(guild_of[i], key)] = i
+            final[i] = wanted[i]
+            moved = True
+    return final
 
 
 async def get_cohort_by_id(db: Database, cohort_id: int) -> Cohort | None:

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.clock import to_db
+from bot.core.clock import from_db_optional, to_db
 from bot.core.cohorts import list_active_cohorts
 from bot.core.errors import StorageUnavailable
 from bot.core.ports import Chat, DeliveryError
@@ -22,10 +22,14 @@ from bot.storage.db import Database
 log = logging.getLogger(__name__)
 
 
-async def heartbeat(db: Database, now: datetime) -> None:
-    """The tick's first write; raises :class:`StorageUnavailable` while writes fail."""
+async def heartbeat(db: Database, now: datetime) -> datetime | None:
+    """The tick's first write; raises :class:`StorageUnavailable` while writes fail.
+
+    Returns the previous tick's time (``None`` before the first), which tells a slot
+    Praxis slept through from one it passed over on purpose."""
     async with db.transaction() as tx:
-        await store.beat(tx, to_db(now))
+        previous = await store.beat(tx, to_db(now))
+    return from_db_optional(previous)
 
 
 @dataclass(slots=True)

@@ -311,16 +311,25 @@ async def _deliver(db: Database, chat: Chat, planned: list[Planned], now: dateti
 
 
 async def _deliver_in_thread(db, chat, ctx: RoundContext, items: list[Planned], report) -> None:
-    """Everyone whose DMs are closed, mentioned in one message in the round's thread."""
-    try:
-        await chat.nudge_in_thread(ctx.round.thread_id, [item.message for item in items])
-    except DeliveryError as error:
-        for item in items:
-            await _failed(db, item, error, report)
-        return
-    for item in items:
-        await notes.record(db, ctx.round.id, item.member.id, item.kind, "thread", "sent")
-        report.in_thread.append((item.member.id, item.kind))
+    """Everyone whose DMs are closed, mentioned in the round's thread.
+
+    As few messages as the platform allows; each member's note is recorded as soon as
+    the message naming them is out, so a failure frees only the claims of those not
+    posted yet, and a later tick posts only them.
+    """
+    while items:
+        try:
+            posted = await chat.nudge_in_thread(
+                ctx.round.thread_id, [item.message for item in items]
+            )
+        except DeliveryError as error:
+            for item in items:
+                await _failed(db, item, error, report)
+            return
+        for item in items[: posted.count]:
+            await notes.record(db, ctx.round.id, item.member.id, item.kind, "thread", "sent")
+            report.in_thread.append((item.member.id, item.kind))
+        items = items[posted.count :]
 
 
 async def _failed(db: Database, item: Planned, error: DeliveryError, report: NudgeReport) -> None:

@@ -3,10 +3,18 @@
 The pairs are a suggestion that makes coverage fair: feedback to any peer counts.
 They are written in the same transaction that marks the round assigned, so a
 restart can neither lose them nor make a second, different set.
+
+The list is posted in as many messages as the platform needs (see ``Posted``). Each
+part's message id is stored on its pairs as soon as it is posted, so after a failure
+or a restart a later tick posts only the parts still missing; ``pairs_announced_at``
+closes the list once every part is out, or when a permanent failure (a deleted thread,
+a missing permission) makes trying again pointless. A latecomer's addendum is posted
+once and not retried: the pairs are stored and used in reminders either way.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from bot.core.assignment import Plan, assign_late, assign_peers, pair
@@ -18,25 +26,30 @@ from bot.core.rounds import Round
 from bot.storage import assignments as store
 from bot.storage.db import Database
 
+log = logging.getLogger(__name__)
+
 RECENT_ROUNDS = 2
 
 
 async def assign_due(db: Database, chat: Chat, now: datetime) -> list[int]:
-    """Make pairs for every round whose reflection deadline has passed; returns round ids."""
+    """Make pairs for every round whose reflection deadline has passed; returns round ids.
+
+    Then post every pairs list with parts still missing (new ones, and those a failure
+    or a restart interrupted).
+    """
     done = []
     for row in await store.unassigned_due(db, to_db(now)):
         round_ = Round.from_row(row)
         cohort = await get_cohort_by_id(db, round_.cohort_id)
         if cohort is None:
             continue
-        ctx = RoundContext(round_, cohort)
-        plan = await _fresh_plan(db, ctx)
+        plan = await _fresh_plan(db, RoundContext(round_, cohort))
         async with db.transaction() as tx:
             await store.insert(tx, round_.id, _pairs(plan), late=False)
             await store.mark_assigned(tx, round_.id, to_db(now))
-        if any(plan.values()):
-            await _announce(db, chat, ctx, plan, late=False)
         done.append(round_.id)
+    for row in await store.unannounced_rounds(db):
+        await _announce_rest(db, chat, Round.from_row(row), now)
     return done
 
 
@@ -61,7 +74,7 @@ async def add_latecomer(db: Database, chat: Chat, ctx: RoundContext, member_id: 
     added: dict[int, tuple[int, ...]] = {member_id: reviews}
     for reviewer in reviewers:
         added[reviewer] = (member_id,)
-    await _announce(db, chat, ctx, added, late=True)
+    await _post_parts(db, chat, round_, added, late=True, continued=False)
     return True
 
 
@@ -83,15 +96,39 @@ async def _recent(db: Database, ctx: RoundContext) -> set[frozenset[int]]:
     return {pair(row["reviewer_id"], row["author_id"]) for row in rows}
 
 
-async def _announce(db: Database, chat: Chat, ctx: RoundContext, plan: Plan, *, late: bool) -> None:
-    """Post the pairs once (a latecomer's pairs as a short addendum)."""
-    try:
-        posted = await chat.announce_pairs(ctx.round.thread_id, plan, late=late)
-    except DeliveryError:
-        return  # the pairs are stored and used in reminders; the message is a courtesy
-    if not late:
+async def _announce_rest(db: Database, chat: Chat, round_: Round, now: datetime) -> None:
+    """Post the parts of the round's pairs list not posted yet; close the list when done."""
+    plan, started = await store.unannounced_plan(db, round_.id)
+    if await _post_parts(db, chat, round_, plan, late=False, continued=started):
         async with db.transaction() as tx:
-            await store.set_message(tx, ctx.round.id, posted)
+            await store.mark_announced(tx, round_.id, to_db(now))
+
+
+async def _post_parts(
+    db: Database, chat: Chat, round_: Round, plan: Plan, *, late: bool, continued: bool
+) -> bool:
+    """Post ``plan`` one message at a time, storing each part's id as soon as it is out.
+
+    Returns False after a transient failure (the rest waits for a later tick), True
+    when everything is posted or a permanent failure ends the attempt.
+    """
+    pending = [(reviewer, authors) for reviewer, authors in plan.items() if authors]
+    while pending:
+        try:
+            posted = await chat.announce_pairs(
+                round_.thread_id, dict(pending), late=late, continued=continued
+            )
+        except DeliveryError as error:
+            log.warning("Posting feedback pairs for round %s failed: %s", round_.id, error.reason)
+            return error.permanent
+        part, pending = pending[: posted.count], pending[posted.count :]
+        async with db.transaction() as tx:
+            reviewers = [reviewer for reviewer, _ in part]
+            await store.set_part_message(tx, round_.id, reviewers, posted.message_id, late)
+            if not late and not continued:
+                await store.set_message(tx, round_.id, posted.message_id)
+        continued = True
+    return True
 
 
 def _pairs(plan: Plan) -> list[tuple[int, int]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.core.ports import Chat, NudgeMessage, Person, RoundPost
+from bot.core.ports import Chat, NudgeMessage, Person, Posted, RoundPost
 from bot.storage import rounds as round_store
 from bot.storage.db import Database
 
@@ -70,8 +70,8 @@ class Platforms:
         chat = await self._for_round(message.round_id)
         return await chat.send_nudge(user_id, dm_channel_id, message)
 
-    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> None:
-        await (await self._for_thread(thread_id)).nudge_in_thread(thread_id, messages)
+    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> Posted:
+        return await (await self._for_thread(thread_id)).nudge_in_thread(thread_id, messages)
 
     async def send_digest(self, cohort, summary, chart_png: bytes) -> None:
         await self.for_cohort(cohort).send_digest(cohort, summary, chart_png)
@@ -80,6 +80,7 @@ class Platforms:
         await self.for_cohort(cohort).tell_facilitators(cohort, title, text)
 
     async def announce_pairs(
-        self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool
-    ) -> int:
-        return await (await self._for_thread(thread_id)).announce_pairs(thread_id, plan, late=late)
+        self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool, continued: bool
+    ) -> Posted:
+        chat = await self._for_thread(thread_id)
+        return await chat.announce_pairs(thread_id, plan, late=late, continued=continued)

@@ -10,7 +10,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Protocol
+
+from bot.core.text import without_mentions
+
+#: Words every "Discord refused a permission" reason contains, so the core can tell a
+#: round held up by permissions from one held up by an outage.
+MISSING_PERMISSION = "missing permission"
+
+
+class Delay(Enum):
+    """Why a round went out late; the prompt says so, so nobody blames the wrong thing."""
+
+    OFFLINE = "offline"  # Praxis wasn't running when the round was due
+    PUT_BACK = "put_back"  # /cohort unskip after the round's opening time
+    PERMISSIONS = "permissions"  # Discord refused a permission Praxis needs
+    NO_PROMPTS = "no_prompts"  # the prompt bank was empty
+    DISCORD = "discord"  # Discord errors, a lost connection or a vanished channel
 
 
 class DeliveryError(Exception):
@@ -35,6 +52,20 @@ class Person:
 
     id: int
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """One message of a list that may need several: its id and how many entries it carried.
+
+    A platform limits what one message may hold (Discord: 2,000 characters, 100 people
+    notified), so ``announce_pairs`` and ``nudge_in_thread`` each post one message with
+    as many entries as fit, from the start, and the core calls again with the rest. The
+    core records each part as it is posted, so a retry posts only what is missing.
+    """
+
+    message_id: int
+    count: int  # the first ``count`` entries given, at least one
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +101,12 @@ class RoundPost:
     reflect_due: datetime
     feedback_due: datetime
     late: bool
+    delay: Delay = Delay.OFFLINE  # why, when late
 
     @property
     def thread_name(self) -> str:
-        return f"Round {self.number} · {self.title}"[:100]
+        """A facilitator's title, made inert, then cut to Discord's 100-character limit."""
+        return without_mentions(f"Round {self.number} · {self.title}")[:100]
 
 
 class Chat(Protocol):
@@ -96,8 +129,9 @@ class Chat(Protocol):
     ) -> int:
         """Send privately; returns the direct-message channel used (to remember it)."""
 
-    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> None:
-        """One message in the round's thread for members who can't be messaged privately."""
+    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> Posted:
+        """One message in the round's thread for members who can't be messaged privately,
+        carrying as many of ``messages`` (from the first) as fit; see :class:`Posted`."""
 
     async def send_digest(self, cohort: object, summary: object, chart_png: bytes) -> None:
         """Give a closed round's summary and chart to the cohort's facilitators."""
@@ -106,6 +140,8 @@ class Chat(Protocol):
         """A short message for the cohort's facilitators only (digest channel or DM)."""
 
     async def announce_pairs(
-        self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool
-    ) -> int:
-        """Post the round's feedback pairs (or a latecomer's); returns the first message id."""
+        self, thread_id: int, plan: dict[int, tuple[int, ...]], *, late: bool, continued: bool
+    ) -> Posted:
+        """One message of the round's feedback pairs (or a latecomer's), carrying as many
+        reviewers of ``plan`` (in its order) as fit; ``continued`` when earlier parts of
+        the same list are already posted. See :class:`Posted`."""

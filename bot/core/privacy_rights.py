@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.clock import to_db
+from bot.storage import posts as posts_store
 from bot.storage import privacy as store
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 
 
 async def export(db: Database, guild_id: int, user_id: int, now: datetime) -> bytes:
@@ -60,22 +61,50 @@ def _post(row) -> dict:
 class Forgotten:
     rows: int
     form_messages: tuple[tuple[int, int], ...]  # (thread id, message id) the bot posted for them
+    scrubbed: bool  # no copy of the texts is left in the database files (else: next tick)
 
 
 async def forget(db: Database, guild_id: int, user_id: int, now: datetime) -> Forgotten:
-    """Delete the member's texts and settings here; keep counts under a pseudonym."""
+    """Delete the member's texts and settings here; keep counts under a pseudonym.
+
+    The whole database file is then rebuilt and its WAL reset (:meth:`Database.scrub`),
+    so the texts and ids are gone from the disk too, not only from the tables.
+    """
     posted = await store.form_messages(db, guild_id, user_id)
-    pseudonym = -secrets.randbelow(2**62) - 1  # negative: can never collide with a real id
+    pseudonym = _random_negative()
     async with db.transaction() as tx:
-        rows = await store.anonymise(tx, guild_id, user_id, pseudonym, to_db(now))
-    return Forgotten(rows, tuple((row["thread_id"], row["message_id"]) for row in posted))
+        posts = await store.authored_links(tx, guild_id, user_id)
+        renamed = await _fresh_ids(tx, [row["message_id"] for row in posts])
+        rows = await store.anonymise(tx, guild_id, user_id, pseudonym, posts, renamed, to_db(now))
+    scrubbed = await db.scrub(vacuum=True)
+    return Forgotten(rows, tuple((row["thread_id"], row["message_id"]) for row in posted), scrubbed)
+
+
+def _random_negative() -> int:
+    """Negative, so it can never be a real platform id; random, so it says nothing."""
+    return -secrets.randbelow(2**62) - 1
+
+
+async def _fresh_ids(tx: Tx, old_ids: list[int]) -> dict[int, int]:
+    """A new, unused random negative id for each of ``old_ids``."""
+    while True:
+        renamed = {old: _random_negative() for old in old_ids}
+        fresh = set(renamed.values())
+        if len(fresh) == len(old_ids) and not await posts_store.existing_ids(tx, list(fresh)):
+            return renamed
 
 
 async def purge_expired(db: Database, now: datetime) -> int:
-    """Retention: drop texts older than each cohort's ``retention_days``; numbers stay."""
+    """Retention: drop texts older than each cohort's ``retention_days``; numbers stay.
+
+    When anything was dropped, the WAL is reset so no old copy survives on disk; if
+    that can't happen now, ``db.scrub_pending`` stays set and the tick retries it.
+    """
     total = 0
     for cohort in await store.cohorts_with_retention(db):
         cutoff = to_db(now - timedelta(days=cohort["retention_days"]))
         async with db.transaction() as tx:
             total += await store.purge_before(tx, cohort["id"], cutoff, to_db(now))
+    if total:
+        db.scrub_pending = True
     return total

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from bot.core.clock import to_db
+from bot.core.clock import from_db, to_db
 from bot.core.cohorts import Cohort, get_cohort_by_id
 from bot.core.errors import InvalidInput
 from bot.core.ports import Person
@@ -166,10 +166,19 @@ class _Batch:
 
 
 async def apply_edit(db: Database, message_id: int, text: str, now: datetime) -> Outcome:
-    """A stored message was edited: new text and word count; counting follows."""
+    """A stored message was edited: new text and word count; counting follows.
+
+    A post whose text retention removed keeps its figures and stores no new text (a
+    forgotten member's posts no longer carry their message ids, so they aren't found).
+    """
     async with db.transaction() as tx:
         row = await store.get(tx, message_id)
-        if row is None or row["deleted_at"] is not None or row["source"] != "thread":
+        if (
+            row is None
+            or row["deleted_at"] is not None
+            or row["purged_at"] is not None
+            or row["source"] != "thread"
+        ):
             return Outcome()
         ctx = await _context_in_tx(tx, row["round_id"])
         words = count_words(text)
@@ -452,9 +461,13 @@ async def open_contexts(db: Database) -> list[RoundContext]:
     return found
 
 
-async def last_seen_message(db: Database, ctx: RoundContext) -> int:
-    """Backfill starts after the newest stored message (or the thread's start)."""
-    return await store.last_thread_message_id(db, ctx.round.id) or ctx.round.thread_id or 0
+async def last_seen_message(db: Database, ctx: RoundContext) -> tuple[int, datetime | None]:
+    """Backfill starts after the newest stored message (or the thread's start), and after
+    the newest forgotten post's time: those keep their time but not their id, and must
+    not be read back in as new."""
+    newest_id, forgotten_at = await store.last_thread_message(db, ctx.round.id)
+    start = newest_id if newest_id and newest_id > 0 else ctx.round.thread_id or 0
+    return start, from_db(forgotten_at) if forgotten_at else None
 
 
 async def counted_reflectors(db: Database, ctx: RoundContext) -> list[int]:

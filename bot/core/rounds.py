@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.core import limits
 from bot.core.clock import from_db, from_db_optional, to_db
 from bot.core.cohorts import Cohort, get_cohort_by_id
 from bot.core.errors import InvalidInput
-from bot.core.ports import Chat, DeliveryError, RoundPost
+from bot.core.ports import MISSING_PERMISSION, Chat, Delay, DeliveryError, RoundPost
 from bot.storage import cohorts as cohort_store
 from bot.storage import prompts as prompt_store
 from bot.storage import rounds as store
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 #: Posted more than this after its slot, a round says it is late.
 LATE_AFTER = timedelta(minutes=10)
 TRANSIENT_RETRY = (timedelta(minutes=1), timedelta(minutes=30))
+EMPTY_BANK = "the cohort's prompt bank is empty"
+#: Why a slot claimed late, although Praxis ticked after it, was not claimed on time:
+#: it was skipped then, and a facilitator has just put it back.
+PUT_BACK = "it was put back with /cohort unskip after its opening time"
 PERMANENT_RETRY = (timedelta(minutes=15), timedelta(hours=6))
 
 
@@ -84,6 +89,19 @@ class Round:
             assigned=row["assigned_at"] is not None,
         )
 
+    @property
+    def delay(self) -> Delay:
+        """Why this round is late, from what its row remembers: the last failed attempt's
+        reason, or the reason it was claimed late; with neither, Praxis was offline."""
+        failure = self.failure or ""
+        if failure == PUT_BACK:
+            return Delay.PUT_BACK
+        if MISSING_PERMISSION in failure:
+            return Delay.PERMISSIONS
+        if failure == EMPTY_BANK:
+            return Delay.NO_PROMPTS
+        return Delay.DISCORD if failure else Delay.OFFLINE
+
     def post(self, cohort_name: str, *, late: bool) -> RoundPost:
         return RoundPost(
             round_id=self.id,
@@ -96,7 +114,24 @@ class Round:
             reflect_due=self.reflect_due,
             feedback_due=self.feedback_due,
             late=late,
+            delay=self.delay,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class StartedRound:
+    """What ``/prompt post`` got: a new round, or the one that had just opened."""
+
+    round: Round
+    fresh: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """When the next scheduled round opens, and the running round it waits for, if any."""
+
+    at: datetime
+    waits_for: int | None
 
 
 @dataclass(slots=True)
@@ -111,38 +146,53 @@ class RoundsOutcome:
 # ------------------------------------------------------------------------ claiming
 
 
-async def claim_due_rounds(db: Database, now: datetime, outcome: RoundsOutcome) -> None:
+async def claim_due_rounds(
+    db: Database, now: datetime, outcome: RoundsOutcome, last_tick: datetime | None = None
+) -> None:
     """Create a row for every scheduled slot that has come due since the last one.
 
-    Three queries whatever the number of cohorts, then one transaction per new slot.
+    Whatever restarted the schedule (an edit, a resume, anything else that moved
+    ``schedule_from``), no slot opens before the round opened under the earlier schedule
+    has reached the end of its feedback window (:meth:`Cohort.schedule_after`).
+    ``last_tick`` (the tick before this one) tells a slot Praxis slept through from one
+    it passed over while it was skipped, and has just been put back.
+    Four queries whatever the number of cohorts, then one transaction per new slot.
     """
     cohorts = [Cohort.from_row(row) for row in await cohort_store.list_active(db)]
     last_slots = await store.last_scheduled_slots(db)
+    priors = await store.latest_opened_before_schedules(db)
     earliest = min((c.schedule_from for c in cohorts), default=now) - timedelta(days=1)
     skips = await store.skips_from(db, earliest.date().isoformat())
     for cohort in cohorts:
-        start = cohort.schedule_from
+        schedule = cohort.schedule_after(priors.get(cohort.id))
+        start = schedule.anchor
         if cohort.id in last_slots:
             start = max(start, from_db(last_slots[cohort.id]) + timedelta(microseconds=1))
-        schedule = cohort.schedule
         for slot in schedule.slots(start, now):
             if schedule.local_date(slot).isoformat() in skips.get(cohort.id, ()):
                 continue
-            round_id, missed = await _claim_slot(db, cohort, slot, now)
-            (outcome.missed if missed else outcome.claimed).append(round_id)
+            put_back = last_tick is not None and last_tick >= slot
+            claimed = await _claim_slot(db, cohort, slot, now, put_back)
+            if claimed is not None:
+                round_id, missed = claimed
+                (outcome.missed if missed else outcome.claimed).append(round_id)
 
 
 async def _claim_slot(
-    db: Database, cohort: Cohort, slot: datetime, now: datetime
-) -> tuple[int, bool]:
+    db: Database, cohort: Cohort, slot: datetime, now: datetime, put_back: bool
+) -> tuple[int, bool] | None:
     reflect_due = slot + timedelta(hours=cohort.reflect_hours)
     missed = now >= reflect_due
     async with db.transaction() as tx:
+        if await _slot_taken(tx, cohort, slot):
+            return None
         values = await _new_round_values(tx, cohort, slot, now, manual=False)
         if missed:
             values.update(state="missed", failure="Praxis was offline until the window closed")
         else:
             values.update(await _take_prompt(tx, cohort, now))
+            if put_back and now - slot > LATE_AFTER:
+                values["failure"] = PUT_BACK  # the reason it is late, until an attempt fails
         round_id = await store.insert(tx, values)
         if missed:
             await store.add_notice(
@@ -157,9 +207,30 @@ async def _claim_slot(
     return round_id, missed
 
 
-async def start_round_now(db: Database, cohort: Cohort, now: datetime) -> Round:
-    """Claim a manual round (``/prompt post``) with the next prompt; the next tick posts it."""
+async def _slot_taken(tx: Tx, cohort: Cohort, slot: datetime) -> bool:
+    """Whether the slot already has a round: one ``/prompt post`` opened at this very instant.
+
+    That round is the slot's round: it becomes a scheduled one, so later ticks move past
+    the slot instead of claiming it again.
+    """
+    existing = await store.at_slot(tx, cohort.id, to_db(slot))
+    if existing is not None and existing["manual"]:
+        await store.update(tx, existing["id"], {"manual": 0})
+    return existing is not None
+
+
+async def start_round_now(db: Database, cohort: Cohort, now: datetime) -> StartedRound:
+    """Claim a manual round (``/prompt post``) with the next prompt; the next tick posts it.
+
+    A round claimed moments ago (a double click, two facilitators at once, the scheduled
+    round opening at that instant) is handed back instead of starting a second one. The
+    check shares the insert's transaction, so calls at the same moment start one round.
+    """
     async with db.transaction() as tx:
+        since = now - timedelta(seconds=limits.JUST_OPENED_SECONDS)
+        recent = await store.opened_since(tx, cohort.id, to_db(since))
+        if recent is not None:
+            return StartedRound(Round.from_row(recent), fresh=False)
         if await prompt_store.count(tx, cohort.id) == 0:
             raise InvalidInput(
                 f"**{cohort.name}** has no prompts yet. Add one with `/prompt add` first."
@@ -167,7 +238,7 @@ async def start_round_now(db: Database, cohort: Cohort, now: datetime) -> Round:
         values = await _new_round_values(tx, cohort, now, now, manual=True)
         values.update(await _take_prompt(tx, cohort, now))
         round_id = await store.insert(tx, values)
-        return Round.from_row(await store.get(tx, round_id))
+        return StartedRound(Round.from_row(await store.get(tx, round_id)), fresh=True)
 
 
 async def _new_round_values(
@@ -240,7 +311,7 @@ async def _attempt(db: Database, chat: Chat, cohort: Cohort, round_: Round, now:
             if found:
                 await store.update(tx, round_.id, found)
         if not found:
-            await _mark_failed(db, cohort, round_, now, "the cohort's prompt bank is empty", True)
+            await _mark_failed(db, cohort, round_, now, EMPTY_BANK, True)
             return "failed"
         round_ = await _reload(db, round_.id)
     attempt = round_.attempts + 1
@@ -369,20 +440,31 @@ async def next_due(db: Database, now: datetime) -> datetime | None:
         for value in (await store.earliest_pending_due(db), await store.earliest_open_deadline(db))
         if value is not None
     ]
+    priors = await store.latest_opened_before_schedules(db)
     for row in await cohort_store.list_active(db):
-        candidates.append(Cohort.from_row(row).schedule.next_slot(now))
+        cohort = Cohort.from_row(row)
+        candidates.append(cohort.schedule_after(priors.get(cohort.id)).next_slot(now))
     return min(candidates, default=None)
 
 
-def next_opening(cohort: Cohort, now: datetime, skipped: set[str]) -> datetime | None:
-    """When the cohort's next scheduled round opens, honouring skips; ``None`` if paused."""
+async def next_opening(db: Database, cohort: Cohort, now: datetime) -> Opening | None:
+    """When the claim step will open the cohort's next scheduled round; ``None`` if paused.
+
+    It follows the claim step's rules: skipped dates, and a round opened before the
+    schedule last restarted that is still in its feedback window.
+    """
     if cohort.paused:
         return None
-    moment = max(now, cohort.schedule_from - timedelta(microseconds=1))
+    skipped = {day.isoformat() for day in await upcoming_skips(db, cohort, now)}
+    async with db.reading() as tx:
+        prior = await store.latest_opened_before(tx, cohort.id, to_db(cohort.schedule_from))
+    running = prior is not None and from_db(prior["feedback_due"]) > now
+    schedule = cohort.schedule_after(prior)
+    moment = now
     for _ in range(60):
-        slot = cohort.schedule.next_slot(moment)
-        if cohort.schedule.local_date(slot).isoformat() not in skipped:
-            return slot
+        slot = schedule.next_slot(moment)
+        if schedule.local_date(slot).isoformat() not in skipped:
+            return Opening(slot, prior["number"] if running else None)
         moment = slot
     return None
 

@@ -8,7 +8,7 @@ cohort at 09:00 America/New_York opens at 09:00 local on both sides of a DST cha
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -65,12 +65,26 @@ class WeeklySchedule:
             day += step
 
     def next_slot(self, after: datetime) -> datetime:
-        """The first slot strictly after ``after``."""
+        """The first slot strictly after ``after`` (and so never before the anchor)."""
+        after = max(after, self.anchor - timedelta(microseconds=1))
         horizon = after + timedelta(days=7 * self.every_weeks + 2)
         for instant in self.slots(after, horizon):
             if instant > after:
                 return instant
         raise AssertionError("a weekly schedule always has a slot within one period")
+
+    def after_round(self, opened: datetime, feedback_due: datetime) -> WeeklySchedule:
+        """This schedule, opening nothing before a round opened earlier has run its course.
+
+        The first slot is the first one at or after the end of that round's feedback window,
+        and later slots count on from it (so an every-2-weeks rhythm starts with the new
+        schedule's first round). The window's length is laid on the cohort's local clock, as
+        the schedule's own slots are: with feedback open all week, a DST change in that week
+        neither costs a week nor opens the next round sooner than the unchanged schedule would.
+        """
+        local = require_aware(opened).astimezone(self.zone).replace(tzinfo=None)
+        ends = (local + (feedback_due - opened)).replace(tzinfo=self.zone).astimezone(UTC)
+        return self if ends <= self.anchor else replace(self, anchor=ends)
 
     def local_date(self, instant: datetime) -> date:
         """The cohort-local calendar date of a slot (what facilitators name when skipping)."""

@@ -32,6 +32,7 @@ class TickReport:
     assigned: list[int] = field(default_factory=list)
     digests: list[int] = field(default_factory=list)
     purged: int = 0
+    scrubbed: bool | None = None  # None: nothing removed needed clearing from the files
     nudges: nudges.NudgeReport = field(default_factory=nudges.NudgeReport)
     failed_steps: list[str] = field(default_factory=list)
     next_due: datetime | None = None
@@ -46,20 +47,21 @@ async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
     require_aware(now)
     report = TickReport(now=now)
     try:
-        await health.heartbeat(db, now)
+        last_tick = await health.heartbeat(db, now)
     except StorageUnavailable as problem:  # every step would fail the same way: wait it out
         log.warning("Skipping this tick: the database can't be written (%s)", problem.reason)
         report.storage_problem = problem
         report.next_due = now + STORAGE_RETRY
         return report
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds)),
+        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds, last_tick)),
         ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds)),
         ("pair reviewers", lambda: _assign(db, chat, now, report)),
         ("send nudges", lambda: _nudge(db, chat, now, report)),
         ("close rounds", lambda: rounds.close_finished(db, now, report.rounds)),
         ("send digests", lambda: _digest(db, chat, now, report)),
         ("purge old texts", lambda: _purge(db, now, report)),
+        ("clear removed texts from disk", lambda: _scrub(db, report)),
     ]
     for name, step in steps:
         try:
@@ -89,3 +91,9 @@ async def _digest(db: Database, chat: Chat, now: datetime, report: TickReport) -
 
 async def _purge(db: Database, now: datetime, report: TickReport) -> None:
     report.purged = await privacy_rights.purge_expired(db, now)
+
+
+async def _scrub(db: Database, report: TickReport) -> None:
+    """After a purge, or a forget or earlier scrub that couldn't finish: reset the WAL."""
+    if db.scrub_pending:
+        report.scrubbed = await db.scrub()

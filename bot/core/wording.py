@@ -1,8 +1,8 @@
 """What Praxis says to members, once, for every platform.
 
 The sentences are the same on Discord and Slack; only the markup differs (bold, a
-timestamp each reader sees in their own timezone, a link to a thread). A platform passes
-its :class:`Markup`, and its adapter decides how the message looks around the text.
+date each reader sees in their own timezone, a link to a thread, a mention). A platform
+passes its :class:`Markup`; its adapter decides how the message looks around the text.
 """
 
 from __future__ import annotations
@@ -18,9 +18,7 @@ from bot.core.ports import NudgeMessage
 class Markup:
     bold: Callable[[str], str]
     when: Callable[[datetime], str]  # a date and time each reader sees in their own zone
-    relative: Callable[[datetime], str]  # "in 3 hours"
     thread: Callable[[int], str]  # a link to a round's thread
-    mention: Callable[[int], str]  # a member, by the integer id the core knows them by
 
 
 NUDGE_TITLES = {
@@ -30,26 +28,36 @@ NUDGE_TITLES = {
     "reflect_last_call": "Reflections are due now",
     "feedback_reminder": "Your peers' reflections are waiting",
 }
+#: One member's line in a reminder posted where a private message couldn't go.
 NUDGE_LINES = {
     "reflect_reminder": "your reflection is due",
     "reflect_last_call": "a late reflection is still welcome; they were due",
     "feedback_reminder": "responses to your peers are due",
 }
-PAIRS_INTRO = (
-    "Feedback pairs for this round. Each of you is asked to respond to these peers' "
-    "reflections, so that every reflection gets a reply. Responding to anyone else counts too."
-)
-PAIRS_LATE_INTRO = "More feedback pairs, for a reflection that came in after the first list:"
 
 
-def nudge_text(message: NudgeMessage, markup: Markup, *, reply_hint: str) -> str:
+def pairs_head(markup: Markup, *, late: bool, continued: bool) -> str:
+    """The first line of a feedback-pairs message."""
+    if late:
+        more = markup.bold("More feedback pairs")
+        return f"{more}, for a reflection that came in after the first list:"
+    if continued:
+        return markup.bold("Feedback pairs, continued:")
+    return (
+        f"{markup.bold('Feedback pairs for this round.')} Each of you is asked to respond to "
+        "these peers' reflections, so that every reflection gets a reply. Responding to "
+        "anyone else counts too."
+    )
+
+
+def nudge_text(message: NudgeMessage, markup: Markup, *, reply_hint: str = "") -> str:
     """The body of a private reminder or "doesn't count yet" note."""
     where = f" in {markup.thread(message.thread_id)}" if message.thread_id else ""
     round_name = (
         f"round {message.round_number} of {markup.bold(message.cohort_name)} "
         f"(“{message.round_title}”)"
     )
-    name = message.member.name
+    name, due = message.member.name, markup.when(message.due)
     if message.kind == "short_reflection":
         return (
             f"Hi {name}, thank you for your reflection in {round_name}. So far it has "
@@ -65,34 +73,16 @@ def nudge_text(message: NudgeMessage, markup: Markup, *, reply_hint: str) -> str
         )
     if message.kind == "reflect_reminder":
         return (
-            f"Hi {name}, your reflection for {round_name} is due {markup.when(message.due)}. "
-            f"A few honest paragraphs are plenty: reply{where}{reply_hint}."
+            f"Hi {name}, your reflection for {round_name} is due {due}. A few honest "
+            f"paragraphs are plenty: reply{where}{reply_hint}."
         )
     if message.kind == "reflect_last_call":
         return (
-            f"Hi {name}, reflections for {round_name} were due {markup.when(message.due)}. "
-            f"If you can still add yours{where}, it will be recorded as late, and your peers "
-            "will be glad to read it."
+            f"Hi {name}, reflections for {round_name} were due {due}. If you can still add "
+            f"yours{where}, it will be recorded as late, and your peers will be glad to read it."
         )
-    peers = ", ".join(message.peers)
     return (
         f"Hi {name}, you've responded to {message.feedback_given} of "
-        f"{message.feedback_required} peers in {round_name}; feedback is due "
-        f"{markup.when(message.due)}. You could respond to: {peers}. Reply to their "
-        f"reflection{where}."
+        f"{message.feedback_required} peers in {round_name}; feedback is due {due}. You could "
+        f"respond to: {', '.join(message.peers)}. Reply to their reflection{where}."
     )
-
-
-def nudge_line(message: NudgeMessage, markup: Markup) -> str:
-    """One member's line in a reminder posted where a private message couldn't go."""
-    return f"{markup.mention(message.member.id)}: {NUDGE_LINES[message.kind]} {markup.relative(message.due)}."
-
-
-def pairs_lines(plan: dict[int, tuple[int, ...]], markup: Markup, *, late: bool) -> list[str]:
-    """The pairs announcement: an introduction, then one line per reviewer."""
-    intro = markup.bold(PAIRS_LATE_INTRO if late else PAIRS_INTRO)
-    return [intro] + [
-        f"{markup.mention(reviewer)} → " + ", ".join(markup.mention(a) for a in authors)
-        for reviewer, authors in sorted(plan.items())
-        if authors
-    ]

@@ -6,6 +6,7 @@ become a mention (``<!channel>``, ``<@U…>``, ``<!subteam^…>``) or a link in 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,15 +30,8 @@ def date(moment: datetime, style: str = "{date_long_pretty} at {time}") -> str:
     return f"<!date^{unix(moment)}^{style}|{fallback}>"
 
 
-def markup(people: dict[int, str], threads: dict[int, str] | None = None) -> Markup:
-    """Slack mrkdwn; ``people`` and ``threads`` map the core's integers to Slack's ids/links."""
-    return Markup(
-        bold=lambda text: f"*{text}*",
-        when=lambda moment: date(moment),
-        relative=lambda moment: date(moment, "{date_short_pretty} {time}"),
-        thread=lambda number: (threads or {}).get(number, "the round's thread"),
-        mention=lambda number: f"<@{people[number]}>" if number in people else "a member",
-    )
+#: Slack's mrkdwn for the core's sentences (see :mod:`bot.core.wording`).
+MARKUP = Markup(bold=lambda text: f"*{text}*", when=date, thread=lambda _: "the round's thread")
 
 
 def section(text: str) -> dict[str, Any]:
@@ -100,8 +94,9 @@ def round_message(post: RoundPost, late_reason: str | None = None) -> dict[str, 
     }
 
 
-def nudge_message(message: NudgeMessage, style: Markup) -> dict[str, Any]:
-    text = nudge_text(message, style, reply_hint="")
+def nudge_message(message: NudgeMessage, thread_link: str | None) -> dict[str, Any]:
+    style = MARKUP if thread_link is None else replace(MARKUP, thread=lambda _: thread_link)
+    text = nudge_text(message, style)
     title = NUDGE_TITLES[message.kind]
     return {
         "text": f"{title}: {text}",

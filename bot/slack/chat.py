@@ -20,8 +20,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core.ports import DeliveryError, NudgeMessage, Person, RoundPost
-from bot.core.wording import nudge_line, pairs_lines
+from bot.core.ports import DeliveryError, NudgeMessage, Person, Posted, RoundPost
+from bot.core.text import Line, pack_lines
+from bot.core.wording import NUDGE_LINES, pairs_head
 from bot.slack import blocks
 from bot.slack.directory import Directory
 from bot.slack.ids import SlackIds
@@ -35,6 +36,7 @@ DM_IMPOSSIBLE = frozenset(
 #: Errors a later attempt can get past without anyone's help.
 TRANSIENT = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                        "request_timeout"})  # fmt: skip
+MESSAGE_CHARS = 4000  # Slack shows longer texts folded; its hard limit is 40,000
 HISTORY_PAGES = 3  # how far back a retry looks for its earlier post (3 × 100 messages)
 
 
@@ -143,35 +145,45 @@ class SlackChat:
             dm_channel_id = await self._ids.number("channel", dm)
         else:
             dm = await self._ids.text(dm_channel_id)
-        style = await self._markup([user_id], [message.thread_id] if message.thread_id else [])
+        thread = await self._thread_link(message.thread_id)
         with translate_errors("send a reminder"):
-            await self._client.chat_postMessage(channel=dm, **blocks.nudge_message(message, style))
+            await self._client.chat_postMessage(channel=dm, **blocks.nudge_message(message, thread))
         return dm_channel_id
 
-    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> None:
-        """Slack can show each member a message only they see, in the round's thread: no
-        public mention of who is behind."""
+    async def nudge_in_thread(self, thread_id: int, messages: list[NudgeMessage]) -> Posted:
+        """Slack can show one member a message only they see, in the round's thread: no
+        public mention of who is behind. One member per call (see :class:`Posted`)."""
         channel, ts = await self._ids.message_ref(thread_id)
-        style = await self._markup([m.member.id for m in messages], [])
-        for message in messages:
-            user = await self._ids.text(message.member.id)
-            with translate_errors("leave a private reminder in the channel"):
-                await self._client.chat_postEphemeral(
-                    channel=channel,
-                    user=user,
-                    thread_ts=ts,
-                    text=f"A gentle nudge: {nudge_line(message, style)}",
-                )
+        message = messages[0]
+        user = await self._ids.text(message.member.id)
+        text = (f"A gentle nudge, for your eyes only: {NUDGE_LINES[message.kind]} "
+                f"{blocks.date(message.due)}. You can turn these off with "
+                "`/praxis me nudges off`.")  # fmt: skip
+        with translate_errors("leave a private reminder in the channel"):
+            await self._client.chat_postEphemeral(
+                channel=channel, user=user, thread_ts=ts, text=text
+            )
+        return Posted(message_id=0, count=1)  # an ephemeral message has no lasting id
 
-    async def announce_pairs(self, thread_id: int, plan, *, late: bool) -> int:
+    async def announce_pairs(self, thread_id: int, plan, *, late: bool, continued: bool) -> Posted:
+        """As on Discord: each line notifies its reviewer; the peers are named."""
         channel, ts = await self._ids.message_ref(thread_id)
-        people = sorted({p for r, authors in plan.items() for p in (r, *authors)})
-        lines = pairs_lines(plan, await self._markup(people, []), late=late)
+        people = {n: await self._ids.text(n) for r, a in plan.items() for n in (r, *a) if n > 0}
+
+        def name(number: int) -> str:
+            return f"<@{people[number]}>" if number in people else "a former member"
+
+        lines = [
+            Line(f"{name(reviewer)} → " + ", ".join(name(a) for a in authors), pings=(reviewer,))
+            for reviewer, authors in plan.items()
+        ]
+        head = pairs_head(blocks.MARKUP, late=late, continued=continued)
+        part = pack_lines(head, lines, max_chars=MESSAGE_CHARS, max_pings=len(lines) or 1)[0]
         with translate_errors("post the feedback pairs"):
             sent = await self._client.chat_postMessage(
-                channel=channel, thread_ts=ts, text="\n".join(lines)
+                channel=channel, thread_ts=ts, text=part.text
             )
-        return await self._ids.message(channel, sent["ts"])
+        return Posted(await self._ids.message(channel, sent["ts"]), part.count)
 
     # ------------------------------------------------------------------ facilitators
 
@@ -200,20 +212,25 @@ class SlackChat:
             return [await self._ids.text(cohort.digest_channel_id)]
         with translate_errors("find the cohort's facilitators"):
             people = sorted(await self.facilitator_ids(cohort))
+            if not people:  # no user group: the workspace admins in the cohort's channel
+                channel = await self._ids.text(cohort.channel_id)
+                for user in await self._people.members(channel):
+                    person = await self._people.person(user)
+                    if person.manages_workspace and not person.deleted and not person.is_bot:
+                        people.append(user)
             channels = []
             for user in people:
                 opened = await self._client.conversations_open(users=user)
                 channels.append(opened["channel"]["id"])
         if not channels:
-            raise DeliveryError(
-                "the cohort names no facilitator user group and no digest channel", permanent=True
-            )
+            raise DeliveryError("the cohort has no facilitator I can reach", permanent=True)
         return channels
 
-    async def _markup(self, people: list[int], threads: list[int]):
-        mentions = {number: await self._ids.text(number) for number in people if number > 0}
-        links = {}
-        for number in threads:
-            channel, ts = await self._ids.message_ref(number)
-            links[number] = f"<#{channel}> (the thread of the round's prompt)"
-        return blocks.markup(mentions, links)
+    async def _thread_link(self, thread_id: int | None) -> str | None:
+        """A link to a round's thread, for a DM that points there."""
+        if thread_id is None:
+            return None
+        channel, ts = await self._ids.message_ref(thread_id)
+        with translate_errors("link to the round's thread"):
+            found = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
+        return f"<{found['permalink']}|the round's thread>"

@@ -90,6 +90,18 @@ class Commands:
             "post": self.post,
             "me": self.me,
         }
+        #: ``/praxis me …``: what a member does about their own data and reminders.
+        self.me_handlers: dict[str, Callable[[Request], Awaitable[str | None]]] = {
+            "nudges": self.me_nudges,
+        }
+
+    def add(self, name: str, handler: Callable[[Request], Awaitable[str | None]]) -> None:
+        """Another module's ``/praxis NAME …`` (a feature keeps its handlers beside it)."""
+        self.handlers[name] = handler
+
+    def add_me(self, name: str, handler: Callable[[Request], Awaitable[str | None]]) -> None:
+        """Another module's ``/praxis me NAME …``."""
+        self.me_handlers[name] = handler
 
     def register(self, app) -> None:
         app.command("/praxis")(self.on_command)
@@ -193,9 +205,9 @@ class Commands:
             return
         await ack()
         await self.rt.schedule_changed()
-        opening = rounds.next_opening(cohort, self.rt.now(), set())
+        opening = await rounds.next_opening(self.rt.db, cohort, self.rt.now())
         verb = "Updated" if meta.get("cohort_id") else "Created"
-        when = f" The first round opens {date(opening)}." if opening and verb == "Created" else ""
+        when = f" The next round opens {date(opening.at)}." if opening else ""
         await self.rt.client.chat_postEphemeral(
             channel=values["channel"],
             user=user,
@@ -268,14 +280,14 @@ class Commands:
         cohort = await self._cohort(request)
         moment = self.rt.now()
         skips = await rounds.upcoming_skips(self.rt.db, cohort, moment)
-        opening = rounds.next_opening(cohort, moment, {d.isoformat() for d in skips})
+        opening = await rounds.next_opening(self.rt.db, cohort, moment)
         channel = await self.rt.ids.text(cohort.channel_id)
         lines = [
             f"*{escape(cohort.name)}* · prompts in <#{channel}> for its members",
             f"Schedule: every {cohort.every_weeks} week(s) on {cohort.weekday_name} at "
             f"{cohort.post_time} ({cohort.timezone})",
             "Next round: "
-            + ("paused: `/praxis resume` to restart" if opening is None else date(opening)),
+            + ("paused: `/praxis resume` to restart" if opening is None else date(opening.at)),
             f"Windows: reflections {cohort.reflect_hours} h · feedback {cohort.feedback_hours} h",
             f"Expectations: {cohort.feedback_required} peer responses · reflections of "
             f"{cohort.min_words}+ words · feedback of {cohort.feedback_min_words}+ words",
@@ -284,7 +296,7 @@ class Commands:
                 f"<#{await self.rt.ids.text(cohort.digest_channel_id)}>"
                 if cohort.digest_channel_id
                 else "by direct message"
-            ),  # fmt: skip
+            ),
         ]
         if skips:
             lines.append("Skipped dates: " + ", ".join(f"{d:%a %d %b %Y}" for d in skips))
@@ -306,9 +318,8 @@ class Commands:
         for c in mine:
             channel = await self.rt.ids.text(c.channel_id)
             paused = " · paused" if c.paused else ""
-            lines.append(
-                f"*{escape(c.name)}* · <#{channel}> · {c.weekday_name} {c.post_time} ({c.timezone}){paused}"
-            )
+            schedule = f"{c.weekday_name} {c.post_time} ({c.timezone})"
+            lines.append(f"*{escape(c.name)}* · <#{channel}> · {schedule}{paused}")
         return "\n".join(lines)
 
     async def pause(self, request: Request) -> str:
@@ -322,27 +333,29 @@ class Commands:
         cohort = await self._cohort(request)
         resumed = await cohorts.set_paused(self.rt.db, cohort, paused=False, now=self.rt.now())
         await self.rt.schedule_changed()
-        opening = rounds.next_opening(resumed, self.rt.now(), set())
-        tail = f" The next round opens {date(opening)}." if opening else ""
+        opening = await rounds.next_opening(self.rt.db, resumed, self.rt.now())
+        tail = f" The next round opens {date(opening.at)}." if opening else ""
         return f"Resumed *{escape(cohort.name)}*.{tail}"
 
     async def delete(self, request: Request) -> None:
         cohort = await self._cohort(request)
-        text = (f"Delete *{escape(cohort.name)}*? This removes its settings, prompt bank, rounds "
-                "and every reflection and feedback text stored for it. Messages in Slack stay.")  # fmt: skip
+        text = (
+            f"Delete *{escape(cohort.name)}*? This removes its settings, prompt bank, rounds "
+            "and every reflection and feedback text stored for it. Messages in Slack stay."
+        )
         buttons = {
             "type": "actions",
             "elements": [
-                {"type": "button", "action_id": DELETE_CONFIRM, "style": "danger",
-                 "value": str(cohort.id), "text": {"type": "plain_text", "text": "Delete cohort and its records"}},
-                {"type": "button", "action_id": DELETE_KEEP, "value": str(cohort.id),
-                 "text": {"type": "plain_text", "text": "Keep it"}},
+                _button(DELETE_CONFIRM, cohort.id, "Delete cohort and its records", "danger"),
+                _button(DELETE_KEEP, cohort.id, "Keep it"),
             ],
-        }  # fmt: skip
+        }
         await self.rt.client.chat_postEphemeral(
-            channel=request.channel, user=request.user, text=text,
+            channel=request.channel,
+            user=request.user,
+            text=text,
             blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": text}}, buttons],
-        )  # fmt: skip
+        )
         return None
 
     async def on_delete_confirm(self, ack, body, respond) -> None:
@@ -370,7 +383,8 @@ class Commands:
             self.rt.db, cohort, request.arg(1, "date (YYYY-MM-DD)"), self.rt.now()
         )
         await self.rt.schedule_changed()
-        return f"No round for *{escape(cohort.name)}* on {day:%A %d %B %Y}. `/praxis unskip` puts it back."
+        return (f"No round for *{escape(cohort.name)}* on {day:%A %d %B %Y}. "
+                "`/praxis unskip` puts it back.")  # fmt: skip
 
     async def unskip(self, request: Request) -> str:
         cohort = await self._cohort(request)
@@ -397,18 +411,20 @@ class Commands:
         by = await self.rt.ids.number("user", request.user)
         added = await nudges.excuse(self.rt.db, ctx, member, by, self.rt.now())
         verb = "is now excused" if added else "was already excused"
-        return (f"<@{found.group(1)}> {verb} from round {ctx.round.number} of "
-                f"*{escape(cohort.name)}*: no nudges, and reports show them as excused.")  # fmt: skip
+        return (
+            f"<@{found.group(1)}> {verb} from round {ctx.round.number} of "
+            f"*{escape(cohort.name)}*: no nudges, and reports show them as excused."
+        )
 
     # ------------------------------------------------------------------ prompts
 
     async def prompts(self, request: Request) -> str:
         cohort = await self._cohort(request)
-        page = int(request.words[1]) if len(request.words) > 1 and request.words[1].isdigit() else 1
+        raw = request.words[1] if len(request.words) > 1 else "1"
+        page = int(raw) if raw.isdigit() else 1
         listed = await bank.list_prompts(self.rt.db, cohort, page)
-        lines = [
-            f"*{escape(cohort.name)}* · prompts (page {listed.page} of {listed.pages}, {listed.total} in all)"
-        ]
+        lines = [f"*{escape(cohort.name)}* · prompts (page {listed.page} of {listed.pages}, "
+                 f"{listed.total} in all)"]  # fmt: skip
         lines += [f"*{p.position}.* {escape(p.title)}" for p in listed.prompts]
         return "\n".join(lines)
 
@@ -447,7 +463,8 @@ class Commands:
     async def prompt_remove(self, request: Request) -> str:
         cohort = await self._cohort(request)
         removed = await bank.remove_prompt(self.rt.db, cohort, _number(request, 1, "prompt number"))
-        return f"Removed prompt {removed.position} (“{escape(removed.title)}”) from *{escape(cohort.name)}*."
+        return (f"Removed prompt {removed.position} (“{escape(removed.title)}”) from "
+                f"*{escape(cohort.name)}*.")  # fmt: skip
 
     async def prompt_move(self, request: Request) -> str:
         cohort = await self._cohort(request)
@@ -461,30 +478,38 @@ class Commands:
 
     async def post(self, request: Request) -> str:
         cohort = await self._cohort(request)
-        claimed = await rounds.start_round_now(self.rt.db, cohort, self.rt.now())
+        started = await rounds.start_round_now(self.rt.db, cohort, self.rt.now())
         await self.rt.tick_now()
-        posted = await rounds.get_round(self.rt.db, claimed.id)
-        if posted is not None and posted.state == "posted":
-            return f"Round {posted.number} (“{escape(posted.title)}”) is open in <#{await self.rt.ids.text(cohort.channel_id)}>."
-        reason = posted.failure if posted else "unknown"
-        return (f"I claimed round {claimed.number} but couldn't post it yet ({reason}). "
+        current = await rounds.get_round(self.rt.db, started.round.id) or started.round
+        title = escape(current.title or "")
+        if not started.fresh:
+            return f"Round {current.number} (“{title}”) just opened, so I didn't start another."
+        if current.state == "posted":
+            return f"Round {current.number} (“{title}”) is open in its thread."
+        return (f"I claimed round {current.number} but couldn't post it yet ({current.failure}). "
                 "I'll keep trying; `/praxis show` tells you how it goes.")  # fmt: skip
 
     # ------------------------------------------------------------------ members
 
-    async def me(self, request: Request) -> str:
-        if (
-            request.words[:1] != ["nudges"]
-            or len(request.words) < 2
-            or request.words[1] not in ("on", "off")
-        ):
+    async def me(self, request: Request) -> str | None:
+        handler = self.me_handlers.get(request.words[0] if request.words else "")
+        if handler is None:
+            choices = " · ".join(f"`/praxis me {name}`" for name in self.me_handlers)
+            raise InvalidInput(f"Try {choices}.")
+        return await handler(Request(request.body, request.words[1:]))
+
+    async def me_nudges(self, request: Request) -> str:
+        if request.words[:1] not in (["on"], ["off"]):
             raise InvalidInput("Try `/praxis me nudges on` or `/praxis me nudges off`.")
-        on = request.words[1] == "on"
+        on = request.words[0] == "on"
         team = await self._team(request)
         user = await self.rt.ids.number("user", request.user)
         await nudges.set_nudges(self.rt.db, team, user, on, self.rt.now())
-        return ("Reminders are on: I'll nudge you privately before deadlines." if on
-                else "Reminders are off: I won't nudge you. Deadlines still apply.")  # fmt: skip
+        return (
+            "Reminders are on: I'll nudge you privately before deadlines."
+            if on
+            else "Reminders are off: I won't nudge you. Deadlines still apply."
+        )
 
 
 def _number(request: Request, index: int, what: str) -> int:
@@ -492,3 +517,11 @@ def _number(request: Request, index: int, what: str) -> int:
     if not raw.isdigit():
         raise InvalidInput(f"The {what} is a whole number.")
     return int(raw)
+
+
+def _button(action: str, cohort_id: int, label: str, style: str | None = None) -> dict[str, Any]:
+    button = {"type": "button", "action_id": action, "value": str(cohort_id),
+              "text": {"type": "plain_text", "text": label}}  # fmt: skip
+    if style:
+        button["style"] = style
+    return button

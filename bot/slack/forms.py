@@ -87,7 +87,8 @@ def cohort_form(
         _input("channel", "Channel for the weekly prompts", {
             "type": "conversations_select",
             "filter": {"include": ["public", "private"], "exclude_bot_users": True},
-            **({"initial_conversation": channel} if channel else {"default_to_current_conversation": True}),
+            **({"initial_conversation": channel} if channel
+               else {"default_to_current_conversation": True}),
         }, optional=False, hint="Its members are the cohort; you and Praxis must be in it."),
     ]  # fmt: skip
     if usergroups:
@@ -96,8 +97,10 @@ def cohort_form(
         element = {"type": "static_select", "options": choices}
         if initial:
             element["initial_option"] = initial
-        blocks.append(_input("facilitators", "Facilitators (a user group)", element,
-                             optional=True, hint="Workspace admins can always manage it."))  # fmt: skip
+        hint = "Workspace admins can always manage it."
+        blocks.append(
+            _input("facilitators", "Facilitators (a user group)", element, optional=True, hint=hint)
+        )
     for key, option in OPTIONS.items():
         blocks.append(
             _input(
@@ -105,7 +108,7 @@ def cohort_form(
                 option.label,
                 _option_element(key, _current(cohort, key, zone)),
                 optional=key != TIMEZONE,
-            )  # fmt: skip
+            )
         )
     digest = {"type": "conversations_select", "filter": {"include": ["private"]}}
     if digest_channel:
@@ -163,13 +166,13 @@ def prompt_form(cohort: Cohort) -> dict[str, Any]:
                 "Prompt",
                 {"type": "plain_text_input", "multiline": True, "max_length": 1500},
                 optional=False,
-            ),  # fmt: skip
+            ),
             _input(
                 "structure",
                 "Headings for the reflection, one per line",
                 {"type": "plain_text_input", "multiline": True, "max_length": 230},
                 optional=True,
-            ),  # fmt: skip
+            ),
         ],
     }
 

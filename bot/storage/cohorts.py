@@ -53,9 +53,28 @@ async def find_id(tx: Tx, guild_id: int, name_key: str) -> int | None:
     )
 
 
-async def find_by_name(db: Database, guild_id: int, name_key: str) -> Row | None:
+async def find_by_name(db: Database, guild_id: int, name: str, name_key: str) -> Row | None:
+    """The cohort named exactly ``name`` if there is one, else the one keyed ``name_key``."""
     return await db.fetch_one(
-        "SELECT * FROM cohorts WHERE guild_id = ? AND name_key = ?", (guild_id, name_key)
+        "SELECT * FROM cohorts WHERE guild_id = ? AND (name = ? OR name_key = ?)"
+        " ORDER BY name = ? DESC LIMIT 1",
+        (guild_id, name, name_key, name),
+    )
+
+
+async def all_names(tx: Tx) -> list[Row]:
+    return await tx.fetch_all("SELECT id, guild_id, name, name_key FROM cohorts ORDER BY id")
+
+
+async def rename(tx: Tx, changes: Mapping[int, tuple[str, str]]) -> None:
+    """Set ``{cohort_id: (name, name_key)}``. Every key is parked on a unique placeholder
+    first, so a key passing from one cohort to another never trips the UNIQUE index."""
+    await tx.executemany(
+        "UPDATE cohorts SET name_key = ? WHERE id = ?", [(f"\0{i}", i) for i in changes]
+    )
+    await tx.executemany(
+        "UPDATE cohorts SET name = ?, name_key = ? WHERE id = ?",
+        [(name, key, i) for i, (name, key) in changes.items()],
     )
 
 

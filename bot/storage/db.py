@@ -27,6 +27,8 @@ from bot.core.errors import StorageBusy, StorageUnavailable
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+#: How long a scrub waits for other readers of the file before it gives up until later.
+SCRUB_WAIT_MS = 250
 CLOSE_WAIT_S = 1.0
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
@@ -111,6 +113,11 @@ class Database:
         #: a counter, so a watcher notices refusals even if a later small write worked.
         self.write_failures = 0
         self.last_write_failure: StorageUnavailable | None = None
+        #: Removed text may still sit in the WAL's old page images until :meth:`scrub`
+        #: resets it. True at start: an earlier run may have stopped before its scrub.
+        self.scrub_pending = True
+        #: A forget's VACUUM that failed (e.g. no room for the copy) is redone by the next scrub.
+        self.vacuum_pending = False
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -126,6 +133,9 @@ class Database:
                 "PRAGMA foreign_keys = ON",
                 f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
                 "PRAGMA synchronous = NORMAL",
+                # Zero the bytes of whatever is deleted or overwritten (off by default in
+                # many SQLite builds): removed text must not linger in freed space.
+                "PRAGMA secure_delete = ON",
             ):
                 async with conn.execute(pragma) as cursor:
                     await cursor.fetchall()  # an unfinished PRAGMA cursor would block COMMIT
@@ -192,6 +202,41 @@ class Database:
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         async with self.reading() as tx:
             return await tx.fetch_value(sql, params)
+
+    async def scrub(self, *, vacuum: bool = False) -> bool:
+        """Leave no copy of removed text in the database files; True once that is so.
+
+        ``secure_delete`` zeroes freed space, but in WAL mode the main file keeps the old
+        page until a checkpoint copies the new one over it, and the WAL keeps every page
+        image written since it was last reset (including the one from when the text was
+        first stored). A TRUNCATE checkpoint does both. Another reader of the file (a
+        backup, ``sqlite3`` in a shell) can hold it up: then this waits briefly, returns
+        False and leaves :attr:`scrub_pending` set so the next tick tries again.
+        ``vacuum`` first rebuilds the whole file (see docs/PERFORMANCE.md for its cost),
+        which also drops stale bytes written before ``secure_delete`` was on and message
+        ids kept as dividers in the table's inner pages; if it fails (it needs room for a
+        copy of the file), the next scrub redoes it.
+        """
+        self.scrub_pending = True
+        self.vacuum_pending |= vacuum
+        async with self._lock:
+            await self._pragma(f"PRAGMA busy_timeout = {SCRUB_WAIT_MS}")
+            try:
+                if self.vacuum_pending:
+                    await self._pragma("VACUUM")
+                    self.vacuum_pending = False
+                busy = (await self._pragma("PRAGMA wal_checkpoint(TRUNCATE)"))[0][0]
+            except sqlite3.Error as error:  # busy or locked: the next tick tries again
+                log.warning("Could not clear freed pages yet (%s)", error)
+                return False
+            finally:
+                await self._pragma(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        self.scrub_pending = bool(busy)
+        return not busy
+
+    async def _pragma(self, sql: str) -> list[Row]:
+        async with self._conn.execute(sql) as cursor:
+            return list(await cursor.fetchall())
 
     async def user_version(self) -> int:
         return int(await self.fetch_value("PRAGMA user_version"))

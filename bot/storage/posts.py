@@ -183,11 +183,15 @@ async def delete_rows(tx: Tx, message_ids: Iterable[int]) -> None:
     await tx.executemany("DELETE FROM posts WHERE message_id = ?", [(m,) for m in message_ids])
 
 
-async def last_thread_message_id(db: Database, round_id: int) -> int | None:
-    """Newest stored message members posted in the thread (form posts are the bot's own)."""
-    return await db.fetch_value(
-        "SELECT MAX(message_id) FROM posts WHERE round_id = ? AND source = 'thread'", (round_id,)
+async def last_thread_message(db: Database, round_id: int) -> tuple[int | None, str | None]:
+    """Newest stored id of what members posted in the thread (form posts are the bot's
+    own), and the newest time among forgotten posts (their ids are no longer Discord's)."""
+    row = await db.fetch_one(
+        "SELECT MAX(message_id), MAX(CASE WHEN message_id < 0 THEN posted_at END) FROM posts"
+        " WHERE round_id = ? AND source = 'thread'",
+        (round_id,),
     )
+    return row[0], row[1]
 
 
 async def round_tallies(db: Database, round_id: int, feedback_min_words: int) -> list[Row]:

@@ -52,21 +52,61 @@ async def form_messages(db: Database, guild_id: int, user_id: int) -> list[Row]:
     )
 
 
-async def anonymise(tx: Tx, guild_id: int, user_id: int, pseudonym: int, now: str) -> int:
-    """Replace the member by an unlinkable pseudonym in every row of this guild; drop texts."""
+async def authored_links(tx: Tx, guild_id: int, user_id: int) -> list[Row]:
+    """The member's posts here and the message ids they carry (to replace, in :func:`anonymise`)."""
+    return await tx.fetch_all(
+        "SELECT p.message_id, p.round_id, p.form_group, p.reply_to_id FROM posts p"
+        f" JOIN rounds r ON r.id = p.round_id WHERE p.author_id = ? AND {_IN_GUILD}",
+        (user_id, guild_id),
+    )
+
+
+async def anonymise(
+    tx: Tx,
+    guild_id: int,
+    user_id: int,
+    pseudonym: int,
+    posts: list[Row],
+    renamed: dict[int, int],
+    now: str,
+) -> int:
+    """Replace the member by an unlinkable pseudonym in every row of this guild; drop texts.
+
+    ``posts`` are the member's (from :func:`authored_links`) and ``renamed`` maps each of
+    their message ids to a fresh id that points at nothing in Discord, so the rows no
+    longer lead to the messages (nor do edits or deletions of those messages find them).
+    Replies to those posts follow the new ids, so feedback stays attached; the ids of
+    messages the member replied to are dropped (nothing reads them back).
+    """
+    await tx.executemany(
+        "UPDATE posts SET message_id = ?, author_id = ?, author_name = 'Former member',"
+        " text = NULL, purged_at = ?, form_group = ?, reply_to_id = ? WHERE message_id = ?",
+        [
+            (
+                renamed[row["message_id"]],
+                pseudonym,
+                now,
+                renamed.get(row["form_group"]),
+                renamed.get(row["reply_to_id"]),
+                row["message_id"],
+            )
+            for row in posts
+        ],
+    )
+    await tx.executemany(
+        "UPDATE posts SET reply_to_id = ? WHERE round_id = ? AND reply_to_id = ?",
+        [(renamed[row["message_id"]], row["round_id"], row["message_id"]) for row in posts],
+    )
     rounds = f"round_id IN (SELECT r.id FROM rounds r WHERE {_IN_GUILD})"
-    changed = await tx.execute_rowcount(
-        f"UPDATE posts SET author_id = ?, author_name = 'Former member', text = NULL,"
-        f" purged_at = ? WHERE author_id = ? AND {rounds}",
-        (pseudonym, now, user_id, guild_id),
-    )
-    await tx.execute(
-        f"UPDATE posts SET target_id = ? WHERE target_id = ? AND {rounds}",
-        (pseudonym, user_id, guild_id),
-    )
-    for table, column in (("member_notes", "member_id"), ("excusals", "member_id")):
+    for table, column in (
+        ("posts", "target_id"),
+        ("member_notes", "member_id"),  # the round's "nudges sent" count stays right
+        ("excusals", "member_id"),  # reports still say "excused" for those rounds
+        ("excusals", "excused_by"),  # excusals they made as a facilitator
+    ):
         await tx.execute(
-            f"DELETE FROM {table} WHERE {column} = ? AND {rounds}", (user_id, guild_id)
+            f"UPDATE {table} SET {column} = ? WHERE {column} = ? AND {rounds}",
+            (pseudonym, user_id, guild_id),
         )
     await tx.execute(
         f"DELETE FROM assignments WHERE (reviewer_id = ? OR author_id = ?) AND {rounds}",
@@ -75,7 +115,13 @@ async def anonymise(tx: Tx, guild_id: int, user_id: int, pseudonym: int, now: st
     await tx.execute(
         "DELETE FROM member_settings WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
     )
-    return changed
+    # On Slack a message's number stands for its channel and ts in platform_ids: once the
+    # posts no longer carry those numbers, nothing should remember which messages they were.
+    await tx.executemany(
+        "DELETE FROM platform_ids WHERE id = ? AND kind = 'message'",
+        [(row["message_id"],) for row in posts],
+    )
+    return len(posts)
 
 
 async def cohorts_with_retention(db: Database) -> list[Row]:

@@ -43,6 +43,43 @@ async def last_scheduled_slots(db: Database) -> dict[int, str]:
     return {row["cohort_id"]: row["slot"] for row in rows}
 
 
+async def latest_opened_before(tx: Tx, cohort_id: int, before: str) -> Row | None:
+    """The latest scheduled round that opened (was not missed) before ``before``."""
+    return await tx.fetch_one(
+        "SELECT number, slot_at, feedback_due FROM rounds WHERE cohort_id = ? AND manual = 0"
+        " AND state <> 'missed' AND slot_at < ? ORDER BY slot_at DESC LIMIT 1",
+        (cohort_id, before),
+    )
+
+
+async def latest_opened_before_schedules(db: Database) -> dict[int, Row]:
+    """Per active cohort, :func:`latest_opened_before` its ``schedule_from``, in one query."""
+    rows = await db.fetch_all(
+        "SELECT r.cohort_id, r.number, r.slot_at, r.feedback_due FROM ("
+        " SELECT c.id AS cohort_id, (SELECT MAX(p.slot_at) FROM rounds p"
+        "  WHERE p.cohort_id = c.id AND p.manual = 0 AND p.state <> 'missed'"
+        "  AND p.slot_at < c.schedule_from) AS slot_at"
+        " FROM cohorts c WHERE c.paused = 0) latest"
+        " JOIN rounds r ON r.cohort_id = latest.cohort_id AND r.slot_at = latest.slot_at"
+    )
+    return {row["cohort_id"]: row for row in rows}
+
+
+async def at_slot(tx: Tx, cohort_id: int, slot_at: str) -> Row | None:
+    return await tx.fetch_one(
+        "SELECT id, manual FROM rounds WHERE cohort_id = ? AND slot_at = ?", (cohort_id, slot_at)
+    )
+
+
+async def opened_since(tx: Tx, cohort_id: int, since: str) -> Row | None:
+    """The cohort's latest round claimed at or after ``since`` that was not missed."""
+    return await tx.fetch_one(
+        "SELECT * FROM rounds WHERE cohort_id = ? AND state <> 'missed' AND created_at >= ?"
+        " ORDER BY created_at DESC, id DESC LIMIT 1",
+        (cohort_id, since),
+    )
+
+
 async def skips_from(db: Database, earliest_date: str) -> dict[int, set[str]]:
     rows = await db.fetch_all(
         "SELECT cohort_id, local_date FROM skips WHERE local_date >= ?", (earliest_date,)

@@ -1,0 +1,106 @@
+"""What the database refused, kept in a small file beside it until it has been redone.
+
+While SQLite refuses writes (see *Storage outages* in ARCHITECTURE.md), a member's edit
+or deletion, or a thread message that could not be stored, waits to be redone. Held
+only in memory, a crash would lose it: the deletion would never reach the stored text.
+It can't wait in the database, which is what is refusing, so it goes to
+``<database>.pending.jsonl``: one JSON object per line, flushed and fsynced before the
+bot moves on.
+
+The file holds ids and the kind of change, never message text: an edit is redone by
+reading the message again from Discord, which also gives its latest version. Redoing
+is idempotent (a deletion already applied changes nothing, an edit rereads the same
+text), so a file that could not be trimmed after a replay only costs a second replay.
+If the file itself can't be written (the disk is full too), the caller keeps the entry
+in memory, as before, and this logs one warning (with no contents).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+EDIT, DELETE, READ_BACK = "edit", "delete", "read_back"
+KINDS = (EDIT, DELETE, READ_BACK)
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """``edit``/``delete`` of a thread message, or ``read_back`` a thread from a message."""
+
+    kind: str
+    channel_id: int
+    message_id: int
+
+
+class PendingFile:
+    """Append-only while entries arrive; rewritten whole (atomically) once some are done."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path  # None: an in-memory database, so nothing outlives the process
+
+    @classmethod
+    def beside(cls, database_path: Path) -> PendingFile:
+        if str(database_path) == ":memory:":
+            return cls(None)
+        return cls(database_path.with_name(database_path.name + ".pending.jsonl"))
+
+    def load(self) -> list[Pending]:
+        """What an earlier run left to redo; a line torn by a crash mid-write is skipped."""
+        if self.path is None or not self.path.is_file():
+            return []
+        entries = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                fields = json.loads(line)
+                entry = Pending(
+                    str(fields["kind"]), int(fields["channel_id"]), int(fields["message_id"])
+                )
+            except (ValueError, KeyError, TypeError):
+                continue
+            if entry.kind in KINDS:
+                entries.append(entry)
+        return entries
+
+    def append(self, entry: Pending) -> bool:
+        """Add one entry durably; False if the file can't be written (kept in memory only)."""
+        if self.path is None:
+            return False
+        try:
+            with self.path.open("a", encoding="utf-8") as file:
+                file.write(json.dumps(asdict(entry)) + "\n")
+                file.flush()
+                os.fsync(file.fileno())
+        except OSError as error:
+            log.warning("Could not note a refused change in %s (%s); it is kept in memory "
+                        "only until the database takes writes again", self.path.name,
+                        error.strerror or type(error).__name__)  # fmt: skip
+            return False
+        return True
+
+    def replace(self, entries: list[Pending]) -> bool:
+        """Keep exactly ``entries`` (none: remove the file); atomic, so a crash leaves the
+        old file or the new one."""
+        if self.path is None:
+            return False
+        try:
+            if not entries:
+                self.path.unlink(missing_ok=True)
+                return True
+            fresh = self.path.with_name(self.path.name + ".new")
+            with fresh.open("w", encoding="utf-8") as file:
+                file.writelines(json.dumps(asdict(entry)) + "\n" for entry in entries)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(fresh, self.path)
+        except OSError as error:
+            log.warning("Could not trim %s (%s); its entries will be redone again, which "
+                        "changes nothing", self.path.name,
+                        error.strerror or type(error).__name__)  # fmt: skip
+            return False
+        return True
