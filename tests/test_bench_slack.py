@@ -53,7 +53,7 @@ def test_the_last_call_posts_once_per_member_over_the_known_dm_channel(last_call
     assert last_call.calls["chat.postMessage"] == last_call.minimum == MEMBERS
     assert last_call.calls["conversations.open"] == 0  # the reminder stored every DM channel
     assert last_call.calls["conversations.members"] == 1
-    assert last_call.calls["usergroups.users.list"] == 1
+    assert last_call.calls["usergroups.users.list"] == 0  # read for the reminder, kept since
 
 
 def test_the_last_call_makes_no_more_than_the_target_in_calls(last_call):

@@ -38,6 +38,7 @@ class Directory:
         self._client = client
         self._clock = clock
         self._people: dict[str, tuple[float, SlackPerson]] = {}
+        self._groups: dict[str, tuple[float, set[str]]] = {}
 
     async def person(self, user_id: str) -> SlackPerson:
         entry = self._people.get(user_id)
@@ -74,5 +75,17 @@ class Directory:
                 return members
 
     async def group_members(self, usergroup: str) -> set[str]:
+        """A user group's members: asked for once, then kept current by Slack's
+        ``subteam_members_changed`` events (see :meth:`group_changed`), like people."""
+        entry = self._groups.get(usergroup)
+        if entry is not None and self._clock() - entry[0] < FRESH_SECONDS:
+            return set(entry[1])
         response = await self._client.usergroups_users_list(usergroup=usergroup)
-        return set(response["users"])
+        members = set(response["users"])
+        self._groups[usergroup] = (self._clock(), members)
+        return set(members)
+
+    def group_changed(self, usergroup: str, added: list[str], removed: list[str]) -> None:
+        entry = self._groups.get(usergroup)
+        if entry is not None:
+            self._groups[usergroup] = (entry[0], (entry[1] | set(added)) - set(removed))
