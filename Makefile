@@ -80,6 +80,7 @@ bench: $(DEV_STAMP)    ## print benchmark figures (not timed tests)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.rest
+	$(BIN)/python -m bench.slack_calls
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.forget

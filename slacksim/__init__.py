@@ -38,6 +38,7 @@ The contract (tests outside the project rely on it; keep these names stable)::
         await ada.open_home()                        # app_home_opened; ada.home is the view
         ada.private_messages(), ada.dms(), ada.open_views()
         await ws.join(room, person); await ws.leave(room, person)   # member events
+        await ws.set_usergroup_members(staff, [amal])  # subteam_members_changed
         ws.archive(room); ws.remove_app(room); ws.revoke_token()
         ada.deactivate(); ada.refuse_dms()           # DMs then fail (user_disabled,
                                                      # restricted_action)

@@ -180,6 +180,20 @@ class Workspace:
         self.usergroups[group.id] = group
         return group
 
+    async def set_usergroup_members(self, group: Usergroup, people: Iterable[Person]) -> None:
+        """An admin edits a user group: ``subteam_members_changed`` tells the app."""
+        before, after = set(group.users), [p.id for p in people]
+        group.users = after
+        event = {
+            "type": "subteam_members_changed",
+            "subteam_id": group.id,
+            "team_id": self.id,
+            "added_users": sorted(set(after) - before),
+            "removed_users": sorted(before - set(after)),
+            "event_ts": self.sim.next_ts(),
+        }
+        await self.sim.send_event(self, event)
+
     def im_with(self, user_id: str) -> Conversation | None:
         for conversation in self.conversations.values():
             if conversation.is_im and conversation.members == [user_id]:

@@ -221,3 +221,25 @@ async def test_post_now_opens_one_round_even_when_asked_twice(world):
     assert "just opened" in again.text and len(prompts(world)) == 1
     shown = await world.fran.command("/praxis", "show Autumn", channel=world.room)
     assert "Round 1" in shown.text and "posted" in shown.text
+
+
+async def test_a_reminder_links_to_the_rounds_thread(world):
+    prompt = await _open_round(world)
+    world.slack.set_time(datetime(2026, 1, 7, 9, 30, tzinfo=UTC))
+    await world.bot.tick(world.slack.now())
+    (reminder,) = world.members[0].dms()
+    stamp = prompt.ts.replace(".", "")
+    link = f"https://{world.ws.domain}.slack.com/archives/{world.room.id}/p{stamp}"
+    assert link in reminder.text
+
+
+async def test_a_reply_costs_one_call_once_people_are_known(world):
+    prompt = await _open_round(world)
+    ada = world.members[0]
+    await ada.reply(prompt, "A first reflection, enough to count.")
+    before = len(world.slack.calls)
+    await ada.reply(prompt, "And a second message that joins it.")
+    await world.members[1].reply(prompt, f"<@{ada.id}> that joined-up thinking helps.")
+    methods = [c.method for c in world.slack.calls[before:]]
+    assert methods.count("usergroups.users.list") == 0
+    assert len([m for m in methods if m != "users.info"]) <= 2  # at most the ✅s

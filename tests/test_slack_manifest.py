@@ -31,7 +31,6 @@ SCOPES = {
     "views_update": None,
     "views_publish": None,
     "files_upload_v2": "files:write",
-    "chat_getPermalink": None,
 }
 
 

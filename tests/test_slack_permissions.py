@@ -106,3 +106,14 @@ async def test_a_facilitator_cannot_point_a_cohort_at_a_channel_they_are_not_in(
     answer = await world.fran.submit(opened.view, {"digest_channel": public.id})
     assert "private channel" in answer.errors["digest_channel"]
     assert await snapshot(world) == before
+
+
+async def test_a_facilitator_taken_out_of_the_user_group_loses_the_cohort(world):
+    assert "Autumn" in (await world.fran.command("/praxis", "show Autumn", channel=world.room)).text
+    await world.ws.set_usergroup_members(world.staff, [])
+    refused = await world.fran.command("/praxis", "show Autumn", channel=world.room)
+    assert "Only this cohort's facilitators" in refused.text
+    calls = len(world.slack.calls_to("usergroups.users.list"))
+    await world.ws.set_usergroup_members(world.staff, [world.fran])
+    assert "Autumn" in (await world.fran.command("/praxis", "show Autumn", channel=world.room)).text
+    assert len(world.slack.calls_to("usergroups.users.list")) == calls  # kept current by events

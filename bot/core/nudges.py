@@ -127,12 +127,23 @@ async def plan(
     db: Database, ctx: RoundContext, roster: list[Person], now: datetime
 ) -> list[Planned]:
     """Who would be nudged now, for what, and why (``/nudge preview`` shows exactly this)."""
+    due = await _due(db, ctx, now)
+    return [] if due is None else await _plan_due(db, ctx, roster, *due)
+
+
+async def _due(db: Database, ctx: RoundContext, now: datetime) -> tuple[list[str], dict] | None:
+    """The kinds due now and the short posts waiting, or None: the common case, every tick,
+    settled by one query and before the roster is read (on Slack that costs Web API calls)."""
     if in_quiet_hours(ctx.cohort, now) or ctx.round.state != "posted":
-        return []
+        return None
     kinds = due_kinds(ctx, now)
     shorts = await _short_posts(db, ctx, now)
-    if not kinds and not shorts:  # the common case, every tick: one query, not four
-        return []
+    return (kinds, shorts) if kinds or shorts else None
+
+
+async def _plan_due(
+    db: Database, ctx: RoundContext, roster: list[Person], kinds: list[str], shorts: dict
+) -> list[Planned]:
     guild_id = ctx.cohort.guild_id
     settings = await member_store.settings_for(db, guild_id, [p.id for p in roster])
     excused = await member_store.excused(db, ctx.round.id)
@@ -245,12 +256,13 @@ async def send_due(
     for ctx in await open_contexts(db):
         if cohort_id is not None and ctx.cohort.id != cohort_id:
             continue
-        if in_quiet_hours(ctx.cohort, now):
+        due = await _due(db, ctx, now)
+        if due is None:
             continue
         roster = await chat.roster(ctx.cohort)
         if roster is None:
             continue
-        await _deliver(db, chat, await plan(db, ctx, roster, now), now, report)
+        await _deliver(db, chat, await _plan_due(db, ctx, roster, *due), now, report)
     return report
 
 

@@ -64,6 +64,7 @@ class SlackChat:
         self._client = client
         self._ids = ids
         self._people = directory
+        self.workspace_url: str | None = None  # https://WORKSPACE.slack.com/, from auth.test
 
     # ------------------------------------------------------------------ rounds
 
@@ -227,10 +228,10 @@ class SlackChat:
         return channels
 
     async def _thread_link(self, thread_id: int | None) -> str | None:
-        """A link to a round's thread, for a DM that points there."""
-        if thread_id is None:
+        """A link to a round's thread, for a DM that points there; built from the workspace's
+        address (``auth.test``) as Slack's permalinks are, so it costs no request."""
+        if thread_id is None or not self.workspace_url:
             return None
         channel, ts = await self._ids.message_ref(thread_id)
-        with translate_errors("link to the round's thread"):
-            found = await self._client.chat_getPermalink(channel=channel, message_ts=ts)
-        return f"<{found['permalink']}|the round's thread>"
+        link = f"{self.workspace_url.rstrip('/')}/archives/{channel}/p{ts.replace('.', '')}"
+        return f"<{link}|the round's thread>"

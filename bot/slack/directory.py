@@ -1,8 +1,10 @@
 """Who someone is in a Slack workspace, from ``users.info``, remembered for a while.
 
-Names, admin and owner flags, bots and deactivated accounts change rarely; asking Slack
-once an hour per person keeps rosters and permission checks to one call per newcomer.
-The clock is passed in so tests move it like everything else.
+Names, admin and owner flags, bots and deactivated accounts change rarely, and Slack
+says when they do (the ``user_change`` event carries the whole user): so a person is
+asked for once and then kept up to date by events, which keeps rosters and permission
+checks to one call per newcomer. An entry still ages out after a week, in case an event
+was missed. The clock is passed in so tests move it like everything else.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-FRESH_SECONDS = 3600
+FRESH_SECONDS = 7 * 24 * 3600  # a safety net: user_change events keep entries current
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +38,17 @@ class Directory:
         self._client = client
         self._clock = clock
         self._people: dict[str, tuple[float, SlackPerson]] = {}
+        self._groups: dict[str, tuple[float, set[str]]] = {}
 
     async def person(self, user_id: str) -> SlackPerson:
         entry = self._people.get(user_id)
         if entry is not None and self._clock() - entry[0] < FRESH_SECONDS:
             return entry[1]
         response = await self._client.users_info(user=user_id)
-        user = response["user"]
+        return self.learn(response["user"])
+
+    def learn(self, user: dict) -> SlackPerson:
+        """Remember a user object, from ``users.info`` or a ``user_change`` event."""
         profile = user.get("profile") or {}
         person = SlackPerson(
             id=user["id"],
@@ -52,7 +58,7 @@ class Directory:
             is_bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
             deleted=bool(user.get("deleted")),
         )
-        self._people[user_id] = (self._clock(), person)
+        self._people[person.id] = (self._clock(), person)
         return person
 
     async def members(self, channel: str) -> list[str]:
@@ -69,5 +75,17 @@ class Directory:
                 return members
 
     async def group_members(self, usergroup: str) -> set[str]:
+        """A user group's members: asked for once, then kept current by Slack's
+        ``subteam_members_changed`` events (see :meth:`group_changed`), like people."""
+        entry = self._groups.get(usergroup)
+        if entry is not None and self._clock() - entry[0] < FRESH_SECONDS:
+            return set(entry[1])
         response = await self._client.usergroups_users_list(usergroup=usergroup)
-        return set(response["users"])
+        members = set(response["users"])
+        self._groups[usergroup] = (self._clock(), members)
+        return set(members)
+
+    def group_changed(self, usergroup: str, added: list[str], removed: list[str]) -> None:
+        entry = self._groups.get(usergroup)
+        if entry is not None:
+            self._groups[usergroup] = (entry[0], (entry[1] | set(added)) - set(removed))

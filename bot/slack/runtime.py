@@ -64,7 +64,7 @@ class SlackRuntime:
             ],
         )
         self.ids = SlackIds(db)
-        self.people = Directory(self.client)
+        self.people = Directory(self.client, clock=lambda: self.clock().timestamp())
         self.chat = SlackChat(self.client, self.ids, self.people)
         self.app = AsyncApp(
             client=self.client,
@@ -74,11 +74,26 @@ class SlackRuntime:
         )
         self.threads = Threads(self)
         self.commands = Commands(self)
+        self.app.event("user_change")(self.on_user_change)
+        self.app.event("subteam_members_changed")(self.on_group_change)
         self.threads.register(self.app)
         self.commands.register(self.app)
         self.bot_user_id: str | None = None
         self.team_id: str | None = None
         self._server: Any = None
+
+    async def on_user_change(self, event: dict[str, Any]) -> None:
+        """Slack says someone changed (name, admin flag, deactivated): remember the new facts."""
+        if event.get("user"):
+            self.people.learn(event["user"])
+
+    async def on_group_change(self, event: dict[str, Any]) -> None:
+        """A user group gained or lost members: facilitators changed."""
+        self.people.group_changed(
+            event.get("subteam_id", ""),
+            event.get("added_users") or [],
+            event.get("removed_users") or [],
+        )
 
     def now(self) -> datetime:
         return self.clock()
@@ -93,6 +108,7 @@ class SlackRuntime:
         """Learn who Praxis is in the workspace, then read back what was missed."""
         who = await self.client.auth_test()
         self.bot_user_id, self.team_id = who["user_id"], who["team_id"]
+        self.chat.workspace_url = who.get("url")
         await self.ids.number("team", self.team_id)
         stored = await self.threads.backfill()
         if stored:
