@@ -32,6 +32,7 @@ from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, fontManager, get_font
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import Affine2D
 
@@ -68,7 +69,7 @@ STATUS_LABELS: dict[Status, str] = {
 
 # Okabe–Ito colours (not yet is white, excused a neutral light grey). Greyscale luma, for
 # reference: on_time 106, missing 119 (+ cross-hatch), late 158, short 213, excused 221
-# (+ diagonals), not_yet 255 (+ dots).
+# (+ diagonals), not_yet 255 (+ horizontal lines).
 STATUS_COLOURS: dict[Status, str] = {
     "on_time": "#009E73",  # bluish green
     "late": "#56B4E9",  # sky blue
@@ -77,10 +78,10 @@ STATUS_COLOURS: dict[Status, str] = {
     "not_yet": "#FFFFFF",  # white
     "excused": "#DDDDDD",  # light grey
 }
-_HATCHES: dict[Status, str] = {"missing": "x", "not_yet": "..", "excused": "///"}
+_HATCHES: dict[Status, str] = {"missing": "x", "not_yet": "--", "excused": "///"}
 _HATCH_COLOURS: dict[Status, str] = {
     "missing": "#6E2F00",
-    "not_yet": "#8C8C8C",
+    "not_yet": "#A6A6A6",
     "excused": "#8C8C8C",
 }
 COUNTS_TITLE = "Number in each cell: feedback given that counted"
@@ -321,7 +322,7 @@ def _draw_grid(
 
     show_counts = count_pt >= _MIN_COUNT_PT
     if show_counts:
-        _clear_under_counts(ax, grid)
+        _clear_under_counts(fig, ax, grid, cell_w, cell_h)
         _draw_counts(fig, ax, grid, count_pt)
 
     # White gutters between cells (one line collection each way; cheaper than minor ticks).
@@ -397,23 +398,37 @@ def _draw_grid(
     legend.set_in_layout(False)  # its row is sized for it; don't let it widen the columns
 
 
-def _clear_under_counts(ax: Axes, grid: ParticipationGrid) -> None:
+def _clear_under_counts(
+    fig: Figure, ax: Axes, grid: ParticipationGrid, cell_w: float, cell_h: float
+) -> None:
     """A plain patch of the cell's own colour in the middle of each hatched cell, so the
-    number drawn on it isn't crossed by hatch lines."""
-    for status in _HATCHES:
-        patches = [
-            Rectangle((c - 0.3, r - 0.32), 0.6, 0.64)
-            for r, row in enumerate(grid.cells)
-            for c, cell in enumerate(row)
-            if cell.status == status
-        ]
-        if patches:
-            ax.add_collection(
-                PatchCollection(
-                    patches, facecolor=STATUS_COLOURS[status], edgecolor="none", linewidth=0
-                ),
-                autolim=False,
-            )
+    number drawn on it isn't crossed by hatch lines.
+
+    One path collection (a box in points, repeated at each cell) rather than a patch
+    per cell, for the same reason as :func:`_draw_counts`.
+    """
+    hatched = [
+        ((c, r), STATUS_COLOURS[cell.status])
+        for r, row in enumerate(grid.cells)
+        for c, cell in enumerate(row)
+        if cell.status in _HATCHES
+    ]
+    if not hatched:
+        return
+    box = Path.unit_rectangle().transformed(
+        Affine2D().translate(-0.5, -0.5).scale(cell_w * 72 * 0.6, cell_h * 72 * 0.64)
+    )
+    boxes = PathCollection(
+        [box],
+        offsets=[at for at, _ in hatched],
+        offset_transform=ax.transData,
+        facecolors=[colour for _, colour in hatched],
+        edgecolors="none",
+        linewidths=0,
+    )
+    boxes.set_transform(Affine2D().scale(1 / 72) + fig.dpi_scale_trans)
+    boxes.set_in_layout(False)
+    ax.add_collection(boxes, autolim=False)
 
 
 def count_groups(grid: ParticipationGrid) -> dict[tuple[str, str], list[tuple[int, int]]]:
