@@ -291,13 +291,17 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _csv_bytes(header: Iterable[str], lines: Iterable[list]) -> bytes:
-    """UTF-8 with a byte-order mark, so spreadsheets detect the encoding."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
+    """UTF-8 with a byte-order mark, so spreadsheets detect the encoding. Rows are
+    encoded as they are written, so the file exists once, as bytes."""
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
     writer.writerow(header)
     writer.writerows(lines)
-    return out.getvalue().encode("utf-8")
+    text.flush()
+    data = buffer.getvalue()
+    text.close()
+    return data
 
 
 async def export_csv(
