@@ -162,11 +162,11 @@ async def measure(
     person = roster[len(roster) // 2]
     names = {p.id: p.name for p in roster}
 
-    t_round, summary = await best_of(REPEATS, lambda: round_summary(db, cohort, roster))
+    t_round, summary = await best_of(REPEATS, lambda: round_summary(db, cohort, roster, now=now))
     t_member, report = await best_of(
         REPEATS, lambda: member_report(db, cohort, roster, person, now)
     )
-    t_history, history = await best_of(REPEATS, lambda: load_history(db, cohort, roster))
+    t_history, history = await best_of(REPEATS, lambda: load_history(db, cohort, roster, now=now))
     t_export, csv_bytes = await best_of(
         REPEATS, lambda: export_csv(db, cohort, dict(names), include_text=True)
     )

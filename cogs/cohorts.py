@@ -43,6 +43,10 @@ OPTION_HELP = {
     "retention_days": "Delete stored texts of posts after this many days (0 = keep; counts stay)",
 }
 Hours = app_commands.Range[int, 1, 1344]
+CLEAR_CHOICES = [
+    app_commands.Choice(name="digest channel (send digests by DM)", value="digest_channel"),
+    app_commands.Choice(name="facilitator role", value="facilitator_role"),
+]
 
 
 def _check_channel(interaction: discord.Interaction, channel: discord.TextChannel | None) -> None:
@@ -261,9 +265,10 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         channel="Channel where the weekly prompts are posted",
         members="Role held by the cohort's learners",
         facilitators="Role whose holders may manage this cohort",
+        clear="Remove a setting: the digest channel (digests go by DM) or the facilitator role",
         **OPTION_HELP,
     )
-    @app_commands.choices(weekday=WEEKDAY_CHOICES)
+    @app_commands.choices(weekday=WEEKDAY_CHOICES, clear=CLEAR_CHOICES)
     @app_commands.autocomplete(name=cohort_name_autocomplete, timezone=timezone_autocomplete)
     async def edit(
         self,
@@ -289,8 +294,15 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         quiet_start: str | None = None,
         quiet_end: str | None = None,
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
+        clear: app_commands.Choice[str] | None = None,
     ) -> None:
         cohort = await facilitated_cohort(interaction, name)
+        cleared = (clear.value,) if clear else ()
+        if "facilitator_role" in cleared and not interaction.user.guild_permissions.manage_guild:
+            raise InvalidInput(
+                "Clearing the facilitator role would leave you unable to manage "
+                f"**{cohort.name}**, as you don't have Manage Server. Ask someone who has it."
+            )
         _check_channel(interaction, channel)
         _check_digest_channel(interaction, cohort, digest_channel, members)
         changes = _options(locals())
@@ -301,9 +313,11 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
             facilitator_role_id=facilitators.id if facilitators else None,
             digest_channel_id=digest_channel.id if digest_channel else None,
         )
-        if all(value is None for value in changes.values()):
+        if all(value is None for value in changes.values()) and not cleared:
             raise InvalidInput("Nothing to change: pick at least one option to edit.")
-        updated = await cohorts.edit_cohort(self.bot.db, cohort, changes=changes, now=now())
+        updated = await cohorts.edit_cohort(
+            self.bot.db, cohort, changes=changes, clear=cleared, now=now()
+        )
         await self.bot.schedule_changed(now())
         opening = await rounds.next_opening(self.bot.db, updated, now())
         restarted = updated.schedule_from != cohort.schedule_from

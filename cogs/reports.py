@@ -19,6 +19,11 @@ from bot.core.chart import render_heatmap
 from bot.core.ports import Person
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now
 
+EXPORT_KINDS = [
+    app_commands.Choice(name="Posts: each reflection and feedback", value="posts"),
+    app_commands.Choice(name="Participation: every member in every round", value="participation"),
+]
+
 
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
@@ -42,7 +47,9 @@ class ReportCommands(commands.GroupCog, group_name="report"):
         round: app_commands.Range[int, 1] | None = None,
     ) -> None:
         found = await facilitated_cohort(interaction, cohort)
-        summary = await reports.round_summary(self.bot.db, found, await self._roster(found), round)
+        summary = await reports.round_summary(
+            self.bot.db, found, await self._roster(found), round, now=now()
+        )
         card, table = render.round_embed(summary)
         files = [table] if table else []
         await interaction.response.send_message(embed=card, files=files, ephemeral=True)
@@ -62,26 +69,44 @@ class ReportCommands(commands.GroupCog, group_name="report"):
             embed=render.member_embed(found.name, summary), ephemeral=True
         )
 
-    @app_commands.command(name="export", description="Every reflection and feedback as CSV")
-    @app_commands.describe(
-        cohort="The cohort", include_text="Include what members wrote (default: figures only)"
+    @app_commands.command(
+        name="export", description="Reflections and feedback, or who took part, as CSV"
     )
+    @app_commands.describe(
+        cohort="The cohort",
+        include_text="Include what members wrote (default: figures only; posts export only)",
+        kind="Posts: each reflection and feedback (default) · "
+        "Participation: every member in every round",
+    )
+    @app_commands.choices(kind=EXPORT_KINDS)
     @app_commands.autocomplete(cohort=cohort_name_autocomplete)
     async def export(
-        self, interaction: discord.Interaction, cohort: str, include_text: bool = False
+        self,
+        interaction: discord.Interaction,
+        cohort: str,
+        include_text: bool = False,
+        kind: app_commands.Choice[str] | None = None,
     ) -> None:
         found = await facilitated_cohort(interaction, cohort)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        names = {p.id: p.name for p in await self._roster(found)}
-        data = await reports.export_csv(self.bot.db, found, names, include_text=include_text)
-        filename = f"{_slug(found.name)}-{'texts' if include_text else 'figures'}.csv"
-        await interaction.followup.send(
-            "Here is the export. It is UTF-8 CSV with times in the cohort's timezone."
-            + (
+        roster = await self._roster(found)
+        if kind is not None and kind.value == "participation":
+            history = await reports.load_history(self.bot.db, found, roster, now=now())
+            data = reports.participation_csv(history)
+            filename = f"{_slug(found.name)}-participation.csv"
+            note = " Text isn't part of this export." if include_text else ""
+        else:
+            names = {p.id: p.name for p in roster}
+            data = await reports.export_csv(self.bot.db, found, names, include_text=include_text)
+            filename = f"{_slug(found.name)}-{'texts' if include_text else 'figures'}.csv"
+            note = (
                 " It contains members' own words: store it as carefully as case notes."
                 if include_text
                 else ""
-            ),
+            )
+        await interaction.followup.send(
+            "Here is the export. It is UTF-8 CSV with times in the cohort's timezone; ids start "
+            "with # so spreadsheets keep every digit." + note,
             file=discord.File(io.BytesIO(data), filename=filename),
             ephemeral=True,
         )
@@ -92,7 +117,9 @@ class ReportCommands(commands.GroupCog, group_name="report"):
     async def chart(self, interaction: discord.Interaction, cohort: str) -> None:
         found = await facilitated_cohort(interaction, cohort)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        history = await reports.load_history(self.bot.db, found, await self._roster(found))
+        history = await reports.load_history(
+            self.bot.db, found, await self._roster(found), now=now()
+        )
         png = await asyncio.to_thread(render_heatmap, reports.grid(history))
         await interaction.followup.send(
             file=discord.File(io.BytesIO(png), filename=f"{_slug(found.name)}-participation.png"),

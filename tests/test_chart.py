@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import colorsys
 import io
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from itertools import combinations
 from typing import get_args
 
 import pytest
+from matplotlib.colors import to_rgb
 from matplotlib.image import imread
 
 from bot.core.chart import (
+    _HATCHES,
     BASE_HEIGHT,
     BASE_WIDTH,
     CELL_HEIGHT,
@@ -22,17 +27,22 @@ from bot.core.chart import (
     MAX_WIDTH,
     MIN_HEIGHT,
     MIN_WIDTH,
+    STATUS_COLOURS,
     STATUS_LABELS,
     Cell,
     ParticipationGrid,
     Status,
+    count_groups,
     figure_size,
+    member_labels,
     render_heatmap,
     text_colour,
 )
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-STATUSES: tuple[Status, ...] = ("on_time", "on_time", "late", "short", "missing", "excused")
+STATUSES: tuple[Status, ...] = (
+    "on_time", "on_time", "late", "short", "missing", "not_yet", "excused",
+)  # fmt: skip
 
 
 def make_grid(n_members: int, n_rounds: int, title: str = "Autumn 2026 · participation"):
@@ -173,6 +183,7 @@ def test_every_status_has_a_legend_label():
         "late": "Late",
         "short": "Too short",
         "missing": "Missing",
+        "not_yet": "Not yet",
         "excused": "Excused",
     }
 
@@ -181,3 +192,64 @@ def test_count_text_contrasts_with_its_cell():
     assert text_colour("#000000") == "white"
     assert text_colour("#F0E442") == "black"  # yellow
     assert text_colour("#FFFFFF") == "black"
+
+
+CJK_NAMES = ("李小龍", "さくら", "김민준", "陳 美玲")
+
+
+def render_collecting_warnings(grid: ParticipationGrid) -> tuple[bytes, list[str]]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = render_heatmap(grid)
+    return png, [str(w.message) for w in caught]
+
+
+def one_column(names: tuple[str, ...], title: str = "Autumn · participation"):
+    return ParticipationGrid(
+        title=title,
+        round_labels=("R1\n5 Jan",),
+        member_names=names,
+        cells=tuple((Cell("on_time", 1),) for _ in names),
+    )
+
+
+def test_cjk_names_are_drawn_not_replaced():
+    grid = one_column((*CJK_NAMES, "🌿🌿", "Sam 🌿 Rivers"), title="秋 cohort · participation")
+    assert member_labels(grid) == [*CJK_NAMES, "Member 5", "Sam Rivers"], "only emoji dropped"
+    png, caught = render_collecting_warnings(grid)
+    assert not [m for m in caught if "missing from font" in m], caught
+    placeholders = one_column((*(f"Member {i + 1}" for i in range(4)), "🌿", "Sam Rivers"))
+    assert png != render_heatmap(placeholders), "the names are drawn, not 'Member N'"
+
+
+def test_every_cell_shows_its_number_whatever_its_status():
+    grid = make_grid(9, 7)
+    shown = {(c, r): text for (text, _), cells in count_groups(grid).items() for c, r in cells}
+    assert shown == {
+        (c, r): str(cell.feedback_given)
+        for r, row in enumerate(grid.cells)
+        for c, cell in enumerate(row)
+    }
+    zeros = {grid.cells[r][c].status for (c, r), text in shown.items() if text == "0"}
+    assert {"missing", "excused", "not_yet", "on_time"} <= zeros
+
+
+def _hue_and_luma(colour: str) -> tuple[float, float]:
+    r, g, b = to_rgb(colour)
+    hue = colorsys.rgb_to_hsv(r, g, b)[0] * 360
+    return hue, 255 * (0.299 * r + 0.587 * g + 0.114 * b)
+
+
+def test_statuses_differ_in_hue_or_lightness_or_pattern():
+    """No two statuses share a look: chromatic colours at least 20° of hue apart (late and
+    missing were both orange, 15° apart), and
+    every pair differs in greyscale lightness or in hatch pattern (for print)."""
+    chromatic = {s: c for s, c in STATUS_COLOURS.items() if len(set(to_rgb(c))) > 1}
+    assert {"on_time", "late", "short", "missing"} <= set(chromatic)
+    for a, b in combinations(chromatic, 2):
+        (hue_a, _), (hue_b, _) = _hue_and_luma(chromatic[a]), _hue_and_luma(chromatic[b])
+        gap = abs(hue_a - hue_b) % 360
+        assert min(gap, 360 - gap) >= 20, f"{a} and {b} are both {hue_a:.0f}°-ish"
+    for a, b in combinations(STATUS_COLOURS, 2):
+        luma_gap = abs(_hue_and_luma(STATUS_COLOURS[a])[1] - _hue_and_luma(STATUS_COLOURS[b])[1])
+        assert luma_gap >= 25 or _HATCHES.get(a) != _HATCHES.get(b), (a, b)

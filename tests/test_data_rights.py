@@ -83,7 +83,7 @@ async def test_forget_removes_texts_and_settings_but_keeps_anonymous_counts(worl
     assert after.response.embeds[0].fields[0].value.split(" of ")[0] == counted_before
     table = after.response.embeds[0].description
     assert "Former member: ✅ on time" in table
-    assert f"{ada.member.display_name}: — missing" in table
+    assert f"{ada.member.display_name}: ⏳ not yet" in table, "the round is still open"
 
 
 async def test_forget_can_be_cancelled(world):

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from simcord import SetupError
 
-from tests.helpers import create_cohort, private_channel, restart, tick_at
+from tests.helpers import create_cohort, private_channel, refused, restart, show_command_to, tick_at
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -85,8 +85,20 @@ STATUS_WORDS = {
     "late": "🕒 late",
     "short": "✏️ too short",
     "missing": "— missing",
+    "not_yet": "⏳ not yet",
     "excused": "excused",
 }
+
+
+def spreadsheet_keeps_as_text(cell: str) -> bool:
+    """A Discord id cell that Excel and LibreOffice leave as text: not a number they would
+    round to 15 digits, not a formula; and a program gets the id back exactly."""
+    try:
+        float(cell)
+        return False
+    except ValueError:
+        pass
+    return not cell.startswith(("=", "+", "-", "@", "'")) and int(cell.lstrip("#")) >= 10**16
 
 
 # ------------------------------------------------------------------- the term itself
@@ -151,7 +163,10 @@ async def test_round_reports_match_the_script(world):
         counted = sum(r["status"] in ("on_time", "late") for r in rows)
         on_time = sum(r["status"] == "on_time" for r in rows)
         late = sum(r["status"] == "late" for r in rows)
-        assert fields["Reflections"] == f"{counted} of 6 counted · {on_time} on time · {late} late"
+        expected_to_reflect = sum(r["status"] != "excused" for r in rows)
+        assert fields["Reflections"] == (
+            f"{counted} of {expected_to_reflect} counted · {on_time} on time · {late} late"
+        ), "excused members are not among those expected to reflect"
         missing = sorted(
             name(m) for m, r in zip(members, rows, strict=True) if r["status"] == "missing"
         )
@@ -208,7 +223,10 @@ async def test_csv_export_matches_the_script_and_round_trips(world):
     raw = await attachment.read()
     assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with BOM so spreadsheets detect it"
     table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    ids = {str(m.id): i for i, m in enumerate(members)}
+    ids = {f"#{m.id}": i for i, m in enumerate(members)}
+    for row in table:
+        for column in ("member_id", "to_member_id"):
+            assert row[column] == "" or spreadsheet_keeps_as_text(row[column]), row[column]
     reflections = [r for r in table if r["kind"] == "reflection"]
     feedback = [r for r in table if r["kind"] == "feedback"]
     expected_reflections = {(n, i) for n in SCRIPT for i in range(6) if expected(n, i)["words"] > 0}
@@ -225,6 +243,7 @@ async def test_csv_export_matches_the_script_and_round_trips(world):
         for a in acts.values()
     )
     assert len(feedback) == n_feedback
+    assert all(r["to_member_id"] in ids for r in feedback)
     assert all(r["text"] in (FEEDBACK, SHORT_FEEDBACK) for r in feedback)
     assert {r["counted"] for r in feedback if r["text"] == SHORT_FEEDBACK} == {"no"}
     figures = await world.admin.slash(world.channel, "report export", cohort="Autumn")
@@ -269,6 +288,57 @@ async def test_digest_channel_option(world):
     await tick_at(world, FIRST_SLOT + timedelta(hours=144))
     [digest] = [m for m in room.history() if m.embeds]
     assert digest.embeds[0].title.startswith("Digest · Autumn · round 1")
+
+
+async def cohort_row(world, name: str = "Autumn"):
+    return await world.db.fetch_one(
+        "SELECT digest_channel_id, facilitator_role_id, updated_at FROM cohorts WHERE name = ?",
+        (name,),
+    )
+
+
+async def test_cohort_edit_clears_the_digest_channel_back_to_dms(world):
+    room = world.guild.create_text_channel("facilitators")
+    await create_cohort(world, "Autumn")
+    await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=room)
+    result = await world.admin.slash(
+        world.channel, "cohort edit", name="Autumn", clear="digest_channel"
+    )
+    assert result.ephemeral
+    card = {f.name: f.value for f in result.response.embeds[0].fields}
+    assert card["Digests"] == "by DM"
+    assert (await cohort_row(world))["digest_channel_id"] is None
+    await tick_at(world, FIRST_SLOT)
+    await tick_at(world, FIRST_SLOT + timedelta(hours=144))
+    assert not [m for m in room.history() if m.embeds]
+    dms = [m for m in world.facilitator.user.dm_channel.history() if m.embeds]
+    assert dms[-1].embeds[0].title.startswith("Digest · Autumn · round 1")
+
+
+async def test_cohort_edit_clears_the_facilitator_role_only_kindly(world):
+    room = world.guild.create_text_channel("facilitators")
+    await create_cohort(world, "Autumn")
+    await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=room)
+    before = await cohort_row(world)
+
+    both = await world.admin.slash(
+        world.channel, "cohort edit", name="Autumn", digest_channel=room, clear="digest_channel"
+    )
+    refused(world.env, both, "both to set `digest_channel` and to clear it")
+    await show_command_to(world, "cohort", world.facilitators)
+    lockout = await world.facilitator.slash(
+        world.channel, "cohort edit", name="Autumn", clear="facilitator_role"
+    )
+    refused(world.env, lockout, "leave you unable to manage **Autumn**")
+    assert await cohort_row(world) == before, "a refused edit stores nothing"
+
+    result = await world.admin.slash(
+        world.channel, "cohort edit", name="Autumn", clear="facilitator_role"
+    )
+    card = {f.name: f.value for f in result.response.embeds[0].fields}
+    assert card["Facilitator role"] == "—"
+    assert (await cohort_row(world))["facilitator_role_id"] is None
+    assert (await cohort_row(world))["digest_channel_id"] == room.id, "only what was named"
 
 
 async def test_chart_is_a_png_rendered_off_the_event_loop(world, monkeypatch):
@@ -335,3 +405,115 @@ async def test_round_report_fits_discord_at_200_members(world):
     [table] = result.response.attachments
     lines = (await table.read()).decode("utf-8").splitlines()
     assert len(lines) == 200 and "0 of 200 counted" in card.fields[0].value
+
+
+async def test_participation_export_has_every_member_in_every_round(world):
+    members = await play_term(world)
+    result = await world.admin.slash(
+        world.channel, "report export", cohort="Autumn", kind="participation"
+    )
+    assert result.ephemeral
+    [attachment] = result.response.attachments
+    assert attachment.filename == "autumn-participation.csv"
+    raw = await attachment.read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    ids = {f"#{m.id}": i for i, m in enumerate(members)}
+    assert len(table) == len(SCRIPT) * len(members), "one row per member per round"
+    seen = set()
+    for row in table:
+        number, index = int(row["round"]), ids[row["member_id"]]
+        seen.add((number, index))
+        e = expected(number, index)
+        opened = (FIRST_SLOT + (number - 1) * WEEK).date().isoformat()
+        assert row["round_date"] == opened
+        assert row["member_name"] == name(members[index])
+        assert row["status"] == e["status"]
+        assert int(row["reflection_words"]) == e["words"]
+        assert int(row["feedback_given"]) == e["given"]
+        assert int(row["feedback_short"]) == e["short_feedback"]
+        assert int(row["feedback_received"]) == e["received"]
+        assert spreadsheet_keeps_as_text(row["member_id"])
+    assert seen == {(n, i) for n in SCRIPT for i in range(len(members))}
+    statuses = {row["status"] for row in table}
+    assert {"missing", "excused"} <= statuses, "the rows the posts export can't show"
+    posts = await world.admin.slash(world.channel, "report export", cohort="Autumn")
+    header = (await posts.response.attachments[0].read()).decode("utf-8-sig").splitlines()[0]
+    assert header.startswith("round,prompt_title,member_id"), "the default export is unchanged"
+
+
+async def test_exports_neutralise_formulas_in_member_names(world):
+    sly = world.guild.add_member(
+        world.env.create_user('=HYPERLINK("http://x.example")'), roles=[world.learners]
+    )
+    await create_cohort(world, "Autumn")
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    await sly.send(thread, words(5))
+    for kind in ("posts", "participation"):
+        result = await world.admin.slash(world.channel, "report export", cohort="Autumn", kind=kind)
+        raw = (await result.response.attachments[0].read()).decode("utf-8-sig")
+        rows = [r for r in csv.DictReader(io.StringIO(raw)) if r["member_id"] == f"#{sly.id}"]
+        assert rows, kind
+        assert all(r["member_name"] == '\'=HYPERLINK("http://x.example")' for r in rows), kind
+
+
+async def test_an_open_round_says_not_yet_until_its_deadline(world):
+    from bot.core import reports
+    from bot.core.cohorts import get_cohort
+    from bot.core.ports import Person
+
+    await create_cohort(world, "Autumn", min_words=5)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben = world.members[0], world.members[1]
+    await ada.send(thread, words(10))
+    await tick_at(world, FIRST_SLOT + timedelta(hours=1))
+
+    result = await world.admin.slash(world.channel, "report round", cohort="Autumn")
+    card = result.response.embeds[0]
+    fields = {f.name.split(" (")[0]: f.value for f in card.fields}
+    assert "Still missing" not in fields
+    assert name(ben) in fields["Not yet"].split(", ")
+    assert f"{name(ben)}: ⏳ not yet" in card.description
+    assert "missing" not in card.description
+    member = await world.admin.slash(world.channel, "report member", cohort="Autumn", member=ben)
+    assert {f.name: f.value for f in member.response.embeds[0].fields}["Reflections"] == (
+        "0 on time · 0 late · 0 too short · 0 missing · 0 excused · 1 not yet"
+    )
+    export = await world.admin.slash(
+        world.channel, "report export", cohort="Autumn", kind="participation"
+    )
+    raw = (await export.response.attachments[0].read()).decode("utf-8-sig")
+    by_id = {r["member_id"]: r["status"] for r in csv.DictReader(io.StringIO(raw))}
+    assert by_id[f"#{ada.id}"] == "on_time" and by_id[f"#{ben.id}"] == "not_yet"
+
+    cohort = await get_cohort(world.db, world.guild.id, "Autumn")
+    roster = [Person(m.id, name(m)) for m in world.members]
+    history = await reports.load_history(
+        world.db, cohort, roster, now=FIRST_SLOT + timedelta(hours=1)
+    )
+    cells = reports.grid(history)
+    assert cells.round_labels == ("R1\n5 Jan",), "rounds are labelled with their date"
+    assert {c.status for row in cells.cells for c in row} == {"on_time", "not_yet"}
+
+    await tick_at(world, FIRST_SLOT + timedelta(hours=73))  # the reflection deadline passed
+    result = await world.admin.slash(world.channel, "report round", cohort="Autumn")
+    fields = {f.name.split(" (")[0]: f.value for f in result.response.embeds[0].fields}
+    assert name(ben) in fields["Still missing"].split(", ") and "Not yet" not in fields
+
+
+async def test_someone_who_only_gave_feedback_and_left_is_still_listed(world):
+    await create_cohort(world, "Autumn")
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, leaver = world.members[0], world.members[3]
+    reflection = await ada.send(thread, words(30))
+    await leaver.send(thread, FEEDBACK, reply_to=reflection)
+    departed = name(leaver)
+    world.guild.remove_member(leaver)
+
+    result = await world.admin.slash(world.channel, "report round", cohort="Autumn")
+    card = result.response.embeds[0]
+    assert f"{departed}: ⏳ not yet · 0 words · gave 1 · received 0" in card.description
+    assert f"{name(ada)}: ✅ on time · 30 words · gave 0 · received 1" in card.description

@@ -14,6 +14,7 @@ STATUS_WORDS = {
     "late": "🕒 late",
     "short": "✏️ too short",
     "missing": "— missing",
+    "not_yet": "⏳ not yet",
     "excused": "excused",
 }
 TABLE_LIMIT = 3800  # characters of per-member lines that fit in an embed description
@@ -39,11 +40,12 @@ def round_embed(summary: RoundSummary) -> tuple[discord.Embed, discord.File | No
         f"{summary.late} late",
         inline=False,
     )
-    card.add_field(
-        name=f"Still missing ({len(summary.missing)})",
-        value=names(summary.missing)[:1024],
-        inline=False,
+    waiting, label = (
+        (summary.not_yet, "Not yet")
+        if summary.reflections_open
+        else (summary.missing, "Still missing")
     )
+    card.add_field(name=f"{label} ({len(waiting)})", value=names(waiting)[:1024], inline=False)
     card.add_field(
         name=f"Too short ({len(summary.short)})", value=names(summary.short)[:1024], inline=False
     )
@@ -78,7 +80,8 @@ def member_embed(cohort_name: str, summary: MemberSummary) -> discord.Embed:
         name="Reflections",
         value=f"{summary.count('on_time')} on time · {summary.count('late')} late · "
         f"{summary.count('short')} too short · {summary.count('missing')} missing · "
-        f"{summary.count('excused')} excused",
+        f"{summary.count('excused')} excused"
+        + (f" · {summary.count('not_yet')} not yet" if summary.count("not_yet") else ""),
         inline=False,
     )
     card.add_field(name="Feedback given", value=str(summary.feedback_given))

@@ -6,14 +6,21 @@ object-oriented API with the Agg canvas directly — never ``pyplot``, whose glo
 manager is not thread-safe — and never touches global ``rcParams``.
 
 Colours come from the Okabe–Ito palette, which stays distinct under the common forms of
-colour blindness. Because two of its colours (bluish green and vermilion) are about
-equally light, "missing" and "excused" also carry a hatch pattern, so every status can be
-told apart in greyscale print too.
+colour blindness: on time is bluish green, late sky blue, too short yellow, missing
+vermilion. "Missing", "not yet" and "excused" also carry a hatch pattern, so every status
+can be told apart in greyscale print too; the number in a hatched cell sits on a small
+plain patch so the hatch never runs through it.
+
+Names are drawn in DejaVu Sans with Noto Sans CJK (from the ``noto-cjk-sans-jp-regular``
+package, no network needed) as matplotlib's fallback for Chinese, Japanese and Korean
+characters; only what neither font has (emoji, mostly) is dropped.
 """
 
 from __future__ import annotations
 
 import io
+import logging
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -23,13 +30,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PatchCollection, PathCollection
 from matplotlib.colors import ListedColormap, to_rgb
 from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties, findfont, get_font
+from matplotlib.font_manager import FontProperties, findfont, fontManager, get_font
 from matplotlib.patches import Patch, Rectangle
+from matplotlib.path import Path
 from matplotlib.textpath import TextPath
 from matplotlib.transforms import Affine2D
 
-Status = Literal["on_time", "late", "missing", "excused", "short"]
-# short = reflection posted but under the cohort's minimum
+Status = Literal["on_time", "late", "short", "missing", "not_yet", "excused"]
+# short = reflection posted but under the cohort's minimum; not_yet = nothing so far,
+# but the reflection deadline is still ahead
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,31 +52,39 @@ class Cell:
 @dataclass(frozen=True, slots=True)
 class ParticipationGrid:
     title: str  # e.g. "Autumn 2026 · participation"
-    round_labels: tuple[str, ...]  # e.g. ("R1", "R2", ...), oldest first
+    round_labels: tuple[str, ...]  # e.g. ("R1\n5 Jan", "R2\n12 Jan", ...), oldest first
     member_names: tuple[str, ...]  # display names, in row order
     cells: tuple[tuple[Cell, ...], ...]  # one row per member, one cell per round
 
 
-# Legend order: best to worst, then the neutral "excused".
+# Legend order: best to worst, then the neutral "not yet" and "excused".
 STATUS_LABELS: dict[Status, str] = {
     "on_time": "On time",
     "late": "Late",
     "short": "Too short",
     "missing": "Missing",
+    "not_yet": "Not yet",
     "excused": "Excused",
 }
 
-# Okabe–Ito colours (excused is a neutral light grey). Greyscale luma, for reference:
-# on_time 106, missing 119 (+ cross-hatch), late 162, short 213, excused 224 (+ diagonals).
+# Okabe–Ito colours (not yet is white, excused a neutral light grey). Greyscale luma, for
+# reference: on_time 106, missing 119 (+ cross-hatch), late 158, short 213, excused 221
+# (+ diagonals), not_yet 255 (+ horizontal lines).
 STATUS_COLOURS: dict[Status, str] = {
     "on_time": "#009E73",  # bluish green
-    "late": "#E69F00",  # orange
+    "late": "#56B4E9",  # sky blue
     "short": "#F0E442",  # yellow
     "missing": "#D55E00",  # vermilion
+    "not_yet": "#FFFFFF",  # white
     "excused": "#DDDDDD",  # light grey
 }
-_HATCHES: dict[Status, str] = {"missing": "x", "excused": "///"}
-_HATCH_COLOURS: dict[Status, str] = {"missing": "#6E2F00", "excused": "#8C8C8C"}
+_HATCHES: dict[Status, str] = {"missing": "x", "not_yet": "--", "excused": "///"}
+_HATCH_COLOURS: dict[Status, str] = {
+    "missing": "#6E2F00",
+    "not_yet": "#A6A6A6",
+    "excused": "#8C8C8C",
+}
+COUNTS_TITLE = "Number in each cell: feedback given that counted"
 _ORDER: tuple[Status, ...] = tuple(STATUS_LABELS)
 
 # ---------------------------------------------------------------------------- sizing
@@ -76,7 +95,7 @@ _ORDER: tuple[Status, ...] = tuple(STATUS_LABELS)
 # round(width * DPI) × round(height * DPI) pixels with no off-by-one truncation.
 DPI = 100
 BASE_WIDTH = 2.5  # member names and the "Member" label
-CELL_WIDTH = 0.35
+CELL_WIDTH = 0.45  # room for a date such as "12 Oct" under the round number
 BASE_HEIGHT = 1.5  # title, legend, round labels and the "Round" label
 CELL_HEIGHT = 0.3
 MIN_WIDTH, MAX_WIDTH = 6.5, 24.0
@@ -117,10 +136,49 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+_BASE_FAMILY = "DejaVu Sans"  # matplotlib's own font, always there
+_fonts_lock = threading.Lock()
+
+
 @cache
-def _font_has(char: str) -> bool:
-    font = get_font(findfont(FontProperties(family=["sans-serif"])))
+def font_families() -> tuple[str, ...]:
+    """DejaVu Sans, then Noto Sans CJK when its package is installed.
+
+    The CJK font is registered with matplotlib's font manager once (under a lock: charts
+    render in worker threads) and then named in each text's family list, which
+    matplotlib treats as a per-glyph fallback chain; ``rcParams`` stay untouched.
+    """
+    with _fonts_lock:
+        try:
+            from noto_cjk_sans_jp_regular import FONT_PATH
+        except ImportError:
+            log.warning("Noto Sans CJK is not installed: CJK names in charts can't be drawn")
+            return (_BASE_FAMILY,)
+        path = str(FONT_PATH)
+        fontManager.addfont(path)
+        return (_BASE_FAMILY, FontProperties(fname=path).get_name())
+
+
+def _fonts(size: float | None = None) -> FontProperties:
+    return FontProperties(family=list(font_families()), size=size)
+
+
+@cache
+def _family_has(family: str, char: str) -> bool:
+    font = get_font(findfont(FontProperties(family=family), fallback_to_default=False))
     return font.get_char_index(ord(char)) != 0
+
+
+def _font_has(char: str) -> bool:
+    return any(_family_has(family, char) for family in font_families())
+
+
+def _title_font(title: str) -> dict:
+    """Bold when DejaVu Sans can draw the whole title; the CJK font has no bold, and
+    asking for one would only log a complaint, so a CJK title is set regular."""
+    if all(c.isspace() or _family_has(_BASE_FAMILY, c) for c in title):
+        return {"fontfamily": _BASE_FAMILY, "weight": "bold"}
+    return {"fontfamily": list(font_families()), "weight": "normal"}
 
 
 def _drawable(text: str) -> str:
@@ -130,6 +188,26 @@ def _drawable(text: str) -> str:
 
 def _label(name: str, fallback: str, limit: int) -> str:
     return _truncate(_drawable(name), limit) or fallback
+
+
+def member_labels(grid: ParticipationGrid) -> list[str]:
+    """The names as drawn: what the fonts can't draw dropped, long ones shortened."""
+    return [
+        _label(name, f"Member {i + 1}", MAX_NAME_CHARS) for i, name in enumerate(grid.member_names)
+    ]
+
+
+def round_labels(grid: ParticipationGrid) -> list[str]:
+    """Each line of a round label (number, date) cleaned and shortened on its own."""
+    return [
+        "\n".join(
+            line
+            for line in (_label(part, "", MAX_ROUND_LABEL_CHARS) for part in label.split("\n"))
+            if line
+        )
+        or str(i + 1)
+        for i, label in enumerate(grid.round_labels)
+    ]
 
 
 def _relative_luminance(colour: str) -> float:
@@ -180,7 +258,7 @@ def _draw_empty(fig: Figure, title: str) -> None:
         ha="center",
         va="center",
         fontsize=_EMPTY_TITLE_PT,
-        weight="bold",
+        **_title_font(title),
         parse_math=False,
     )
     fig.text(0.5, 0.36, "No rounds yet", ha="center", va="center", fontsize=11, color="#555555")
@@ -244,6 +322,7 @@ def _draw_grid(
 
     show_counts = count_pt >= _MIN_COUNT_PT
     if show_counts:
+        _clear_under_counts(fig, ax, grid, cell_w, cell_h)
         _draw_counts(fig, ax, grid, count_pt)
 
     # White gutters between cells (one line collection each way; cheaper than minor ticks).
@@ -268,24 +347,25 @@ def _draw_grid(
     for spine in ax.spines.values():
         spine.set_visible(False)
 
-    rounds = [
-        _label(label, str(i + 1), MAX_ROUND_LABEL_CHARS)
-        for i, label in enumerate(grid.round_labels)
-    ]
-    rotate = max(len(label) for label in rounds) * round_pt * 0.6 > cell_w * 72 * 0.9
+    families = list(font_families())
+    rounds = round_labels(grid)
+    longest = max(len(line) for label in rounds for line in label.split("\n"))
+    rotate = longest * round_pt * 0.55 > cell_w * 72 * 0.95
     ax.set_xticks(
         range(n_rounds),
         rounds,
         fontsize=round_pt,
+        fontfamily=families,
         parse_math=False,
         rotation=45 if rotate else 0,
         ha="right" if rotate else "center",
         rotation_mode="anchor",
+        linespacing=1.1,
     )
-    names = [
-        _label(name, f"Member {i + 1}", MAX_NAME_CHARS) for i, name in enumerate(grid.member_names)
-    ]
-    ax.set_yticks(range(n_members), names, fontsize=label_pt, parse_math=False)
+    ax.set_yticks(
+        range(n_members), member_labels(grid), fontsize=label_pt, fontfamily=families,
+        parse_math=False,
+    )  # fmt: skip
     ax.set_xlabel("Round", fontsize=10)
     ax.set_ylabel("Member", fontsize=10)
 
@@ -300,38 +380,80 @@ def _draw_grid(
         )
         for s, label in STATUS_LABELS.items()
     ]
-    fig.suptitle(title, fontsize=_TITLE_PT, weight="bold", parse_math=False)
+    fig.suptitle(title, fontsize=_TITLE_PT, parse_math=False, **_title_font(title))
     legend = header.legend(
         handles=handles,
         loc="center",
         ncol=len(handles),
         frameon=False,
-        fontsize=9,
+        prop=_fonts(9),
         handlelength=2.0,
         handleheight=1.4,
         columnspacing=1.4,
         borderaxespad=0,
         borderpad=0,
-        title="Numbers in cells: feedback given" if show_counts else None,
+        title=COUNTS_TITLE if show_counts else None,
         title_fontsize=8.5,
     )
     legend.set_in_layout(False)  # its row is sized for it; don't let it widen the columns
 
 
+def _clear_under_counts(
+    fig: Figure, ax: Axes, grid: ParticipationGrid, cell_w: float, cell_h: float
+) -> None:
+    """A plain patch of the cell's own colour in the middle of each hatched cell, so the
+    number drawn on it isn't crossed by hatch lines.
+
+    One path collection (a box in points, repeated at each cell) rather than a patch
+    per cell, for the same reason as :func:`_draw_counts`.
+    """
+    hatched = [
+        ((c, r), STATUS_COLOURS[cell.status])
+        for r, row in enumerate(grid.cells)
+        for c, cell in enumerate(row)
+        if cell.status in _HATCHES
+    ]
+    if not hatched:
+        return
+    box = Path.unit_rectangle().transformed(
+        Affine2D().translate(-0.5, -0.5).scale(cell_w * 72 * 0.6, cell_h * 72 * 0.64)
+    )
+    boxes = PathCollection(
+        [box],
+        offsets=[at for at, _ in hatched],
+        offset_transform=ax.transData,
+        facecolors=[colour for _, colour in hatched],
+        edgecolors="none",
+        linewidths=0,
+    )
+    boxes.set_transform(Affine2D().scale(1 / 72) + fig.dpi_scale_trans)
+    boxes.set_in_layout(False)
+    ax.add_collection(boxes, autolim=False)
+
+
+def count_groups(grid: ParticipationGrid) -> dict[tuple[str, str], list[tuple[int, int]]]:
+    """The number each cell shows, grouped by (text, colour) into (column, row) lists.
+
+    Every cell shows its count of feedback given that counted, 0 included, whatever its
+    status: a blank would read as "no data", and a missing member may still have given
+    feedback.
+    """
+    groups: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    for r, row in enumerate(grid.cells):
+        for c, cell in enumerate(row):
+            key = (str(cell.feedback_given), text_colour(STATUS_COLOURS[cell.status]))
+            groups.setdefault(key, []).append((c, r))
+    return groups
+
+
 def _draw_counts(fig: Figure, ax: Axes, grid: ParticipationGrid, size_pt: float) -> None:
-    """Each cell's feedback count, centred in the cell.
+    """Each cell's number (:func:`count_groups`), centred in the cell.
 
     Drawn as one path collection per distinct (number, colour) rather than a Text artist
     per cell: a 40 × 30 grid would otherwise spend most of its render time laying out
     1,200 tiny texts, twice (constrained layout draws once to measure).
     """
-    groups: dict[tuple[str, str], list[tuple[int, int]]] = {}
-    for r, row in enumerate(grid.cells):
-        for c, cell in enumerate(row):
-            if cell.feedback_given == 0 and cell.status in ("missing", "excused"):
-                continue
-            key = (str(cell.feedback_given), text_colour(STATUS_COLOURS[cell.status]))
-            groups.setdefault(key, []).append((c, r))
+    groups = count_groups(grid)
     prop = FontProperties(family=["sans-serif"], size=size_pt)
     points_to_pixels = Affine2D().scale(1 / 72) + fig.dpi_scale_trans
     for (text, colour), offsets in sorted(groups.items()):

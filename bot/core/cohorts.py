@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, time
 from functools import cache
@@ -326,18 +326,25 @@ async def create_cohort(
 
 
 async def edit_cohort(
-    db: Database, cohort: Cohort, *, changes: Mapping[str, Any], now: datetime
+    db: Database,
+    cohort: Cohort,
+    *,
+    changes: Mapping[str, Any],
+    now: datetime,
+    clear: Collection[str] = (),
 ) -> Cohort:
     """Apply the options given; a schedule change starts the schedule afresh.
 
     Restarting (from ``now``, or from the end of a running round, see
     :func:`_restart_from`) means moving the weekday never turns the weeks already passed
-    into "missed" rounds.
+    into "missed" rounds. ``clear`` names settings to remove (see :data:`CLEARABLE`); a
+    ``None`` in ``changes`` only means "not given".
     """
     updates = parse_options({k: v for k, v in changes.items() if k in OPTIONS})
     for key in ("channel_id", "member_role_id", "facilitator_role_id", "digest_channel_id"):
         if changes.get(key) is not None:
             updates[key] = changes[key]
+    updates.update(_cleared(clear, changes))
     if changes.get("name") is not None:
         updates["name"] = parse_name(changes["name"])
         updates["name_key"] = name_key(updates["name"])
@@ -356,6 +363,27 @@ async def edit_cohort(
             updates["schedule_from"] = await _restart_from(tx, changed, now)
         await store.update(tx, cohort.id, updates)
         return Cohort.from_row(await store.get(tx, cohort.id))
+
+
+# Settings that can be removed again, by the name facilitators see: their column.
+CLEARABLE = {"digest_channel": "digest_channel_id", "facilitator_role": "facilitator_role_id"}
+_CLEARABLE_OPTION = {"digest_channel": "digest_channel", "facilitator_role": "facilitators"}
+
+
+def _cleared(clear: Collection[str], changes: Mapping[str, Any]) -> dict[str, None]:
+    """The columns to set to NULL; asking to set and clear the same thing is refused."""
+    cleared: dict[str, None] = {}
+    for name in clear:
+        column = CLEARABLE.get(name)
+        if column is None:
+            raise InvalidInput(f"“{_clip(name)}” isn't a setting that can be cleared.")
+        if changes.get(column) is not None:
+            raise InvalidInput(
+                f"You asked both to set `{_CLEARABLE_OPTION[name]}` and to clear it. "
+                "Pick one and try again: nothing was changed."
+            )
+        cleared[column] = None
+    return cleared
 
 
 async def set_paused(db: Database, cohort: Cohort, *, paused: bool, now: datetime) -> Cohort:

@@ -32,8 +32,9 @@ async def send_due(db: Database, chat: Chat, now: datetime) -> list[int]:
         if roster is None:  # the server is unavailable right now: a later tick retries
             await store.release_digest(db, round_.id)
             continue
-        summary = await round_summary(db, cohort, roster, round_.number)
-        png = await asyncio.to_thread(render_heatmap, grid(await load_history(db, cohort, roster)))
+        summary = await round_summary(db, cohort, roster, round_.number, now=now)
+        history = await load_history(db, cohort, roster, now=now)
+        png = await asyncio.to_thread(render_heatmap, grid(history))
         try:
             await chat.send_digest(cohort, summary, png)
         except DeliveryError as error:

@@ -7,16 +7,21 @@ A member's standing in a round is one of:
 * ``on_time``: enough words to count arrived before the reflection deadline;
 * ``late``: it counts, but the words it needed came after the deadline;
 * ``short``: they wrote, but not enough to count;
-* ``missing``: nothing (yet);
+* ``missing``: nothing, and the reflection deadline has passed;
+* ``not_yet``: nothing so far, but the reflection deadline is still ahead;
 * ``excused``: a facilitator excused them from that round.
+
+Excused members are not expected to reflect, so they are left out of the "X of N".
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 from statistics import mean
 from typing import Literal
 
@@ -29,7 +34,7 @@ from bot.core.rounds import Round
 from bot.storage import reports as store
 from bot.storage.db import Database
 
-Status = Literal["on_time", "late", "short", "missing", "excused"]
+Status = Literal["on_time", "late", "short", "missing", "not_yet", "excused"]
 COUNTED: frozenset[str] = frozenset({"on_time", "late"})
 
 
@@ -57,9 +62,19 @@ class CohortHistory:
 
 
 async def load_history(
-    db: Database, cohort: Cohort, roster: list[Person], round_id: int | None = None
+    db: Database,
+    cohort: Cohort,
+    roster: list[Person],
+    round_id: int | None = None,
+    *,
+    now: datetime,
 ) -> CohortHistory:
-    """Everything reports need, for the whole cohort or one round."""
+    """Everything reports need, for the whole cohort or one round, as it stands at ``now``.
+
+    Members are the roster plus anyone else who wrote a reflection or feedback in the
+    cohort (someone who has since lost the member role still shows in the rounds they
+    took part in).
+    """
     rounds = [Round.from_row(r) for r in await store.reported_rounds(db, cohort.id)]
     if round_id is not None:
         rounds = [r for r in rounds if r.id == round_id]
@@ -74,7 +89,7 @@ async def load_history(
     }
     names = {person.id: person.name for person in roster}
     for row in tallies:
-        if row["words"]:
+        if row["words"] or row["feedback_given"] or row["short_feedback"]:
             names.setdefault(row["author_id"], row["author_name"])
     history = CohortHistory(
         cohort=cohort,
@@ -94,6 +109,8 @@ async def load_history(
                 status = "on_time" if row["words_on_time"] >= need else "late"
             elif words > 0:
                 status = "short"
+            elif round_.reflect_due > now:
+                status = "not_yet"
             else:
                 status = "missing"
             history.standings[key] = Standing(
@@ -115,13 +132,15 @@ class RoundSummary:
     round: Round
     rows: tuple[tuple[Person, Standing], ...]
     nudges_sent: int
+    reflections_open: bool  # the reflection deadline is still ahead
 
     def _with(self, *statuses: str) -> list[Person]:
         return [person for person, standing in self.rows if standing.status in statuses]
 
     @property
     def members(self) -> int:
-        return len(self.rows)
+        """Members expected to reflect: the N of "X of N counted" (excused ones aren't)."""
+        return len(self.rows) - len(self.excused)
 
     @property
     def counted(self) -> int:
@@ -140,6 +159,10 @@ class RoundSummary:
         return self._with("missing")
 
     @property
+    def not_yet(self) -> list[Person]:
+        return self._with("not_yet")
+
+    @property
     def short(self) -> list[Person]:
         return self._with("short")
 
@@ -153,7 +176,12 @@ class RoundSummary:
 
 
 async def round_summary(
-    db: Database, cohort: Cohort, roster: list[Person], number: int | None = None
+    db: Database,
+    cohort: Cohort,
+    roster: list[Person],
+    number: int | None = None,
+    *,
+    now: datetime,
 ) -> RoundSummary:
     rounds = [Round.from_row(r) for r in await store.reported_rounds(db, cohort.id)]
     if not rounds:
@@ -161,9 +189,11 @@ async def round_summary(
     chosen = rounds[-1] if number is None else next((r for r in rounds if r.number == number), None)
     if chosen is None:
         raise InvalidInput(f"**{cohort.name}** has no posted round {number}.")
-    history = await load_history(db, cohort, roster, chosen.id)
+    history = await load_history(db, cohort, roster, chosen.id, now=now)
     rows = tuple((p, history.standing(chosen.id, p.id)) for p in history.members)
-    return RoundSummary(cohort.name, chosen, rows, await store.nudges_sent(db, chosen.id))
+    return RoundSummary(
+        cohort.name, chosen, rows, await store.nudges_sent(db, chosen.id), chosen.reflect_due > now
+    )
 
 
 # ----------------------------------------------------------------------- one member
@@ -221,17 +251,23 @@ def streak(per_round: tuple[tuple[Round, Standing], ...], now: datetime) -> int:
 async def member_report(
     db: Database, cohort: Cohort, roster: list[Person], person: Person, now: datetime
 ) -> MemberSummary:
-    history = await load_history(db, cohort, [*roster, person])
+    history = await load_history(db, cohort, [*roster, person], now=now)
     return member_summary(history, person, now)
 
 
 # -------------------------------------------------------------------- chart & export
 
 
+def round_label(round_: Round, cohort: Cohort) -> str:
+    """ "R3" over the day the round opened in the cohort's timezone, e.g. "R3\n12 Oct"."""
+    opened = round_.slot_at.astimezone(cohort.schedule.zone)
+    return f"R{round_.number}\n{opened.day} {opened:%b}"
+
+
 def grid(history: CohortHistory) -> ParticipationGrid:
     return ParticipationGrid(
         title=f"{history.cohort.name} · participation",
-        round_labels=tuple(f"R{r.number}" for r in history.rounds),
+        round_labels=tuple(round_label(r, history.cohort) for r in history.rounds),
         member_names=tuple(p.name for p in history.members),
         cells=tuple(
             tuple(
@@ -247,7 +283,25 @@ EXPORT_COLUMNS = (
     "round", "prompt_title", "member_id", "member_name", "kind", "to_member_id",
     "to_member_name", "posted_at", "on_time", "word_count", "counted",
 )  # fmt: skip
+PARTICIPATION_COLUMNS = (
+    "round", "round_date", "member_id", "member_name", "status", "reflection_words",
+    "feedback_given", "feedback_short", "feedback_received",
+)  # fmt: skip
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_bytes(header: Iterable[str], lines: Iterable[list]) -> bytes:
+    """UTF-8 with a byte-order mark, so spreadsheets detect the encoding. Rows are
+    encoded as they are written, so the file exists once, as bytes."""
+    buffer = io.BytesIO()
+    text = io.TextIOWrapper(buffer, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(lines)
+    text.flush()
+    data = buffer.getvalue()
+    text.close()
+    return data
 
 
 async def export_csv(
@@ -255,76 +309,111 @@ async def export_csv(
 ) -> bytes:
     """One row per reflection (its messages joined) or feedback post, as spreadsheet CSV.
 
-    UTF-8 with a byte-order mark so spreadsheets detect the encoding; times in ISO 8601
-    in the cohort's timezone; text that would start a spreadsheet formula gets a leading
-    apostrophe (the usual guard against CSV formula injection).
+    Times in ISO 8601 in the cohort's timezone; ids as :func:`id_cell`; text that would
+    start a spreadsheet formula gets a leading apostrophe (:func:`text_cell`).
     """
     rows = await store.export_rows(db, cohort.id)
-    zone = cohort.schedule.zone
     for row in rows:
         names.setdefault(row["author_id"], row["author_name"])
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*EXPORT_COLUMNS, *(["text"] if include_text else [])])
-    for record in _export_records(rows, cohort):
-        posted = from_db(record["posted_at"]).astimezone(zone).isoformat(timespec="seconds")
-        target = record["target_id"]
-        line = [
-            record["number"],
-            _cell(record["title"] or ""),
-            str(record["author_id"]),
-            _cell(names.get(record["author_id"], "")),
-            record["kind"],
-            str(target) if target else "",
-            _cell(names.get(target, "")) if target else "",
-            posted,
-            "yes" if record["on_time"] else "no",
-            record["word_count"],
-            "yes" if record["counted"] else "no",
-        ]
-        if include_text:
-            line.append(_cell(record["text"] or ""))
-        writer.writerow(line)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    header = [*EXPORT_COLUMNS, *(["text"] if include_text else [])]
+    zone = cohort.schedule.zone
+
+    def lines() -> Iterator[list]:
+        for record in _export_records(rows, cohort):
+            target = record["target_id"]
+            line = [
+                record["number"],
+                text_cell(record["title"] or ""),
+                id_cell(record["author_id"]),
+                text_cell(names.get(record["author_id"], "")),
+                record["kind"],
+                id_cell(target) if target else "",
+                text_cell(names.get(target, "")) if target else "",
+                from_db(record["posted_at"]).astimezone(zone).isoformat(timespec="seconds"),
+                "yes" if record["on_time"] else "no",
+                record["word_count"],
+                "yes" if record["counted"] else "no",
+            ]
+            if include_text:
+                line.append(text_cell(record["text"] or ""))
+            yield line
+
+    return _csv_bytes(header, lines())
 
 
-def _export_records(rows, cohort: Cohort) -> list[dict]:
-    """Reflection parts joined per member and round; feedback posts as they are."""
-    records: list[dict] = []
-    reflections: dict[tuple[int, int], dict] = {}
-    for row in rows:
-        if row["kind"] == "feedback":
-            records.append(
-                {
-                    **dict(row),
-                    "on_time": not row["late"],
-                    "counted": row["word_count"] >= cohort.feedback_threshold,
-                }
-            )
-            continue
-        key = (row["round_id"], row["author_id"])
-        joined = reflections.get(key)
-        if joined is None:
-            joined = reflections[key] = {
-                **dict(row),
-                "texts": [],
-                "word_count": 0,
-                "on_time_words": 0,
-            }
-            records.append(joined)
-        joined["texts"].append(row["text"] or "")
-        joined["word_count"] += row["word_count"]
-        joined["on_time_words"] += 0 if row["late"] else row["word_count"]
-        joined["posted_at"] = min(joined["posted_at"], row["posted_at"])
+def _export_records(rows, cohort: Cohort) -> Iterator[dict]:
+    """Reflection parts joined per member and round; feedback posts as they are.
+
+    ``export_rows`` orders a member's reflection parts next to each other, so they are
+    joined as they stream past instead of being collected first.
+    """
     need = cohort.reflection_threshold
-    for joined in reflections.values():
-        joined["text"] = "\n\n".join(joined.pop("texts"))
-        joined["counted"] = joined["word_count"] >= need
-        joined["on_time"] = joined.pop("on_time_words") >= need or (
-            not joined["counted"] and not joined["late"]
-        )
-    return records
+
+    def key(row) -> tuple:
+        if row["kind"] == "feedback":
+            return ("feedback", row["message_id"])
+        return ("reflection", row["round_id"], row["author_id"])
+
+    for (kind, *_), group in groupby(rows, key=key):
+        parts = list(group)
+        first = parts[0]
+        if kind == "feedback":
+            yield {
+                **dict(first),
+                "on_time": not first["late"],
+                "counted": first["word_count"] >= cohort.feedback_threshold,
+            }
+            continue
+        words = sum(part["word_count"] for part in parts)
+        on_time_words = sum(part["word_count"] for part in parts if not part["late"])
+        counted = words >= need
+        yield {
+            **dict(first),
+            "text": "\n\n".join(part["text"] or "" for part in parts),
+            "word_count": words,
+            "posted_at": min(part["posted_at"] for part in parts),
+            "counted": counted,
+            "on_time": on_time_words >= need or (not counted and not first["late"]),
+        }
 
 
-def _cell(value: str) -> str:
+def participation_csv(history: CohortHistory) -> bytes:
+    """One row per member per posted round, whatever they did: the roll a facilitator
+    keeps, with missing, excused and not-yet rounds that the posts export can't show."""
+    zone = history.cohort.schedule.zone
+
+    def lines() -> Iterator[list]:
+        for round_ in history.rounds:
+            opened = round_.slot_at.astimezone(zone).date().isoformat()
+            for person in history.members:
+                s = history.standing(round_.id, person.id)
+                yield [
+                    round_.number,
+                    opened,
+                    id_cell(person.id),
+                    text_cell(person.name),
+                    s.status,
+                    s.words,
+                    s.feedback_given,
+                    s.short_feedback,
+                    s.feedback_received,
+                ]
+
+    return _csv_bytes(PARTICIPATION_COLUMNS, lines())
+
+
+def id_cell(discord_id: int) -> str:
+    """A Discord id as ``#`` and its digits, e.g. ``#145607000000000001``.
+
+    Ids have 17 to 20 digits; a spreadsheet reads a bare one as a number, shows
+    ``1.45607E+17`` and keeps only 15 digits when the file is saved again. With the
+    ``#`` it is text in Excel, LibreOffice and Google Sheets, survives opening and
+    saving, and a program recovers the number with ``int(cell.lstrip("#"))``.
+    """
+    return f"#{discord_id}"
+
+
+def text_cell(value: str) -> str:
+    """Member-written text that a spreadsheet would run as a formula gets a leading
+    apostrophe (OWASP's advice against CSV injection)."""
     return "'" + value if value.startswith(_FORMULA_START) else value
