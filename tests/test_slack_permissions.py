@@ -117,3 +117,23 @@ async def test_a_facilitator_taken_out_of_the_user_group_loses_the_cohort(world)
     await world.ws.set_usergroup_members(world.staff, [world.fran])
     assert "Autumn" in (await world.fran.command("/praxis", "show Autumn", channel=world.room)).text
     assert len(world.slack.calls_to("usergroups.users.list")) == calls  # kept current by events
+
+
+async def test_the_form_empties_the_digest_channel_and_guards_the_facilitator_group(world):
+    private = world.ws.create_channel("staff-room", members=[world.admin, world.fran], private=True)
+    opened = await world.fran.command("/praxis", "edit Autumn", channel=world.room)
+    assert not (await world.fran.submit(opened.view, {"digest_channel": private.id})).errors
+    async with world.db.reading() as tx:
+        assert await tx.fetch_value("SELECT digest_channel_id FROM cohorts") is not None
+
+    opened = await world.fran.command("/praxis", "edit Autumn", channel=world.room)
+    before = await snapshot(world)
+    locked_out = await world.fran.submit(opened.view, {"facilitators": ""})
+    assert "unable to manage" in locked_out.errors["facilitators"]
+    assert await snapshot(world) == before
+
+    emptied = await world.fran.submit(opened.view, {"digest_channel": ""})
+    assert not emptied.errors
+    async with world.db.reading() as tx:
+        assert await tx.fetch_value("SELECT digest_channel_id FROM cohorts") is None
+        assert await tx.fetch_value("SELECT facilitator_role_id FROM cohorts") is not None

@@ -229,7 +229,14 @@ class Commands:
         if errors:
             raise InvalidInput("Some fields need another look.")
         existing = await cohorts.get_cohort_by_id(self.rt.db, cohort_id) if cohort_id else None
-        await access.require_facilitator(self.rt, user, existing)
+        person = await access.require_facilitator(self.rt, user, existing)
+        drops_group = existing and existing.facilitator_role_id and not values["facilitators"]
+        if drops_group and not person.manages_workspace:  # as on Discord: no self lock-out
+            errors["facilitators"] = (
+                "Leaving this empty would leave you unable to manage the cohort. "
+                "Ask a workspace admin."
+            )
+            raise InvalidInput("Some fields need another look.")
         await self._check_channels(user, values, errors)
         team_number = await self.rt.ids.number("team", team)
         channel = await self.rt.ids.number("channel", values["channel"])
@@ -253,7 +260,13 @@ class Commands:
             changes = {**options, "name": values["name"], "channel_id": channel,
                        "member_role_id": channel, "facilitator_role_id": group,
                        "digest_channel_id": digest}  # fmt: skip
-            return await cohorts.edit_cohort(self.rt.db, existing, changes=changes, now=now)
+            # The form shows every setting: a field left empty means "none" (digests by DM,
+            # no facilitator group), where on Discord an option not given means "unchanged".
+            emptied = (("digest_channel", digest), ("facilitator_role", group))
+            clear = [name for name, value in emptied if value is None]
+            return await cohorts.edit_cohort(
+                self.rt.db, existing, changes=changes, now=now, clear=clear
+            )
         if digest is not None:
             cohort = await cohorts.edit_cohort(
                 self.rt.db, cohort, changes={"digest_channel_id": digest}, now=now
