@@ -298,7 +298,7 @@ async def cohort_row(world, name: str = "Autumn"):
 
 
 async def test_cohort_edit_clears_the_digest_channel_back_to_dms(world):
-    room = world.guild.create_text_channel("facilitators")
+    room = private_channel(world)
     await create_cohort(world, "Autumn")
     await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=room)
     result = await world.admin.slash(
@@ -316,7 +316,7 @@ async def test_cohort_edit_clears_the_digest_channel_back_to_dms(world):
 
 
 async def test_cohort_edit_clears_the_facilitator_role_only_kindly(world):
-    room = world.guild.create_text_channel("facilitators")
+    room = private_channel(world)
     await create_cohort(world, "Autumn")
     await world.admin.slash(world.channel, "cohort edit", name="Autumn", digest_channel=room)
     before = await cohort_row(world)
