@@ -263,20 +263,28 @@ async def reflection_submitted(interaction: discord.Interaction, form: views.For
     values = values[: len(headings)]
     findings = find_identifiers("\n\n".join(text for _, text in sections))
     if findings:
-
-        async def edit(button_interaction: discord.Interaction) -> None:
-            await views.show_form(button_interaction, ReflectionModal(ctx, values))
-
-        async def post(button_interaction: discord.Interaction) -> None:
-            await _post_reflection(button_interaction, ctx, author, sections, values)
-
-        await interaction.response.send_message(
-            privacy_warning(findings),
-            view=privacy_check(interaction, author.id, edit, post),
-            ephemeral=True,
+        await _ask_before_posting(
+            interaction,
+            author.id,
+            findings,
+            reopen=lambda: ReflectionModal(ctx, values),
+            post=lambda pressed: _post_reflection(pressed, ctx, author, sections, values),
         )
         return
     await _post_reflection(interaction, ctx, author, sections, values)
+
+
+async def _ask_before_posting(interaction, author_id: int, findings, *, reopen, post) -> None:
+    """The form may name a client: say what was found, and let the member edit or post."""
+
+    async def edit(pressed: discord.Interaction) -> None:
+        await views.show_form(pressed, reopen())
+
+    await interaction.response.send_message(
+        privacy_warning(findings),
+        view=privacy_check(interaction, author_id, edit, post),
+        ephemeral=True,
+    )
 
 
 async def _post_reflection(interaction, ctx: RoundContext, author, sections, values) -> None:
@@ -319,18 +327,12 @@ async def feedback_submitted(interaction: discord.Interaction, form: views.FormS
     author = _require_member(interaction, ctx)
     findings = find_identifiers(text)
     if findings:
-
-        async def edit(button_interaction: discord.Interaction) -> None:
-            again = FeedbackModal(ctx, form.target_message_id, text)
-            await views.show_form(button_interaction, again)
-
-        async def post(button_interaction: discord.Interaction) -> None:
-            await _post_feedback(button_interaction, ctx, author, form, target)
-
-        await interaction.response.send_message(
-            privacy_warning(findings),
-            view=privacy_check(interaction, author.id, edit, post),
-            ephemeral=True,
+        await _ask_before_posting(
+            interaction,
+            author.id,
+            findings,
+            reopen=lambda: FeedbackModal(ctx, form.target_message_id, text),
+            post=lambda pressed: _post_feedback(pressed, ctx, author, form, target),
         )
         return
     await _post_feedback(interaction, ctx, author, form, target)

@@ -33,18 +33,18 @@ class Platforms:
         return self._chats[getattr(cohort, "platform", "discord")]
 
     async def _for_round(self, round_id: int) -> Chat:
-        if len(self._chats) == 1:
-            return next(iter(self._chats.values()))
-        if round_id not in self._by_round:
-            self._by_round[round_id] = await round_store.platform_of_round(self.db, round_id)
-        return self._chats[self._by_round[round_id]]
+        return await self._remembered(self._by_round, round_id, round_store.platform_of_round)
 
     async def _for_thread(self, thread_id: int) -> Chat:
+        return await self._remembered(self._by_thread, thread_id, round_store.platform_of_thread)
+
+    async def _remembered(self, known: dict[int, str], key: int, look_up) -> Chat:
+        """The adapter for a round or thread: asked of the database once, then remembered."""
         if len(self._chats) == 1:
             return next(iter(self._chats.values()))
-        if thread_id not in self._by_thread:
-            self._by_thread[thread_id] = await round_store.platform_of_thread(self.db, thread_id)
-        return self._chats[self._by_thread[thread_id]]
+        if key not in known:
+            known[key] = await look_up(self.db, key)
+        return self._chats[known[key]]
 
     # -- Chat --
 
