@@ -269,3 +269,13 @@ async def test_an_excused_member_owes_nothing_and_the_facilitator_sees_it(world)
     assert "You're excused from this round" in text_of(cleo.home)
     assert buttons(cleo.home, "praxis_reflect") == []
     assert "excused 1" in text_of(world.fran.home) and "of 3" in text_of(world.fran.home)
+
+
+async def test_a_deleted_reflection_is_owed_again_on_the_home_tab(world):
+    prompt = await open_round(world)
+    ada = world.members[0]
+    reflection = await ada.reply(prompt, REFLECTION)
+    assert "Reflection counted" in text_of(await ada.open_home())
+    await ada.delete(reflection)
+    await batch(world)
+    assert "Reflection owed" in text_of(ada.home)

@@ -360,7 +360,7 @@ class HomeTabs:
         user = event.get("user")
         if event.get("tab") != "home" or not user:
             return
-        self.opened[user] = body.get("team_id") or event.get("view", {}).get("team_id", "")
+        self.opened[user] = body.get("team_id", "")
         published = self._published.get(user)
         if user not in self._dirty and published and self.rt.now() - published < self.interval:
             return  # published moments ago and nothing changed since
@@ -452,7 +452,7 @@ class HomeTabs:
             if cohort is None or cohort.platform != "slack":
                 continue
             members = {p.id for p in await self.roster(cohort)}
-            for user, team in self.opened.items():
+            for user, team in list(self.opened.items()):  # an opening may add one meanwhile
                 if user in self._dirty or await self.rt.ids.known("team", team) != cohort.guild_id:
                     continue
                 number = await self.rt.ids.known("user", user)
