@@ -183,6 +183,8 @@ class PraxisBot(commands.Bot):
         self.forget_round_lookups()
         if self.scheduler is not None:
             self.scheduler.wake_at(report.next_due)
+        if self.slack is not None:
+            await self.slack.home.ticked(report)  # Slack Home tabs showing those rounds
         return report
 
     async def _watch_storage(self, report: TickReport) -> None:

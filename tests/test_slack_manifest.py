@@ -61,5 +61,6 @@ def test_the_one_command_and_the_events_the_listeners_need():
     assert command["should_escape"] is True  # @mentions arrive as <@U…|name>, as parsed
     events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
     assert {"message.channels", "message.groups"} <= events
+    assert "app_home_opened" in events and MANIFEST["features"]["app_home"]["home_tab_enabled"]
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["settings"]["socket_mode_enabled"] is True

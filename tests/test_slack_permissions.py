@@ -137,3 +137,17 @@ async def test_the_form_empties_the_digest_channel_and_guards_the_facilitator_gr
     async with world.db.reading() as tx:
         assert await tx.fetch_value("SELECT digest_channel_id FROM cohorts") is None
         assert await tx.fetch_value("SELECT facilitator_role_id FROM cohorts") is not None
+
+
+async def test_a_member_cannot_use_a_facilitators_home_tab_buttons(world):
+    """The report buttons only show on facilitators' Home tabs; a forged one is refused."""
+    home = await world.admin.open_home()
+    member = world.members[0]
+    forged = View("V0FORGED02", world.ws.id, member.id, home.body, "h", "V0FORGED02")
+    world.slack.views[forged.id] = forged
+    before = await snapshot(world)
+    for action in ("praxis_report_round", "praxis_report_chart"):
+        await member.click(forged, action)
+    answers = [m.text for m in member.dms()]
+    assert len(answers) == 2 and all("Only this cohort's facilitators" in a for a in answers)
+    assert await snapshot(world) == before

@@ -28,7 +28,7 @@ from bot.core import notes, pairs
 from bot.core.clock import to_db
 from bot.core.cohorts import Cohort
 from bot.core.ports import Chat, DeliveryError, NudgeMessage, Person
-from bot.core.reflections import RoundContext, member_progress, open_contexts
+from bot.core.reflections import Progress, RoundContext, member_progress, open_contexts
 from bot.storage import members as member_store
 from bot.storage import posts as post_store
 from bot.storage.db import Database
@@ -220,9 +220,7 @@ async def _plan_one(db, ctx, person, kind, progress, names) -> Planned | None:
     else:
         if progress.feedback_owed == 0:
             return None
-        assigned = await pairs.assigned_authors(db, round_.id, person.id)
-        open_peers = {p.id for p in progress.could_respond_to}
-        suggested = [a for a in assigned if a in open_peers] or sorted(open_peers)
+        suggested = await suggested_peers(db, ctx, person.id, progress)
         if not suggested:
             return None  # nobody to respond to yet
         peers = tuple(names.get(a) or next(p.name for p in progress.could_respond_to if p.id == a)
@@ -243,6 +241,17 @@ async def _plan_one(db, ctx, person, kind, progress, names) -> Planned | None:
         peers=peers,
     )
     return Planned(ctx, person, kind, reason, message)
+
+
+async def suggested_peers(
+    db: Database, ctx: RoundContext, member_id: int, progress: Progress
+) -> list[int]:
+    """Whom a member who owes feedback could respond to: their pairs they haven't responded
+    to yet, or else anyone with a counted reflection they haven't responded to (reminders
+    and the Slack Home tab name the same people)."""
+    assigned = await pairs.assigned_authors(db, ctx.round.id, member_id)
+    open_peers = {p.id for p in progress.could_respond_to}
+    return [a for a in assigned if a in open_peers] or sorted(open_peers)
 
 
 # -------------------------------------------------------------------------- sending

@@ -146,7 +146,7 @@ class SlackChat:
             dm_channel_id = await self._ids.number("channel", dm)
         else:
             dm = await self._ids.text(dm_channel_id)
-        thread = await self._thread_link(message.thread_id)
+        thread = await self.thread_link(message.thread_id)
         with translate_errors("send a reminder"):
             await self._client.chat_postMessage(channel=dm, **blocks.nudge_message(message, thread))
         return dm_channel_id
@@ -227,7 +227,7 @@ class SlackChat:
             raise DeliveryError("the cohort has no facilitator I can reach", permanent=True)
         return channels
 
-    async def _thread_link(self, thread_id: int | None) -> str | None:
+    async def thread_link(self, thread_id: int | None) -> str | None:
         """A link to a round's thread, for a DM that points there; built from the workspace's
         address (``auth.test``) as Slack's permalinks are, so it costs no request."""
         if thread_id is None or not self.workspace_url:

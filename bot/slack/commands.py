@@ -423,6 +423,7 @@ class Commands:
         member = await self.rt.ids.number("user", found.group(1))
         by = await self.rt.ids.number("user", request.user)
         added = await nudges.excuse(self.rt.db, ctx, member, by, self.rt.now())
+        self.rt.home.cohort_changed(cohort.id)
         verb = "is now excused" if added else "was already excused"
         return (
             f"<@{found.group(1)}> {verb} from round {ctx.round.number} of "

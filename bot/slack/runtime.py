@@ -25,6 +25,7 @@ from bot.core.reflections import ContextCache
 from bot.slack.chat import SlackChat
 from bot.slack.commands import Commands
 from bot.slack.directory import Directory
+from bot.slack.home import HomeTabs
 from bot.slack.ids import SlackIds
 from bot.slack.threads import Threads
 from bot.storage.db import Database
@@ -74,10 +75,12 @@ class SlackRuntime:
         )
         self.threads = Threads(self)
         self.commands = Commands(self)
+        self.home = HomeTabs(self)
         self.app.event("user_change")(self.on_user_change)
         self.app.event("subteam_members_changed")(self.on_group_change)
         self.threads.register(self.app)
         self.commands.register(self.app)
+        self.home.register(self.app)
         self.bot_user_id: str | None = None
         self.team_id: str | None = None
         self._server: Any = None
@@ -89,11 +92,9 @@ class SlackRuntime:
 
     async def on_group_change(self, event: dict[str, Any]) -> None:
         """A user group gained or lost members: facilitators changed."""
-        self.people.group_changed(
-            event.get("subteam_id", ""),
-            event.get("added_users") or [],
-            event.get("removed_users") or [],
-        )
+        added, removed = event.get("added_users") or [], event.get("removed_users") or []
+        self.people.group_changed(event.get("subteam_id", ""), added, removed)
+        self.home.people_changed([*added, *removed])
 
     def now(self) -> datetime:
         return self.clock()
@@ -103,6 +104,7 @@ class SlackRuntime:
 
     async def schedule_changed(self) -> None:
         await self._schedule_changed()
+        self.home.everything_changed()  # a cohort was created, edited or deleted
 
     async def connect(self) -> None:
         """Learn who Praxis is in the workspace, then read back what was missed."""
@@ -132,6 +134,7 @@ class SlackRuntime:
         self._server = runner
 
     async def close(self) -> None:
+        await self.home.close()
         server, self._server = self._server, None
         if server is None:
             return

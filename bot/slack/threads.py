@@ -60,6 +60,8 @@ class Threads:
                 continue
             items.append((ctx, await self._incoming(ctx, channel, event, author)))
         outcomes = await reflections.ingest_batch(self.rt.db, items)
+        if any(o.stored or o.ack or o.unack for o in outcomes):
+            self.rt.home.cohort_changed(ctx.cohort.id)
         for (_, message), outcome in zip(items, outcomes, strict=True):
             await self.apply(outcome)
             if outcome.ack and ctx.round.assigned:
@@ -109,6 +111,7 @@ class Threads:
             self.rt.db, number, message.get("text") or "", self.rt.now()
         )
         await self.apply(outcome)
+        await self._home_changed(event["channel"], message.get("thread_ts"))
 
     async def on_delete(self, event: dict[str, Any]) -> None:
         number = await self.rt.ids.known_message(event["channel"], event.get("deleted_ts", ""))
@@ -116,6 +119,16 @@ class Threads:
             return
         outcome = await reflections.apply_delete(self.rt.db, number, self.rt.now())
         await self.apply(outcome)
+        await self._home_changed(
+            event["channel"], (event.get("previous_message") or {}).get("thread_ts")
+        )
+
+    async def _home_changed(self, channel: str, thread_ts: str | None) -> None:
+        """An edited or deleted thread reply may change who owes what in Home tabs."""
+        if self.rt.home.opened and thread_ts:
+            ctx = await self._round_of(channel, thread_ts)
+            if ctx is not None:
+                self.rt.home.cohort_changed(ctx.cohort.id)
 
     # ------------------------------------------------------------------ ✅ and backfill
 
