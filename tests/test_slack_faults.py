@@ -193,7 +193,7 @@ async def test_praxis_removed_from_the_channel_is_one_kind_notice_and_a_backoff(
     member_view = await world.members[0].command("/praxis", "help", channel=world.room)
     assert "Needs your attention" not in member_view.text
 
-    world.room.members.append(world.ws.bot_user.id)  # invited back
+    world.ws.add_app(world.room)  # invited back
     await tick(world, SLOT + timedelta(minutes=46))
     assert len(prompts(world)) == 1
     assert not tracebacks(caplog)
@@ -257,16 +257,20 @@ async def test_a_digest_skips_a_deactivated_facilitator(world):
 
 
 async def test_a_revoked_token_is_one_error_in_the_log_and_no_crash_loop(world, caplog):
-    await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00")
+    prompt = await open_round(world, feedback_required="1")
     world.ws.revoke_token()
-    for minutes in (0, 1, 16, 50, 120):
-        await tick(world, SLOT + timedelta(minutes=minutes))
+    await world.members[0].reply(prompt, "A reflection Praxis can't look up any more.")
+    week = [(7, 9, 30), (8, 9, 0), (8, 9, 1), (11, 9, 1), (12, 9, 0), (12, 9, 16), (12, 10, 0)]
+    for day, hour, minute in week:  # nudges, pairs, the digest, the next round and retries
+        await tick(world, datetime(2026, 1, day, hour, minute, tzinfo=UTC))
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1 and "can't tell the facilitators" in errors[0], errors
     expect_error(caplog, "revoked or the app was removed")
     assert world.ws.bot_token not in " ".join(r.getMessage() for r in caplog.records)
     assert not tracebacks(caplog)
-    assert (await round_row(world))["state"] == "failed"
+    async with world.db.reading() as tx:
+        second = await tx.fetch_one("SELECT state, next_attempt_at FROM rounds WHERE number = 2")
+    assert second["state"] == "failed" and second["next_attempt_at"] > "2026-01-12T10:00"
     answer = await world.fran.command("/praxis", "list", channel=world.room)
     assert "revoked" in answer.text and "token_revoked" not in answer.text
 
@@ -300,6 +304,10 @@ async def test_replies_edits_and_deletions_refused_by_the_database_are_redone(wo
     await tick(world, SLOT + timedelta(minutes=6))
     assert staff_notices(world) == ["Praxis can't save right now"]
     expect_error(caplog, "The database can't be written")  # once, however long it lasts
+    shown = await world.fran.command("/praxis", "list", channel=world.room)
+    assert "can't save to its database" in shown.text, "facilitators see it with answers"
+    member_view = await ada.command("/praxis", "help", channel=world.room)
+    assert "can't save" not in member_view.text
 
     await refuse_writes(world, False)
     await tick(world, SLOT + timedelta(minutes=7))
