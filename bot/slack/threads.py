@@ -152,7 +152,8 @@ class Threads:
         number = await self.rt.ids.known_message(channel, message.get("ts", ""))
         if number is None:
             return None
-        thread = await self.rt.ids.known_message(channel, message.get("thread_ts") or "")
+        thread_ts = message.get("thread_ts")
+        thread = await self.rt.ids.known_message(channel, thread_ts) if thread_ts else None
         return Pending(kind, thread or 0, number)
 
     async def _change(self, change: Pending, text: str | None = None) -> None:
@@ -267,7 +268,7 @@ class Threads:
 
     async def _read_thread(self, ctx: RoundContext) -> int:
         """Read a round's whole thread; what is stored already is skipped."""
-        channel = await self.rt.ids.text(ctx.cohort.channel_id)
+        channel, _ = await self.rt.ids.message_ref(ctx.round.thread_id)
         try:
             with self.rt.chat.translate("read the round's thread", channel):
                 return await self._backfill_round(ctx)
