@@ -132,8 +132,11 @@ class PraxisBot(commands.Bot):
                 self.contexts,
                 tick_now=lambda: self.tick(self.slack.now()),
                 schedule_changed=lambda: self.schedule_changed(self.slack.now()),
+                storage=self.storage,
+                storage_trouble=self.storage_trouble,
             )
             self.chat.add("slack", self.slack.chat)
+            self.retry_hooks.append(self.slack.threads.retry_refused)
 
     async def start_slack(self) -> None:
         """Open storage, then meet the workspace (``auth.test``) and read back missed replies.

@@ -25,7 +25,7 @@ from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
 from bot.core.text import name_key
-from bot.storage.pending import DELETE, EDIT, READ_BACK, Pending, PendingFile
+from bot.storage.pending import DELETE, EDIT, Backlog, Pending, PendingFile
 from cogs._common import now
 
 log = logging.getLogger(__name__)
@@ -396,11 +396,8 @@ class Reflections(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
         self.inbox: Batcher[discord.Message, None] = Batcher(self.store)
-        self.unsaved: dict[int, int] = {}  # thread -> oldest message not stored yet
-        self.unapplied: list[Pending] = []  # edits and deletions the database refused
         # Both also noted in a file beside the database, so a crash loses neither.
-        self.pending = PendingFile.beside(bot.settings.database_path)
-        self._noted: list[Pending] = []  # what that file holds now
+        self.backlog = Backlog(PendingFile.beside(bot.settings.database_path))
         self._follow_ups: set[asyncio.Task] = set()
         self.drafts = Drafts()  # unposted form text, in memory only
         self.feedback_menu = app_commands.ContextMenu(
@@ -409,7 +406,12 @@ class Reflections(commands.Cog):
         self.feedback_menu.guild_only = True
 
     async def cog_load(self) -> None:
-        self._resume_pending()  # redone at the first ready, or once the database takes writes
+        # What an earlier run noted and could not redo (see bot/storage/pending.py) is
+        # redone at the first ready, or once the database takes writes.
+        waiting = self.backlog.resume()
+        if waiting:
+            log.info("%d refused changes from an earlier run are redone once the database "
+                     "takes writes", waiting)  # fmt: skip
         self.bot.retry_hooks.append(self.retry_refused)  # after each healthy tick
         self.bot.message_handlers.append(self.take_message)
         self.bot.add_dynamic_items(ReflectButton, DraftButton)
@@ -532,7 +534,7 @@ class Reflections(commands.Cog):
         else:
             log.exception("Could not store %d thread messages", len(messages))
         for message in messages:
-            self._refused(message.channel.id, message.id)
+            self.backlog.read_back(message.channel.id, message.id)
 
     async def _after_store(self, message, member, ctx: RoundContext, author, outcome, findings):
         await glue.apply(self.bot, message.channel, outcome)
@@ -592,8 +594,7 @@ class Reflections(commands.Cog):
         catch-up, noted on disk: a member's deletion must reach the stored text, not just
         Discord, even if the bot crashes before the database is back."""
         if not await self._apply(change, text):
-            self.unapplied.append(change)
-            self._note(change)
+            self.backlog.change(change)
 
     async def _apply(self, change: Pending, text: str | None = None) -> bool:
         """Apply one change; an edit without ``text`` (a replay) reads the message's
@@ -639,7 +640,7 @@ class Reflections(commands.Cog):
         """Read every open round's thread from where storing stopped (start-up, reconnect)."""
         await self._replay_changes()
         if not self.bot.intents.message_content:
-            self._trim_notes()
+            self.backlog.trim()
             return
         contexts = await reflections.open_contexts(self.bot.db)
         limit = asyncio.Semaphore(BACKFILL_THREADS_AT_ONCE)
@@ -649,26 +650,26 @@ class Reflections(commands.Cog):
                 await self.backfill(ctx)
 
         await asyncio.gather(*(one(ctx) for ctx in contexts))
-        self._trim_notes()
+        self.backlog.trim()
 
     async def retry_refused(self) -> None:
         """Redo what the database refused: edits and deletions, then the threads' messages."""
         await self._replay_changes()
-        for thread_id in list(self.unsaved):
+        for thread_id in list(self.backlog.threads):
             ctx = await self.bot.contexts.get(thread_id)
             if ctx is None:  # not a round thread after all
-                self.unsaved.pop(thread_id, None)
+                self.backlog.threads.pop(thread_id, None)
             else:
                 await self.backfill(ctx)
-        self._trim_notes()
+        self.backlog.trim()
 
     async def _replay_changes(self) -> None:
-        waiting, self.unapplied = self.unapplied, []
+        waiting, self.backlog.changes = self.backlog.changes, []
         for number, change in enumerate(waiting):
             if change.kind == EDIT and not self.bot.intents.message_content:
                 continue  # without the intent edits aren't read at all
             if not await self._apply(change):  # still refused: keep the rest, in order
-                self.unapplied.extend(waiting[number:])
+                self.backlog.changes.extend(waiting[number:])
                 return
 
     async def backfill(self, ctx: RoundContext) -> None:
@@ -681,7 +682,7 @@ class Reflections(commands.Cog):
         start, forgotten_at = await reflections.last_seen_message(self.bot.db, ctx)
         if forgotten_at is not None:
             start = max(start, discord.utils.time_snowflake(forgotten_at, high=True))
-        refused = self.unsaved.pop(thread_id, None)
+        refused = self.backlog.threads.pop(thread_id, None)
         if refused is not None:
             start = min(start, refused - 1)
         try:
@@ -698,41 +699,7 @@ class Reflections(commands.Cog):
         except discord.HTTPException as error:
             log.warning("Backfill of round %s failed (HTTP %s)", ctx.round.id, error.status)
             if error.status == 429 or error.status >= 500:  # worth another try next tick
-                self._refused(thread_id, start + 1)
-
-    def _refused(self, thread_id: int, message_id: int) -> None:
-        """Remember the oldest message of a thread that still has to be read back."""
-        if message_id < self.unsaved.get(thread_id, message_id + 1):
-            self.unsaved[thread_id] = message_id
-            self._note(Pending(READ_BACK, thread_id, message_id))
-
-    # ------------------------------------------------- what survives a crash
-
-    def _resume_pending(self) -> None:
-        """Take up what an earlier run noted and could not redo (see bot/storage/pending.py)."""
-        self._noted = self.pending.load()
-        for entry in self._noted:
-            if entry.kind == READ_BACK:
-                old = self.unsaved.get(entry.channel_id, entry.message_id)
-                self.unsaved[entry.channel_id] = min(old, entry.message_id)
-            else:
-                self.unapplied.append(entry)
-        if self._noted:
-            log.info("%d refused changes from an earlier run are redone once the database "
-                     "takes writes", len(self._noted))  # fmt: skip
-
-    def _note(self, entry: Pending) -> None:
-        if self.pending.append(entry):
-            self._noted.append(entry)
-
-    def _trim_notes(self) -> None:
-        """After a replay or read-back, keep on disk only what is still waiting."""
-        waiting = list(self.unapplied) + [
-            Pending(READ_BACK, thread_id, message_id)
-            for thread_id, message_id in self.unsaved.items()
-        ]
-        if waiting != self._noted and self.pending.replace(waiting):
-            self._noted = waiting
+                self.backlog.read_back(thread_id, start + 1)
 
 
 async def setup(bot: commands.Bot) -> None:

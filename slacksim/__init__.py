@@ -39,7 +39,7 @@ The contract (tests outside the project rely on it; keep these names stable)::
         ada.private_messages(), ada.dms(), ada.open_views()
         await ws.join(room, person); await ws.leave(room, person)   # member events
         await ws.set_usergroup_members(staff, [amal])  # subteam_members_changed
-        ws.archive(room); ws.remove_app(room); ws.revoke_token()
+        ws.archive(room); ws.remove_app(room); ws.add_app(room); ws.revoke_token()
         ada.deactivate(); ada.refuse_dms()           # DMs then fail (user_disabled,
                                                      # restricted_action)
         ws.messages(room), ws.messages(room, thread_ts=post.ts)

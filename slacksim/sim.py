@@ -230,6 +230,11 @@ class Workspace:
         if self.bot_user.id in conversation.members:
             conversation.members.remove(self.bot_user.id)
 
+    def add_app(self, conversation: Conversation) -> None:
+        """The app is invited (back) to the channel (``/invite @App``)."""
+        if self.bot_user.id not in conversation.members:
+            conversation.members.append(self.bot_user.id)
+
     def revoke_token(self) -> None:
         self.token_revoked = True
 

@@ -314,6 +314,8 @@ async def test_the_app_outside_a_channel_or_a_person_it_cannot_write_to(slack, w
     with pytest.raises(SlackApiError) as outside:
         await client.chat_postMessage(channel=workspace.room.id, text="hello")
     assert outside.value.response["error"] == "not_in_channel"
+    workspace.add_app(workspace.room)  # invited back (/invite @Praxis)
+    await client.chat_postMessage(channel=workspace.room.id, text="back")
 
     dm = await client.conversations_open(users=workspace.ada.id)
     again = await client.conversations_open(users=workspace.ada.id)

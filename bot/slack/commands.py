@@ -18,7 +18,7 @@ from bot.core.cohorts import OPTIONS, Cohort, search_timezones
 from bot.core.errors import InvalidInput, NotFound, PraxisError
 from bot.core.prompt_import import derive_title
 from bot.core.prompts import DEFAULT_STRUCTURE, PromptDraft
-from bot.slack import access, forms
+from bot.slack import access, forms, notices
 from bot.slack.blocks import date, escape, from_core
 from bot.slack.errors import kind_errors
 
@@ -128,8 +128,10 @@ class Commands:
             if handler is None:
                 raise InvalidInput(f"I don't know `{escape(name)}`. Try `/praxis help`.")
             answer.text = await handler(Request(body, words[1:]))
-        if answer.text:
-            await respond(text=answer.text, response_type="ephemeral")
+        if answer.text:  # and, for a facilitator, what their cohorts need them to know
+            shown = await notices.attach(self.rt, body["user_id"], body["team_id"], answer.text)
+            await respond(text=shown.text, response_type="ephemeral")
+            await notices.mark_shown(self.rt, shown)
 
     async def _team(self, request: Request) -> int:
         return await self.rt.ids.number("team", request.team)

@@ -61,6 +61,10 @@ class Directory:
         self._people[person.id] = (self._clock(), person)
         return person
 
+    def forget(self, user_id: str) -> None:
+        """Slack said this account is gone: ask again before trusting what was cached."""
+        self._people.pop(user_id, None)
+
     async def members(self, channel: str) -> list[str]:
         """Everyone in a channel, across pages."""
         members: list[str] = []

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.errors import PraxisError
 from bot.slack.blocks import from_core
+from bot.slack.chat import TOKEN_REFUSED
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,11 @@ SLACK_SENTENCES = {
     "ratelimited": "Slack asked me to slow down. Please try again in a minute.",
     "expired_trigger_id": "That took too long for Slack. Please run the command again.",
 }
+REVOKED = (
+    "Slack no longer accepts Praxis's access to this workspace (its token was revoked), so "
+    "it can't do anything here. A workspace admin needs to reinstall Praxis."
+)
+SLACK_SENTENCES |= dict.fromkeys(TOKEN_REFUSED, REVOKED)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
+from bot.core.health import StorageWatch
 from bot.core.reflections import ContextCache
 from bot.slack.chat import SlackChat
 from bot.slack.commands import Commands
@@ -49,6 +50,8 @@ class SlackRuntime:
         *,
         tick_now: Callable[[], Awaitable[Any]],
         schedule_changed: Callable[[], Awaitable[None]],
+        storage: StorageWatch | None = None,
+        storage_trouble: Callable[[], None] = lambda: None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -56,6 +59,10 @@ class SlackRuntime:
         self.clock: Callable[[], datetime] = utcnow
         self._tick_now = tick_now
         self._schedule_changed = schedule_changed
+        #: Whether the database takes writes (the bot's watch), and the call that says a
+        #: write was just refused, so the next tick comes soon to confirm and tell.
+        self.storage = storage or StorageWatch()
+        self.storage_trouble = storage_trouble
         self.client = AsyncWebClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url or SLACK_API_URL,
@@ -111,8 +118,9 @@ class SlackRuntime:
         who = await self.client.auth_test()
         self.bot_user_id, self.team_id = who["user_id"], who["team_id"]
         self.chat.workspace_url = who.get("url")
-        await self.ids.number("team", self.team_id)
-        stored = await self.threads.backfill()
+        if await self.ids.known("team", self.team_id) is None:  # no write when known
+            await self.ids.number("team", self.team_id)
+        stored = await self.threads.catch_up()
         if stored:
             log.info("Read back %d Slack thread messages posted while Praxis was away", stored)
 

@@ -4,6 +4,12 @@ The rules of what counts are the core's (``bot.core.reflections``). Slack thread
 flat, so feedback is a thread reply that @mentions a peer who has a reflection in the
 round: it counts as feedback on that reflection (the first such peer mentioned). Any
 other reply by a member is part of their reflection, as on Discord.
+
+What the database refuses (see *Storage outages* in ARCHITECTURE.md) waits in a
+:class:`~bot.storage.pending.Backlog`, noted in ``<database>.slack.pending.jsonl``: a
+thread to read back (keyed by its thread number, read whole) and edits and deletions to
+redo; :meth:`Threads.retry_refused` runs after each healthy tick. A ✅ Slack didn't take
+for a passing reason (429s past slack-sdk's retries, a 5xx) is sent again then too.
 """
 
 from __future__ import annotations
@@ -13,14 +19,20 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bot.core import pairs, reflections
+from bot.core.errors import StorageBusy, StorageUnavailable
+from bot.core.ports import DeliveryError
 from bot.core.reflections import Author, Incoming, Role, RoundContext
+from bot.slack.chat import error_code, passing
+from bot.storage.pending import DELETE, EDIT, Backlog, Pending, PendingFile
 
 log = logging.getLogger(__name__)
 
 ACK = "white_check_mark"
+GONE = ("message_not_found", "thread_not_found")  # an edit's message was deleted since
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 REPLIES_PAGE = 200
 
@@ -32,6 +44,12 @@ def posted_at(ts: str) -> datetime:
 class Threads:
     def __init__(self, runtime) -> None:
         self.rt = runtime
+        self.pending = PendingFile.beside(runtime.settings.database_path, "slack")
+        self.backlog = Backlog(self.pending)
+        self.unsent_acks: dict[int, bool] = {}  # message -> ✅ wanted; Slack said "later"
+        if self.backlog.resume():
+            log.info("Slack changes the database refused in an earlier run are redone once "
+                     "it takes writes")  # fmt: skip
 
     def register(self, app) -> None:
         app.event({"type": "message", "subtype": "message_changed"})(self.on_edit)
@@ -50,22 +68,39 @@ class Threads:
             return
         await self.store(ctx, [event])
 
-    async def store(self, ctx: RoundContext, events: list[dict[str, Any]]) -> None:
-        """Store thread messages of one round in one transaction, then add the ✅s."""
+    async def store(self, ctx: RoundContext, events: list[dict[str, Any]]) -> int:
+        """Store thread messages of one round in one transaction, then add the ✅s.
+
+        If the database refuses them (or Slack can't say who wrote them, for now), nothing
+        is acknowledged and the thread is read back later (:meth:`retry_refused`)."""
         channel = await self.rt.ids.text(ctx.cohort.channel_id)
-        items = []
-        for event in events:
-            author = await self.author(event["user"], ctx)
-            if author.role is Role.OTHER:
-                continue
-            items.append((ctx, await self._incoming(ctx, channel, event, author)))
-        outcomes = await reflections.ingest_batch(self.rt.db, items)
+        try:
+            with self.rt.chat.translate("look up who wrote a reply", channel):
+                items = []
+                for event in events:
+                    author = await self.author(event["user"], ctx)
+                    if author.role is not Role.OTHER:
+                        items.append((ctx, await self._incoming(ctx, channel, event, author)))
+            outcomes = await reflections.ingest_batch(self.rt.db, items)
+        except (StorageBusy, StorageUnavailable) as error:
+            log.warning("%d Slack thread messages not stored yet (%s); their thread is read "
+                        "back once the database takes writes", len(events),
+                        type(error).__name__)  # fmt: skip
+            self.rt.storage_trouble()
+            self.backlog.read_back(ctx.round.thread_id, ctx.round.thread_id)
+            return 0
+        except DeliveryError as error:
+            log.warning("%d Slack thread messages not stored: %s", len(events), error.reason)
+            if not error.permanent:
+                self.backlog.read_back(ctx.round.thread_id, ctx.round.thread_id)
+            return 0
         if any(o.stored or o.ack or o.unack for o in outcomes):
             self.rt.home.cohort_changed(ctx.cohort.id)
         for (_, message), outcome in zip(items, outcomes, strict=True):
             await self.apply(outcome)
             if outcome.ack and ctx.round.assigned:
                 await pairs.add_latecomer(self.rt.db, self.rt.chat, ctx, message.author.id)
+        return sum(outcome.stored for outcome in outcomes)
 
     async def _incoming(self, ctx, channel: str, event: dict[str, Any], author: Author) -> Incoming:
         text = event.get("text") or ""
@@ -104,45 +139,132 @@ class Threads:
 
     async def on_edit(self, event: dict[str, Any]) -> None:
         message = event.get("message") or {}
-        number = await self.rt.ids.known_message(event["channel"], message.get("ts", ""))
-        if number is None:
-            return
-        outcome = await reflections.apply_edit(
-            self.rt.db, number, message.get("text") or "", self.rt.now()
-        )
-        await self.apply(outcome)
-        await self._home_changed(event["channel"], message.get("thread_ts"))
+        change = await self._change_of(event["channel"], message, EDIT)
+        if change is not None:
+            await self._change(change, message.get("text") or "")
 
     async def on_delete(self, event: dict[str, Any]) -> None:
-        number = await self.rt.ids.known_message(event["channel"], event.get("deleted_ts", ""))
-        if number is None:
-            return
-        outcome = await reflections.apply_delete(self.rt.db, number, self.rt.now())
-        await self.apply(outcome)
-        await self._home_changed(
-            event["channel"], (event.get("previous_message") or {}).get("thread_ts")
-        )
+        message = {**(event.get("previous_message") or {}), "ts": event.get("deleted_ts", "")}
+        change = await self._change_of(event["channel"], message, DELETE)
+        if change is not None:
+            await self._change(change)
 
-    async def _home_changed(self, channel: str, thread_ts: str | None) -> None:
+    async def _change_of(self, channel: str, message: dict[str, Any], kind: str) -> Pending | None:
+        """The change to a stored message, keyed by its thread and its own number."""
+        number = await self.rt.ids.known_message(channel, message.get("ts", ""))
+        if number is None:
+            return None
+        thread_ts = message.get("thread_ts")
+        thread = await self.rt.ids.known_message(channel, thread_ts) if thread_ts else None
+        return Pending(kind, thread or 0, number)
+
+    async def _change(self, change: Pending, text: str | None = None) -> None:
+        """Apply an edit or deletion now, or keep it (noted on disk) for a later tick: a
+        member's deletion must reach the stored text even if Praxis crashes meanwhile."""
+        if not await self._apply(change, text):
+            self.backlog.change(change)
+
+    async def _apply(self, change: Pending, text: str | None = None) -> bool:
+        """Apply one change; an edit without ``text`` (a replay) reads the message's
+        current text from Slack, so the latest version is stored. False: try later."""
+        try:
+            if change.kind == EDIT and text is None:
+                text = await self._current_text(change)
+            if change.kind == DELETE or text is None:
+                outcome = await reflections.apply_delete(self.rt.db, change.message_id,
+                                                         self.rt.now())  # fmt: skip
+            else:
+                outcome = await reflections.apply_edit(
+                    self.rt.db, change.message_id, text, self.rt.now()
+                )
+        except (StorageBusy, StorageUnavailable) as error:
+            log.warning("A Slack edit or deletion waits for the database (%s)",
+                        type(error).__name__)  # fmt: skip
+            self.rt.storage_trouble()
+            return False
+        except DeliveryError as error:
+            log.warning("A Slack edit waits for Slack: %s", error.reason)
+            return False
+        await self.apply(outcome)
+        await self._home_changed(change.channel_id)
+        return True
+
+    async def _home_changed(self, thread: int) -> None:
         """An edited or deleted thread reply may change who owes what in Home tabs."""
-        if self.rt.home.opened and thread_ts:
-            ctx = await self._round_of(channel, thread_ts)
+        if self.rt.home.opened and thread:
+            ctx = await self.rt.contexts.get(thread)
             if ctx is not None:
                 self.rt.home.cohort_changed(ctx.cohort.id)
+
+    async def _current_text(self, change: Pending) -> str | None:
+        """The message's text now, or None if it has been deleted since."""
+        channel, ts = await self.rt.ids.message_ref(change.message_id)
+        thread_ts = (
+            (await self.rt.ids.message_ref(change.channel_id))[1] if change.channel_id else ts
+        )
+        with self.rt.chat.translate("read an edited reply again", channel):
+            try:
+                page = await self.rt.client.conversations_replies(
+                    channel=channel, ts=thread_ts, oldest=ts, latest=ts, inclusive=True
+                )
+            except SlackApiError as error:
+                if error_code(error) in GONE:
+                    return None
+                raise
+        found = [m for m in page["messages"] if m.get("ts") == ts]
+        return (found[0].get("text") or "") if found else None
 
     # ------------------------------------------------------------------ ✅ and backfill
 
     async def apply(self, outcome: reflections.Outcome) -> None:
-        """Add or remove the ✅ after the commit; a failure is logged, never retried."""
+        """Add or remove the ✅ after the commit; one Slack refuses for now is sent again
+        after the next tick (:meth:`retry_refused`), others are logged."""
         for number, add in [(n, True) for n in outcome.ack] + [(n, False) for n in outcome.unack]:
-            channel, ts = await self.rt.ids.message_ref(number)
-            call = self.rt.client.reactions_add if add else self.rt.client.reactions_remove
-            try:
-                await call(channel=channel, timestamp=ts, name=ACK)
-            except SlackApiError as error:
-                code = error.response.get("error") if error.response else "unknown"
-                if code not in ("already_reacted", "no_reaction", "message_not_found"):
-                    log.warning("Could not %s a ✅ (%s)", "add" if add else "remove", code)
+            await self._react(number, add)
+
+    async def _react(self, number: int, add: bool) -> None:
+        channel, ts = await self.rt.ids.message_ref(number)
+        call = self.rt.client.reactions_add if add else self.rt.client.reactions_remove
+        self.unsent_acks.pop(number, None)
+        try:
+            await call(channel=channel, timestamp=ts, name=ACK)
+        except SlackApiError as error:
+            code = error_code(error) or "unknown"
+            if code in ("already_reacted", "no_reaction", "message_not_found"):
+                return
+            log.warning("Could not %s a ✅ (%s)", "add" if add else "remove", code)
+            if passing(error):
+                self.unsent_acks[number] = add
+        except (TimeoutError, aiohttp.ClientError):
+            log.warning("Could not %s a ✅ (the connection failed)", "add" if add else "remove")
+            self.unsent_acks[number] = add
+
+    async def retry_refused(self) -> None:
+        """After each healthy tick: redo refused edits and deletions, read refused threads
+        back, and send again the ✅s Slack didn't take. Cheap when nothing waits."""
+        await self._replay_changes()
+        for thread_id in list(self.backlog.threads):
+            del self.backlog.threads[thread_id]
+            ctx = await self.rt.contexts.get(thread_id)
+            if ctx is not None and ctx.cohort.platform == "slack":
+                await self._read_thread(ctx)
+        for number, add in list(self.unsent_acks.items()):
+            await self._react(number, add)
+        self.backlog.trim()
+
+    async def catch_up(self) -> int:
+        """At start: redo what an earlier run noted, then read every open round's thread."""
+        await self._replay_changes()
+        stored = await self.backfill()
+        self.backlog.trim()
+        return stored
+
+    async def _replay_changes(self) -> None:
+        waiting, self.backlog.changes = self.backlog.changes, []
+        for number, change in enumerate(waiting):
+            if not await self._apply(change):  # still refused: keep the rest, in order
+                self.backlog.changes.extend(waiting[number:])
+                return
 
     async def backfill(self) -> int:
         """Read back what members posted in open Slack rounds while Praxis was away."""
@@ -150,12 +272,21 @@ class Threads:
         for ctx in await reflections.open_contexts(self.rt.db):
             if ctx.cohort.platform != "slack" or ctx.round.thread_id is None:
                 continue
-            try:
-                stored += await self._backfill_round(ctx)
-            except SlackApiError as error:
-                code = error.response.get("error") if error.response else "unknown"
-                log.warning("Backfill of round %s failed (%s)", ctx.round.id, code)
+            self.backlog.threads.pop(ctx.round.thread_id, None)
+            stored += await self._read_thread(ctx)
         return stored
+
+    async def _read_thread(self, ctx: RoundContext) -> int:
+        """Read a round's whole thread; what is stored already is skipped."""
+        channel, _ = await self.rt.ids.message_ref(ctx.round.thread_id)
+        try:
+            with self.rt.chat.translate("read the round's thread", channel):
+                return await self._backfill_round(ctx)
+        except DeliveryError as error:
+            log.warning("Reading round %s's thread failed: %s", ctx.round.id, error.reason)
+            if not error.permanent:
+                self.backlog.read_back(ctx.round.thread_id, ctx.round.thread_id)
+            return 0
 
     async def _backfill_round(self, ctx: RoundContext) -> int:
         channel, thread_ts = await self.rt.ids.message_ref(ctx.round.thread_id)
@@ -171,8 +302,7 @@ class Threads:
                 and m.get("subtype") in (None, "thread_broadcast")
             ]  # fmt: skip
             if events:
-                await self.store(ctx, events)
-                count += len(events)
+                count += await self.store(ctx, events)
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return count

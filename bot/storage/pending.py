@@ -45,10 +45,13 @@ class PendingFile:
         self.path = path  # None: an in-memory database, so nothing outlives the process
 
     @classmethod
-    def beside(cls, database_path: Path) -> PendingFile:
+    def beside(cls, database_path: Path, platform: str | None = None) -> PendingFile:
+        """``<database>.pending.jsonl`` (Discord's), or ``<database>.<platform>.pending.jsonl``:
+        one file per platform, since each rewrites its file with only its own entries."""
         if str(database_path) == ":memory:":
             return cls(None)
-        return cls(database_path.with_name(database_path.name + ".pending.jsonl"))
+        infix = f".{platform}" if platform else ""
+        return cls(database_path.with_name(f"{database_path.name}{infix}.pending.jsonl"))
 
     def load(self) -> list[Pending]:
         """What an earlier run left to redo; a line torn by a crash mid-write is skipped."""
@@ -104,3 +107,49 @@ class PendingFile:
                         error.strerror or type(error).__name__)  # fmt: skip
             return False
         return True
+
+
+class Backlog:
+    """What waits to be redone: edits and deletions in the order they came, and per thread
+    the oldest message to read back from. Each entry is noted in the :class:`PendingFile`
+    as it arrives, so a crash loses none; :meth:`trim` keeps the file to what still waits."""
+
+    def __init__(self, file: PendingFile) -> None:
+        self.file = file
+        self.changes: list[Pending] = []  # edits and deletions the database refused
+        self.threads: dict[int, int] = {}  # thread -> oldest message not stored yet
+        self._noted: list[Pending] = []  # what the file holds now
+
+    def resume(self) -> int:
+        """Take up what an earlier run noted and could not redo; how many entries."""
+        self._noted = self.file.load()
+        for entry in self._noted:
+            if entry.kind == READ_BACK:
+                old = self.threads.get(entry.channel_id, entry.message_id)
+                self.threads[entry.channel_id] = min(old, entry.message_id)
+            else:
+                self.changes.append(entry)
+        return len(self._noted)
+
+    def change(self, entry: Pending) -> None:
+        self.changes.append(entry)
+        self._note(entry)
+
+    def read_back(self, thread_id: int, message_id: int) -> None:
+        """Remember the oldest message of a thread that still has to be read back."""
+        if message_id < self.threads.get(thread_id, message_id + 1):
+            self.threads[thread_id] = message_id
+            self._note(Pending(READ_BACK, thread_id, message_id))
+
+    def _note(self, entry: Pending) -> None:
+        if self.file.append(entry):
+            self._noted.append(entry)
+
+    def trim(self) -> None:
+        """After a replay or read-back, keep on disk only what is still waiting."""
+        waiting = list(self.changes) + [
+            Pending(READ_BACK, thread_id, message_id)
+            for thread_id, message_id in self.threads.items()
+        ]
+        if waiting != self._noted and self.file.replace(waiting):
+            self._noted = waiting
