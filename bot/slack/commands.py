@@ -34,6 +34,9 @@ thread and @mention them. Praxis nudges, privately, whoever hasn't responded.
 *For everyone*
 `/praxis help` · this list
 `/praxis me nudges on|off` · reminders by direct message
+`/praxis me progress [COHORT]` · where you stand, round by round
+`/praxis me export` · your data, as a file by direct message
+`/praxis me forget` · delete your texts and settings here (asks first)
 
 *For facilitators* (workspace admins, or a cohort's facilitator user group)
 `/praxis create` · set up a cohort (workspace admins)
@@ -48,6 +51,9 @@ thread and @mention them. Praxis nudges, privately, whoever hasn't responded.
 `/praxis prompt-add COHORT` · add a prompt (a form)
 `/praxis prompt-remove COHORT NUMBER` · `/praxis prompt-move COHORT NUMBER POSITION`
 `/praxis post COHORT` · open a round now with the next prompt
+`/praxis report round COHORT [ROUND]` · `/praxis report member COHORT @member`
+`/praxis report export COHORT [posts|participation] [text]` · a CSV, by direct message
+`/praxis report chart COHORT` · the participation chart, by direct message
 Put a cohort name with spaces in quotes: `/praxis show "Autumn 2026"`."""
 
 

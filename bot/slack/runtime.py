@@ -26,6 +26,8 @@ from bot.slack.chat import SlackChat
 from bot.slack.commands import Commands
 from bot.slack.directory import Directory
 from bot.slack.ids import SlackIds
+from bot.slack.member import Member
+from bot.slack.reporting import Reporting
 from bot.slack.threads import Threads
 from bot.storage.db import Database
 
@@ -78,6 +80,8 @@ class SlackRuntime:
         self.app.event("subteam_members_changed")(self.on_group_change)
         self.threads.register(self.app)
         self.commands.register(self.app)
+        Reporting(self).register(self.commands)
+        Member(self).register(self.commands, self.app)
         self.bot_user_id: str | None = None
         self.team_id: str | None = None
         self._server: Any = None
