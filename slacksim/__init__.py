@@ -31,7 +31,8 @@ The contract (tests outside the project rely on it; keep these names stable)::
         await ada.edit(post, "new")                  # message_changed
         await ada.delete(post)                       # message_deleted
         await ada.react(post, "white_check_mark")    # reaction_added; ada.unreact(...)
-        await ada.click(message_or_view, "action_id", value=None)   # block_actions
+        await ada.click(message_or_view, "action_id", value=None)   # block_actions; also
+                                                     # an ephemeral of hers (no "message" sent)
         await ada.shortcut(message, "callback_id")   # message_action (message shortcut)
         await ada.close(view)                        # view_closed, if notify_on_close
         await ada.search(view, "action_id", "Lond")  # block_suggestion -> option values

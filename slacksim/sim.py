@@ -427,12 +427,15 @@ class Person:
 
     async def click(
         self,
-        where: Message | View,
+        where: Message | View | Ephemeral,
         action_id: str,
         *,
         value: str | None = None,
     ) -> Outcome:
-        """Click a button (or pick an option) in a message or a view by its ``action_id``."""
+        """Click a button (or pick an option) in a message, a view, or an ephemeral message
+        shown to this person, by its ``action_id``."""
+        if isinstance(where, Ephemeral) and where.user != self.id:
+            raise SimError("only the person it was shown to sees an ephemeral message")
         block_id, element = _find_element(_blocks_of(where), action_id)
         action: dict[str, Any] = {
             "action_id": action_id,
@@ -462,7 +465,19 @@ class Person:
             "state": {"values": {}},
         }
         channel = None
-        if isinstance(where, Message):
+        if isinstance(where, Ephemeral):
+            # Slack sends no ``message`` for an ephemeral one, only where it was shown.
+            conversation = self.workspace.conversations[str(where.channel)]
+            channel = conversation.id
+            payload["container"] = {
+                "type": "message",
+                "message_ts": self.sim.next_ts(),
+                "channel_id": conversation.id,
+                "is_ephemeral": True,
+            }
+            payload["channel"] = {"id": conversation.id, "name": conversation.name}
+            payload["response_url"] = self.sim.response_url(self, conversation)
+        elif isinstance(where, Message):
             conversation = self.sim.conversation_of(where)
             channel = conversation.id
             payload["container"] = {
@@ -603,10 +618,10 @@ def _payload_form(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def _blocks_of(where: Message | View) -> list[dict[str, Any]]:
-    return list(
-        (where.blocks or []) if isinstance(where, Message) else where.body.get("blocks", [])
-    )
+def _blocks_of(where: Message | View | Ephemeral) -> list[dict[str, Any]]:
+    if isinstance(where, View):
+        return list(where.body.get("blocks", []))
+    return list(where.blocks or [])
 
 
 def _find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:

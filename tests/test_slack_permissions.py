@@ -28,6 +28,13 @@ FACILITATOR_ACTIONS = [
     "prompt-remove Autumn 1",
     "prompt-move Autumn 1 2",
     "post Autumn",
+    "report round Autumn",
+    "report round Autumn 1",
+    "report member Autumn <@{member}>",
+    "report export Autumn",
+    "report export Autumn posts text",
+    "report export Autumn participation",
+    "report chart Autumn",
 ]
 TABLES = ("cohorts", "prompts", "rounds", "skips", "excusals", "member_settings", "posts")
 
@@ -59,9 +66,12 @@ async def test_a_member_is_refused_every_facilitator_command(world, action):
     assert outcome.view is None and not outcome.messages
     assert "Only" in outcome.text and "can do that" in outcome.text
     assert await snapshot(world) == before
+    assert world.slack.files == {}  # no report file was sent anywhere
 
 
-@pytest.mark.parametrize("action", ["show Autumn", "pause Autumn", "prompts Autumn"])
+@pytest.mark.parametrize(
+    "action", ["show Autumn", "pause Autumn", "prompts Autumn", "report chart Autumn"]
+)
 async def test_a_facilitator_group_member_manages_their_cohort_only(world, action):
     fran = world.fran
     allowed = await fran.command("/praxis", action, channel=world.room)

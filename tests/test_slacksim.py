@@ -389,6 +389,29 @@ async def test_buttons_shortcuts_and_ephemeral_replies(slack, workspace):
         await workspace.ada.click(message, "no-such-button")
 
 
+async def test_a_button_in_an_ephemeral_message_is_clicked_by_its_viewer_only(slack, workspace):
+    seen: list = []
+    build_app(slack, workspace, seen)
+    client = AsyncWebClient(token=workspace.bot_token, base_url=slack.api_url)
+    button = {"type": "button", "action_id": "go", "value": "forget",
+              "text": {"type": "plain_text", "text": "Delete my data"}}  # fmt: skip
+    await client.chat_postEphemeral(
+        channel=workspace.room.id,
+        user=workspace.ada.id,
+        text="Sure?",
+        blocks=[{"type": "actions", "elements": [button]}],
+    )
+    (shown,) = workspace.ada.private_messages()
+    with pytest.raises(SimError):
+        await workspace.ben.click(shown, "go")
+    outcome = await workspace.ada.click(shown, "go")
+    assert outcome.text == "clicked"
+    action = seen[-1][1]
+    _keys("block_actions", {**action, "message": None})  # Slack sends no message for these
+    assert "message" not in action and action["container"]["is_ephemeral"] is True
+    assert action["channel"]["id"] == workspace.room.id and action["response_url"]
+
+
 async def test_home_tab_and_file_uploads(slack, workspace):
     build_app(slack, workspace, [])
     view = await workspace.ada.open_home()

@@ -31,7 +31,9 @@ def date(moment: datetime, style: str = "{date_long_pretty} at {time}") -> str:
 
 
 #: Slack's mrkdwn for the core's sentences (see :mod:`bot.core.wording`).
-MARKUP = Markup(bold=lambda text: f"*{text}*", when=date, thread=lambda _: "the round's thread")
+MARKUP = Markup(
+    bold=lambda text: f"*{text}*", when=date, thread=lambda _: "the round's thread", plain=escape
+)
 
 
 def section(text: str) -> dict[str, Any]:

@@ -28,6 +28,8 @@ from bot.slack.commands import Commands
 from bot.slack.directory import Directory
 from bot.slack.home import HomeTabs
 from bot.slack.ids import SlackIds
+from bot.slack.member import Member
+from bot.slack.reporting import Reporting
 from bot.slack.threads import Threads
 from bot.storage.db import Database
 
@@ -88,6 +90,8 @@ class SlackRuntime:
         self.threads.register(self.app)
         self.commands.register(self.app)
         self.home.register(self.app)
+        Reporting(self).register(self.commands)
+        Member(self).register(self.commands, self.app)
         self.bot_user_id: str | None = None
         self.team_id: str | None = None
         self._server: Any = None
