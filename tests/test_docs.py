@@ -88,10 +88,15 @@ SLACK_BUILT_INS = {"invite"}
 
 
 def slack_subcommands() -> set[str]:
-    """What ``/praxis`` on Slack answers to, read from its handler table."""
-    from bot.slack.commands import Commands
+    """What ``/praxis`` on Slack answers to, read from its handler table as the runtime
+    builds it (feature modules add their subcommands there)."""
+    from bot.config import Settings
+    from bot.slack.runtime import SlackRuntime
 
-    return set(Commands(runtime=None).handlers)
+    settings = Settings(database_path=Path("unused.db"), scheduler_enabled=False,
+                        slack_bot_token="xoxb-1-2-docs", slack_signing_secret="docs")  # fmt: skip
+    runtime = SlackRuntime(settings, None, None, tick_now=None, schedule_changed=None)
+    return set(runtime.commands.handlers)
 
 
 def check_slack_mention(mention: str) -> None:
