@@ -33,6 +33,7 @@ thread and @mention them. Praxis nudges, privately, whoever hasn't responded.
 
 *For everyone*
 `/praxis help` · this list
+`/praxis reflect [COHORT]` · write this round's reflection in a form
 `/praxis me nudges on|off` · reminders by direct message
 `/praxis me progress [COHORT]` · where you stand, round by round
 `/praxis me export` · your data, as a file by direct message

@@ -100,6 +100,8 @@ class Threads:
             await self.apply(outcome)
             if outcome.ack and ctx.round.assigned:
                 await pairs.add_latecomer(self.rt.db, self.rt.chat, ctx, message.author.id)
+            if outcome.stored:  # may name a client: a private word in the thread, once a round
+                await self.rt.reflect.privacy_reminder(ctx, message.author.id, message.text)
         return sum(outcome.stored for outcome in outcomes)
 
     async def _incoming(self, ctx, channel: str, event: dict[str, Any], author: Author) -> Incoming:
