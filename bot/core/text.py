@@ -121,9 +121,10 @@ def count_words(text: str | None) -> int:
 
 
 # In ASCII, ``_WORD`` is runs of letters and digits joined by single apostrophes or hyphens.
-_WORD_CLASSES = bytes(
-    0x61 if chr(b).isalnum() else 0x6A if chr(b) in "'-" else 0x20 for b in range(128)
-) + b" " * 128
+_WORD_CLASSES = (
+    bytes(0x61 if chr(b).isalnum() else 0x6A if chr(b) in "'-" else 0x20 for b in range(128))
+    + b" " * 128
+)
 
 
 def _count_ascii_words(text: bytes) -> int:
