@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from typing import BinaryIO
 
 import discord
 from discord import app_commands
@@ -92,24 +93,28 @@ class ReportCommands(commands.GroupCog, group_name="report"):
         roster = await self._roster(found)
         if kind is not None and kind.value == "participation":
             history = await reports.load_history(self.bot.db, found, roster, now=now())
-            data = reports.participation_csv(history)
+            data = await asyncio.to_thread(reports.participation_csv, history)
+            file: BinaryIO = io.BytesIO(data)
             filename = f"{_slug(found.name)}-participation.csv"
             note = " Text isn't part of this export." if include_text else ""
         else:
             names = {p.id: p.name for p in roster}
-            data = await reports.export_csv(self.bot.db, found, names, include_text=include_text)
+            file = await reports.export_csv_file(
+                self.bot.db, found, names, include_text=include_text
+            )
             filename = f"{_slug(found.name)}-{'texts' if include_text else 'figures'}.csv"
             note = (
                 " It contains members' own words: store it as carefully as case notes."
                 if include_text
                 else ""
             )
-        await interaction.followup.send(
-            "Here is the export. It is UTF-8 CSV with times in the cohort's timezone; ids start "
-            "with # so spreadsheets keep every digit." + note,
-            file=discord.File(io.BytesIO(data), filename=filename),
-            ephemeral=True,
-        )
+        with file:  # streamed to Discord from the file, then closed
+            await interaction.followup.send(
+                "Here is the export. It is UTF-8 CSV with times in the cohort's timezone; ids "
+                "start with # so spreadsheets keep every digit." + note,
+                file=discord.File(file, filename=filename),
+                ephemeral=True,
+            )
 
     @app_commands.command(name="chart", description="A participation heatmap, members × rounds")
     @app_commands.describe(cohort="The cohort")
