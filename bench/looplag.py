@@ -13,6 +13,7 @@ and by the tests that guard the loop, so both measure the same thing::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from types import TracebackType
 
@@ -22,6 +23,7 @@ class LoopLag:
         self.interval = interval
         self.samples: list[float] = []
         self._task: asyncio.Task[None] | None = None
+        self._asked = 0.0
 
     async def __aenter__(self) -> LoopLag:
         self._task = asyncio.create_task(self._probe())
@@ -35,18 +37,18 @@ class LoopLag:
         trace: TracebackType | None,
     ) -> None:
         assert self._task is not None
+        # A stall still going on when the work ends (the probe hasn't woken yet) counts too.
+        self.samples.append(max(0.0, time.perf_counter() - self._asked - self.interval))
         self._task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await self._task
-        except asyncio.CancelledError:
-            pass
 
     async def _probe(self) -> None:
         clock = time.perf_counter
         while True:
-            asked = clock()
+            self._asked = clock()
             await asyncio.sleep(self.interval)
-            self.samples.append(max(0.0, clock() - asked - self.interval))
+            self.samples.append(max(0.0, clock() - self._asked - self.interval))
 
     @property
     def max(self) -> float:

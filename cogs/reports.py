@@ -16,7 +16,6 @@ from discord.ext import commands
 
 from bot.adapter import reports as render
 from bot.core import reports
-from bot.core.chart import render_heatmap
 from bot.core.ports import Person
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now
 
@@ -122,10 +121,9 @@ class ReportCommands(commands.GroupCog, group_name="report"):
     async def chart(self, interaction: discord.Interaction, cohort: str) -> None:
         found = await facilitated_cohort(interaction, cohort)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        history = await reports.load_history(
+        png = await reports.participation_chart(
             self.bot.db, found, await self._roster(found), now=now()
         )
-        png = await asyncio.to_thread(render_heatmap, reports.grid(history))
         await interaction.followup.send(
             file=discord.File(io.BytesIO(png), filename=f"{_slug(found.name)}-participation.png"),
             ephemeral=True,

@@ -1,9 +1,12 @@
 """The participation chart: a members × rounds heatmap as PNG bytes.
 
-Platform-neutral and pure. Rendering is CPU-bound, so callers run :func:`render_heatmap`
-in a worker thread (``asyncio.to_thread``). It therefore uses matplotlib's
-object-oriented API with the Agg canvas directly — never ``pyplot``, whose global figure
-manager is not thread-safe — and never touches global ``rcParams``.
+Platform-neutral and pure. Rendering is CPU-bound and matplotlib holds the GIL for tens
+of milliseconds at a time, so the bot calls :func:`render_heatmap_async`: a big grid
+renders in a separate process (one worker, started on first use, stopped by
+:func:`stop_renderer` when the bot closes), a small one in a worker thread.
+:func:`render_heatmap` itself uses matplotlib's object-oriented API with the Agg canvas
+directly — never ``pyplot``, whose global figure manager is not thread-safe — and never
+touches global ``rcParams``.
 
 Colours come from the Okabe–Ito palette, which stays distinct under the common forms of
 colour blindness: on time is bluish green, late sky blue, too short yellow, missing
@@ -18,10 +21,15 @@ characters; only what neither font has (emoji, mostly) is dropped.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import multiprocessing
 import threading
+from array import array
 from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -228,12 +236,7 @@ def text_colour(background: str) -> str:
 
 def render_heatmap(grid: ParticipationGrid) -> bytes:
     """PNG bytes. Pure and CPU-bound: callers run it in a thread (asyncio.to_thread)."""
-    n_members, n_rounds = len(grid.member_names), len(grid.round_labels)
-    if len(grid.cells) != n_members or any(len(row) != n_rounds for row in grid.cells):
-        raise ValueError(
-            f"grid cells must be {n_members} rows × {n_rounds} rounds, got "
-            f"{[len(row) for row in grid.cells]}"
-        )
+    n_members, n_rounds = _checked_shape(grid)
     width, height = figure_size(n_members, n_rounds)
     fig = Figure(figsize=(width, height), dpi=DPI, facecolor="white", layout="constrained")
     FigureCanvasAgg(fig)
@@ -255,6 +258,16 @@ def render_heatmap(grid: ParticipationGrid) -> bytes:
 
 #: zlib level for the PNG: 6 (the default) spends ~3× the time for a file ~10 % smaller.
 _PNG_COMPRESSION = 3
+
+
+def _checked_shape(grid: ParticipationGrid) -> tuple[int, int]:
+    n_members, n_rounds = len(grid.member_names), len(grid.round_labels)
+    if len(grid.cells) != n_members or any(len(row) != n_rounds for row in grid.cells):
+        raise ValueError(
+            f"grid cells must be {n_members} rows × {n_rounds} rounds, got "
+            f"{[len(row) for row in grid.cells]}"
+        )
+    return n_members, n_rounds
 
 
 def _draw_empty(fig: Figure, title: str) -> None:
@@ -577,3 +590,71 @@ def _stamp_counts(
             image[top : top + h, left : left + w] = (patch + (rgb - patch) * alpha + 0.5).astype(
                 np.uint8
             )
+
+
+# ---------------------------------------------------------------------------- off the loop
+#: Grids up to this many cells render in a thread: the GIL is held for a few ms at a time
+#: and a process would cost more to reach than the render. Bigger ones go to the process.
+THREAD_CELLS = 600
+_renderer: ProcessPoolExecutor | None = None
+_renderer_lock = threading.Lock()
+
+
+async def render_heatmap_async(grid: ParticipationGrid) -> bytes:
+    """:func:`render_heatmap` without holding the event loop: in the renderer process
+    for a big grid (matplotlib in a thread stalls the loop 80–150 ms at 500 × 52), in a
+    thread for a small one."""
+    n_members, n_rounds = _checked_shape(grid)
+    if n_members * n_rounds <= THREAD_CELLS:
+        return await asyncio.to_thread(render_heatmap, grid)
+    packed = await asyncio.to_thread(_pack, grid)
+    # Starting the worker (on first use) and handing it the grid happen in a thread too.
+    future = await asyncio.to_thread(_submit, packed)
+    try:
+        return await asyncio.wrap_future(future)
+    except BrokenProcessPool:
+        _forget_renderer()  # the worker died (e.g. killed for memory); the next call starts one
+        raise
+
+
+def stop_renderer() -> None:
+    """Stop the renderer process, if one was started; the bot calls this when it closes."""
+    pool = _forget_renderer()
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _submit(packed: tuple) -> Future[bytes]:
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            _renderer = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return _renderer.submit(_render_packed, packed)
+
+
+def _forget_renderer() -> ProcessPoolExecutor | None:
+    global _renderer
+    with _renderer_lock:
+        pool, _renderer = _renderer, None
+    return pool
+
+
+def _pack(grid: ParticipationGrid) -> tuple:
+    """The grid as a few strings and byte strings: quick to pickle, unlike 26,000 cells."""
+    statuses = bytes(_ORDER.index(cell.status) for row in grid.cells for cell in row)
+    given = array("I", (cell.feedback_given for row in grid.cells for cell in row)).tobytes()
+    return grid.title, grid.round_labels, grid.member_names, statuses, given
+
+
+def _render_packed(packed: tuple) -> bytes:
+    title, round_labels, member_names, statuses, given_bytes = packed
+    given = array("I")
+    given.frombytes(given_bytes)
+    n = len(round_labels)
+    cells = tuple(
+        tuple(Cell(_ORDER[statuses[i]], given[i]) for i in range(row * n, row * n + n))
+        for row in range(len(member_names))
+    )
+    return render_heatmap(ParticipationGrid(title, round_labels, member_names, tuple(cells)))

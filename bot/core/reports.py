@@ -28,7 +28,7 @@ from itertools import chain, groupby
 from statistics import mean
 from typing import BinaryIO, Literal
 
-from bot.core.chart import Cell, ParticipationGrid
+from bot.core.chart import Cell, ParticipationGrid, render_heatmap_async
 from bot.core.clock import from_db
 from bot.core.cohorts import Cohort
 from bot.core.errors import InvalidInput
@@ -326,6 +326,17 @@ def grid(history: CohortHistory) -> ParticipationGrid:
             for p in history.members
         ),
     )
+
+
+async def participation_chart(
+    db: Database, cohort: Cohort, roster: list[Person], *, now: datetime
+) -> bytes:
+    """The cohort's heatmap as PNG bytes, built and drawn without holding the event loop:
+    the history is assembled and the grid laid out in a thread, the picture drawn by
+    :func:`~bot.core.chart.render_heatmap_async` (another process for a big cohort)."""
+    history = await load_history(db, cohort, roster, now=now)
+    cells = await asyncio.to_thread(grid, history)
+    return await render_heatmap_async(cells)
 
 
 EXPORT_COLUMNS = (
