@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 
 from bot.core import reports
-from bot.core.chart import render_heatmap
 from bot.core.cohorts import Cohort
 from bot.core.errors import InvalidInput
 from bot.core.ports import Person
@@ -96,7 +95,10 @@ class Reporting:
             note = " Text isn't part of this export." if include_text else ""
         else:
             names = {p.id: p.name for p in roster}
-            data = await reports.export_csv(self.rt.db, cohort, names, include_text=include_text)
+            with await reports.export_csv_file(
+                self.rt.db, cohort, names, include_text=include_text
+            ) as file:  # streamed from the database off the event loop, then uploaded
+                data = await asyncio.to_thread(file.read)
             filename = f"{slug}-{'texts' if include_text else 'figures'}.csv"
             note = (
                 " It contains members' own words: store it as carefully as case notes."
@@ -132,10 +134,9 @@ class Reporting:
 
     async def send_chart(self, cohort: Cohort, user: str) -> str:
         """The participation chart by direct message (the command and the Home tab button)."""
-        history = await reports.load_history(
+        png = await reports.participation_chart(
             self.rt.db, cohort, await self._roster(cohort), now=self.rt.now()
         )
-        png = await asyncio.to_thread(render_heatmap, reports.grid(history))
         await send_file_by_dm(
             self.rt,
             user,
