@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.adapter.chat import DiscordChat
-from bot.adapter.tree import PraxisTree
 from bot.config import Settings
 from bot.core import chart, cohorts, health
 from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
+from bot.discord.chat import DiscordChat
+from bot.discord.tree import PraxisTree
 from bot.logs import guard_sensitive_loggers
 from bot.scheduler import TickScheduler
 from bot.storage.db import Database

@@ -7,11 +7,11 @@ from datetime import datetime
 import discord
 from discord import app_commands
 
-from bot.adapter.checks import is_facilitator, require_facilitator
 from bot.core import cohorts
 from bot.core.cohorts import Cohort
 from bot.core.errors import NotAllowed
 from bot.core.text import name_key
+from bot.discord.checks import is_facilitator, require_facilitator
 
 
 def now() -> datetime:

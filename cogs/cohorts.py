@@ -8,7 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapter.checks import (
+from bot.core import cohorts, notices, nudges, reflections, rounds
+from bot.core.cohorts import WEEKDAYS, Cohort
+from bot.core.errors import InvalidInput
+from bot.discord.checks import (
     describe_permissions,
     is_facilitator,
     missing_post_permissions,
@@ -16,11 +19,8 @@ from bot.adapter.checks import (
     require_private_digest_channel,
     require_user_can_post,
 )
-from bot.adapter.embeds import Tone, embed, local_when, when
-from bot.adapter.views import Confirm
-from bot.core import cohorts, notices, nudges, reflections, rounds
-from bot.core.cohorts import WEEKDAYS, Cohort
-from bot.core.errors import InvalidInput
+from bot.discord.embeds import Tone, embed, local_when, when
+from bot.discord.views import Confirm
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now, timezone_autocomplete
 
 WEEKDAY_CHOICES = [app_commands.Choice(name=day.capitalize(), value=day) for day in WEEKDAYS]

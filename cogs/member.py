@@ -9,14 +9,14 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapter import reflections as glue
-from bot.adapter.chat import MARKUP
-from bot.adapter.embeds import Tone, embed
-from bot.adapter.views import Confirm
 from bot.core import cohorts, nudges, privacy_rights, reflections, reports
 from bot.core.ports import Person
 from bot.core.reflections import Role
 from bot.core.wording import progress_lines
+from bot.discord import reflections as glue
+from bot.discord.chat import MARKUP
+from bot.discord.embeds import Tone, embed
+from bot.discord.views import Confirm
 from cogs._common import now
 
 FORGET_WARNING = (

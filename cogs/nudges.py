@@ -6,9 +6,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapter.embeds import Tone, embed
 from bot.core import nudges, reflections
 from bot.core.errors import InvalidInput
+from bot.discord.embeds import Tone, embed
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now
 
 KIND_NAMES = {

@@ -6,12 +6,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapter.embeds import Tone, embed
 from bot.core import bank, limits, rounds
 from bot.core.cohorts import Cohort
 from bot.core.errors import InvalidInput
 from bot.core.prompt_import import TOO_LARGE, derive_title
 from bot.core.prompts import DEFAULT_STRUCTURE, PromptDraft
+from bot.discord.embeds import Tone, embed
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now
 
 

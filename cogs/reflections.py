@@ -10,9 +10,6 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapter import reflections as glue
-from bot.adapter import views
-from bot.adapter.embeds import Tone, embed
 from bot.core import cohorts, notes, pairs, reflections, rounds
 from bot.core.batching import Batcher
 from bot.core.drafts import Drafts
@@ -22,6 +19,9 @@ from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
 from bot.core.text import name_key
+from bot.discord import reflections as glue
+from bot.discord import views
+from bot.discord.embeds import Tone, embed
 from bot.storage.pending import DELETE, EDIT, Backlog, Pending, PendingFile
 from cogs._common import now
 
@@ -431,7 +431,7 @@ class Reflections(commands.Cog):
     @commands.Cog.listener()
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Every form submission, with or without a restart since it was opened (see
-        :func:`bot.adapter.views.show_form`): rebuilt from its custom id."""
+        :func:`bot.discord.views.show_form`): rebuilt from its custom id."""
         form = views.form_submission(interaction)
         if form is None:
             return

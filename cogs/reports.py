@@ -14,9 +14,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapter import reports as render
 from bot.core import reports
 from bot.core.ports import Person
+from bot.discord import reports as render
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now
 
 EXPORT_KINDS = [

@@ -9,10 +9,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.adapter.checks import is_facilitator
-from bot.adapter.embeds import Tone, embed
 from bot.core import cohorts, health, notices, rounds
 from bot.core.errors import StorageBusy, StorageUnavailable
+from bot.discord.checks import is_facilitator
+from bot.discord.embeds import Tone, embed
 from cogs._common import now
 
 log = logging.getLogger(__name__)

@@ -14,10 +14,10 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.adapter.checks import POST_PERMISSIONS
 from bot.core import limits
 from bot.core.cohorts import OPTIONS, WEEKDAYS
 from bot.core.errors import InvalidInput
+from bot.discord.checks import POST_PERMISSIONS
 from cogs.reflections import FIELD_LIMIT
 from tests.test_permission_audit import leaves
 
@@ -336,3 +336,13 @@ def test_the_service_unit_runs_praxis_hardened_and_lets_it_stop_cleanly():
     database = re.search(r"DATABASE_PATH=(\S+)", (DOCS / "docs" / "DEPLOYMENT.md").read_text())
     assert database and Path(database.group(1)).parent == Path(unit["ReadWritePaths"])
     assert unit["EnvironmentFile"] == "/etc/praxis/praxis.env"
+
+
+def test_every_slack_subcommand_is_in_a_guide():
+    """The guides name every ``/praxis`` subcommand (and ``/praxis me`` one) Slack answers."""
+    guides = FACILITATOR + MEMBER
+    commands = slack_commands()
+    for name in commands.handlers:
+        assert f"`/praxis {name}" in guides, f"/praxis {name} is in neither guide"
+    for name in commands.me_handlers:
+        assert f"`/praxis me {name}" in guides, f"/praxis me {name} is in neither guide"

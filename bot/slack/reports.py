@@ -1,5 +1,5 @@
 """Round and member summaries as Slack mrkdwn: the digest and ``/praxis report`` (facilitators
-only), one renderer for both, as ``bot/adapter/reports.py`` is on Discord."""
+only), one renderer for both, as ``bot/discord/reports.py`` is on Discord."""
 
 from __future__ import annotations
 

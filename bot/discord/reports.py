@@ -6,8 +6,8 @@ import io
 
 import discord
 
-from bot.adapter.embeds import Tone, embed, timestamp
 from bot.core.reports import MemberSummary, RoundSummary
+from bot.discord.embeds import Tone, embed, timestamp
 
 STATUS_WORDS = {
     "on_time": "✅ on time",

@@ -18,10 +18,6 @@ from typing import TYPE_CHECKING
 import aiohttp
 import discord
 
-from bot.adapter import reports as report_render
-from bot.adapter import views
-from bot.adapter.checks import is_facilitator
-from bot.adapter.embeds import Tone, embed, timestamp, when
 from bot.core import limits
 from bot.core.ports import (
     MISSING_PERMISSION,
@@ -34,6 +30,10 @@ from bot.core.ports import (
 )
 from bot.core.text import Line, pack_lines
 from bot.core.wording import NUDGE_LINES, NUDGE_TITLES, Markup, nudge_text, pairs_head
+from bot.discord import reports as report_render
+from bot.discord import views
+from bot.discord.checks import is_facilitator
+from bot.discord.embeds import Tone, embed, timestamp, when
 
 if TYPE_CHECKING:
     from discord.ext import commands

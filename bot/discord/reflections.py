@@ -7,12 +7,12 @@ import logging
 
 import discord
 
-from bot.adapter.checks import is_facilitator
-from bot.adapter.embeds import Tone, embed
 from bot.core import reflections
 from bot.core.cohorts import Cohort
 from bot.core.reflections import Author, Incoming, Outcome, Role, RoundContext
 from bot.core.text import chunk_sections
+from bot.discord.checks import is_facilitator
+from bot.discord.embeds import Tone, embed
 
 log = logging.getLogger(__name__)
 
