@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.app import PraxisBot, create_bot
@@ -91,3 +93,27 @@ def assert_no_errors_logged(caplog) -> None:
     that is a bug, even if the test's own assertions passed."""
     errors = [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
     assert not errors, [f"{r.name}: {r.getMessage()}" for r in errors]
+
+
+@asynccontextmanager
+async def running_praxis(directory: Path, n_members: int = 4) -> AsyncIterator[SlackWorld]:
+    """A simulated Slack with a workspace (see :func:`build_slack_world`) and Praxis
+    running on a database file in ``directory``; every Praxis built is closed after."""
+    async with SlackSim() as slack:
+        world = build_slack_world(slack, n_members=n_members)
+        world.path = directory / "praxis.db"
+        await start_praxis(world, world.path)
+        try:
+            yield world
+        finally:
+            for bot in world.bots:
+                await bot.close()
+
+
+async def open_round(world: SlackWorld, **values) -> object:
+    """A cohort on Mondays 09:00 London, and its first round posted: the prompt message."""
+    await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00", **values)
+    world.slack.advance_time(timedelta(hours=1))
+    await world.bot.tick(world.slack.now())
+    (prompt,) = prompts(world)
+    return prompt

@@ -7,18 +7,18 @@ from datetime import timedelta
 import pytest_asyncio
 
 from bot.core.cohorts import list_active_cohorts
-from slacksim import SlackSim
-from tests.slack_helpers import build_slack_world, create_cohort, start_praxis
+from tests.slack_helpers import (
+    assert_no_errors_logged,
+    create_cohort,
+    running_praxis,
+)
 
 
 @pytest_asyncio.fixture
-async def world(tmp_path):
-    async with SlackSim() as slack:
-        world = build_slack_world(slack)
-        await start_praxis(world, tmp_path / "praxis.db")
+async def world(tmp_path, caplog):
+    async with running_praxis(tmp_path) as world:
         yield world
-        for bot in world.bots:
-            await bot.close()
+    assert_no_errors_logged(caplog)
 
 
 async def _roster_names(world) -> list[str]:

@@ -17,8 +17,13 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 
 from bot.storage import posts as post_store
-from slacksim import SlackSim
-from tests.slack_helpers import build_slack_world, create_cohort, prompts, start_praxis
+from tests.slack_helpers import (
+    create_cohort,
+    open_round,
+    prompts,
+    running_praxis,
+    start_praxis,
+)
 
 ACK = "white_check_mark"
 SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)  # the cohort's first round opens
@@ -28,13 +33,8 @@ SDK_RETRIES = 3  # runtime.py: AsyncRateLimitErrorRetryHandler(max_retry_count=3
 @pytest_asyncio.fixture
 async def world(tmp_path, caplog):
     caplog.set_level(logging.INFO)
-    async with SlackSim() as slack:
-        world = build_slack_world(slack)
-        world.path = tmp_path / "praxis.db"
-        await start_praxis(world, world.path)
+    async with running_praxis(tmp_path) as world:
         yield world
-        for bot in world.bots:
-            await bot.close()
     troubles = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
     assert not troubles, [f"{r.name}: {r.getMessage()}" for r in troubles]
 
@@ -63,13 +63,6 @@ async def tick(world, at: datetime | None = None):
     if at is not None:
         world.slack.set_time(at)
     return await world.bot.tick(world.slack.now())
-
-
-async def open_round(world, **values):
-    await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00", **values)
-    await tick(world, SLOT)
-    (prompt,) = prompts(world)
-    return prompt
 
 
 async def round_row(world):

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest_asyncio
 
 from bot.core import reflections
 from bot.slack.reflect import DRAFT_GONE, FEEDBACK_SHORTCUT
-from slacksim import SlackSim
 from tests.slack_helpers import (
     assert_no_errors_logged,
-    build_slack_world,
-    create_cohort,
-    prompts,
+    open_round,
+    running_praxis,
     start_praxis,
 )
 
@@ -25,22 +23,9 @@ CLOSED_AT = datetime(2026, 1, 11, 9, 1, tzinfo=UTC)  # the first round's feedbac
 
 @pytest_asyncio.fixture
 async def world(tmp_path, caplog):
-    async with SlackSim() as slack:
-        world = build_slack_world(slack)
-        world.path = tmp_path / "praxis.db"
-        await start_praxis(world, world.path)
+    async with running_praxis(tmp_path) as world:
         yield world
-        for bot in world.bots:
-            await bot.close()
     assert_no_errors_logged(caplog)
-
-
-async def open_round(world, **values):
-    await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00", **values)
-    world.slack.advance_time(timedelta(hours=1))
-    await world.bot.tick(world.slack.now())
-    (prompt,) = prompts(world)
-    return prompt
 
 
 def words(count: int, start: int = 0) -> str:

@@ -7,24 +7,20 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 
 from bot.storage import posts as post_store
-from slacksim import SlackSim
 from tests.slack_helpers import (
     assert_no_errors_logged,
-    build_slack_world,
     create_cohort,
+    open_round,
     prompts,
+    running_praxis,
     start_praxis,
 )
 
 
 @pytest_asyncio.fixture
 async def world(tmp_path, caplog):
-    async with SlackSim() as slack:
-        world = build_slack_world(slack)
-        await start_praxis(world, tmp_path / "praxis.db")
+    async with running_praxis(tmp_path) as world:
         yield world
-        for bot in world.bots:
-            await bot.close()
     assert_no_errors_logged(caplog)
 
 
@@ -72,14 +68,6 @@ async def test_reflections_and_mention_feedback_are_counted_with_a_check(world):
     assert kept == 1
 
 
-async def _open_round(world, **values):
-    await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00", **values)
-    world.slack.advance_time(timedelta(hours=1))
-    await world.bot.tick(world.slack.now())
-    (prompt,) = prompts(world)
-    return prompt
-
-
 async def test_the_slot_follows_the_cohorts_clock_across_a_dst_change(world):
     world.slack.set_time(datetime(2026, 3, 23, 12, 0, tzinfo=UTC))  # a Monday, GMT
     await create_cohort(world, timezone="Europe/London", weekday="monday", time="09:00")
@@ -115,7 +103,7 @@ async def test_a_500_or_a_lost_answer_never_posts_a_prompt_twice(world, tmp_path
 
 
 async def test_replies_posted_while_praxis_was_down_are_read_back(world, tmp_path):
-    prompt = await _open_round(world)
+    prompt = await open_round(world)
     ada, ben = world.members[:2]
     await ada.reply(prompt, "Written while Praxis was up.")
     await world.bot.close()
@@ -134,7 +122,7 @@ async def test_replies_posted_while_praxis_was_down_are_read_back(world, tmp_pat
 
 
 async def test_nudges_go_once_by_dm_never_to_the_opted_out_and_privately_in_channel(world):
-    prompt = await _open_round(world)
+    prompt = await open_round(world)
     ada, ben, cleo, dev = world.members
     await ada.reply(prompt, "My reflection on this week.")
     await ben.command("/praxis", "me nudges off", channel=world.room)
@@ -161,7 +149,7 @@ async def test_nudges_go_once_by_dm_never_to_the_opted_out_and_privately_in_chan
 
 
 async def test_the_digest_goes_privately_to_the_facilitators(world):
-    prompt = await _open_round(world)
+    prompt = await open_round(world)
     await world.members[0].reply(prompt, "A reflection for the digest.")
     world.slack.set_time(datetime(2026, 1, 11, 9, 1, tzinfo=UTC))  # feedback window closed
     report = await world.bot.tick(world.slack.now())
@@ -182,7 +170,7 @@ async def test_the_form_offers_the_creators_timezone_and_finds_others(world):
 
 async def test_an_edit_moves_the_check_and_a_429_is_retried_without_doubling(world):
     world.slack.inject_error("chat.postMessage", error="ratelimited", retry_after=0)
-    prompt = await _open_round(world, min_words="6")
+    prompt = await open_round(world, min_words="6")
     assert len(prompts(world)) == 1
     assert [c.status for c in world.slack.calls_to("chat.postMessage")] == [429, 200]
     ada = world.members[0]
@@ -198,7 +186,7 @@ async def test_an_edit_moves_the_check_and_a_429_is_retried_without_doubling(wor
 
 
 async def test_feedback_pairs_are_announced_in_the_thread_after_the_deadline(world):
-    prompt = await _open_round(world, feedback_required="1")
+    prompt = await open_round(world, feedback_required="1")
     for member in world.members:
         await member.reply(prompt, f"{member.user.name} reflects on a session this week.")
     world.slack.set_time(datetime(2026, 1, 8, 9, 0, tzinfo=UTC))  # reflections were due
@@ -224,7 +212,7 @@ async def test_post_now_opens_one_round_even_when_asked_twice(world):
 
 
 async def test_a_reminder_links_to_the_rounds_thread(world):
-    prompt = await _open_round(world)
+    prompt = await open_round(world)
     world.slack.set_time(datetime(2026, 1, 7, 9, 30, tzinfo=UTC))
     await world.bot.tick(world.slack.now())
     (reminder,) = world.members[0].dms()
@@ -234,7 +222,7 @@ async def test_a_reminder_links_to_the_rounds_thread(world):
 
 
 async def test_a_reply_costs_one_call_once_people_are_known(world):
-    prompt = await _open_round(world)
+    prompt = await open_round(world)
     ada = world.members[0]
     await ada.reply(prompt, "A first reflection, enough to count.")
     before = len(world.slack.calls)

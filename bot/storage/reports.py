@@ -26,14 +26,9 @@ async def reported_rounds(db: Database, cohort_id: int) -> list[Row]:
     )
 
 
-async def tallies(
-    db: Database, cohort_id: int, feedback_threshold: int, round_id: int | None = None
-) -> list[Row]:
-    """Per round and author: reflection words (all / on time), feedback given, short feedback."""
-    where, extra = _round_filter(round_id)
-    return await db.fetch_all(
-        f"""
-        SELECT p.round_id, p.author_id,
+#: Per round and author: reflection words (all / on time), counted feedback (by distinct
+#: peer) and feedback under the minimum. Two ``?``: the feedback threshold, twice.
+_TALLY_COLUMNS = """SELECT p.round_id, p.author_id,
                MAX(p.author_name) AS author_name,
                SUM(CASE WHEN p.kind = 'reflection' AND p.deleted_at IS NULL
                         THEN p.word_count ELSE 0 END) AS words,
@@ -42,7 +37,17 @@ async def tallies(
                COUNT(DISTINCT CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
                                     AND p.word_count >= ? THEN p.target_id END) AS feedback_given,
                SUM(CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
-                         AND p.word_count < ? THEN 1 ELSE 0 END) AS short_feedback
+                         AND p.word_count < ? THEN 1 ELSE 0 END) AS short_feedback"""
+
+
+async def tallies(
+    db: Database, cohort_id: int, feedback_threshold: int, round_id: int | None = None
+) -> list[Row]:
+    """Per round and author: reflection words (all / on time), feedback given, short feedback."""
+    where, extra = _round_filter(round_id)
+    return await db.fetch_all(
+        f"""
+        {_TALLY_COLUMNS}
           FROM posts p JOIN rounds r ON r.id = p.round_id
          WHERE r.cohort_id = ? AND p.kind IN ('reflection', 'feedback') {where}
          GROUP BY p.round_id, p.author_id
@@ -87,16 +92,7 @@ async def member_tallies(
     """:func:`tallies` for one author, every round of the cohort."""
     return await db.fetch_all(
         f"""
-        SELECT p.round_id, p.author_id,
-               MAX(p.author_name) AS author_name,
-               SUM(CASE WHEN p.kind = 'reflection' AND p.deleted_at IS NULL
-                        THEN p.word_count ELSE 0 END) AS words,
-               SUM(CASE WHEN p.kind = 'reflection' AND p.deleted_at IS NULL AND p.late = 0
-                        THEN p.word_count ELSE 0 END) AS words_on_time,
-               COUNT(DISTINCT CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
-                                    AND p.word_count >= ? THEN p.target_id END) AS feedback_given,
-               SUM(CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
-                         AND p.word_count < ? THEN 1 ELSE 0 END) AS short_feedback
+        {_TALLY_COLUMNS}
           FROM posts p
          WHERE {_COHORT_ROUNDS} AND p.author_id = ? AND p.kind IN ('reflection', 'feedback')
          GROUP BY p.round_id
