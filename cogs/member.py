@@ -4,51 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import io
-from datetime import datetime
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.adapter import reflections as glue
-from bot.adapter.embeds import Tone, embed, when
+from bot.adapter.chat import MARKUP
+from bot.adapter.embeds import Tone, embed
 from bot.adapter.views import Confirm
 from bot.core import cohorts, nudges, privacy_rights, reflections, reports
 from bot.core.ports import Person
-from bot.core.reflections import Progress, Role, RoundContext
+from bot.core.reflections import Role
+from bot.core.wording import progress_lines
 from cogs._common import now
-
-
-def progress_lines(ctx: RoundContext, progress: Progress, moment: datetime) -> str:
-    round_ = ctx.round
-    if moment < round_.reflect_due:
-        reflect_when = f"due {when(round_.reflect_due)}"
-    else:
-        reflect_when = f"was due {when(round_.reflect_due)}; a late one is still welcome"
-    lines = [f"**Round {round_.number} · {round_.title}** in <#{round_.thread_id}>"]
-    if progress.reflected:
-        late = " (after the deadline)" if progress.reflected_late else ""
-        lines.append(f"✅ Reflection counted: {progress.reflection_words} words{late}.")
-    elif progress.reflection_words:
-        lines.append(
-            f"✏️ Reflection started: {progress.reflection_words} of the "
-            f"{progress.min_words} words it needs to count ({reflect_when})."
-        )
-    else:
-        lines.append(f"📝 No reflection yet ({reflect_when}).")
-    lines.append(
-        f"💬 Feedback given to {progress.feedback_given} of {progress.feedback_required} peers."
-    )
-    if progress.feedback_owed and moment >= round_.feedback_due:
-        lines.append("Feedback for this round has closed.")
-    elif progress.feedback_owed:
-        peers = ", ".join(p.name for p in progress.could_respond_to[:8])
-        hint = f" You could respond to: {peers}." if peers else " Reflections will appear soon."
-        lines.append(
-            f"Still owed: {progress.feedback_owed}, due {when(round_.feedback_due)}.{hint}"
-        )
-    return "\n".join(lines)
-
 
 FORGET_WARNING = (
     "This deletes, for this server: the text of everything you wrote in rounds (reflections, "
@@ -151,7 +120,7 @@ class MemberCommands(commands.GroupCog, group_name="me"):
             me = Person(interaction.user.id, interaction.user.display_name)
             record = await reports.member_report(db, cohort, [], me, now())
             sections.append(
-                f"__{cohort.name}__\n{progress_lines(ctx, mine, now())}\n"
+                f"__{cohort.name}__\n{progress_lines(ctx.round, mine, now(), MARKUP)}\n"
                 f"🔥 Streak: {record.streak} round(s) · rounds completed: {record.completed} "
                 f"of {len(record.per_round)}"
             )

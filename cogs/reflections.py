@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-import secrets
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import discord
 from discord import app_commands
@@ -19,6 +15,7 @@ from bot.adapter import views
 from bot.adapter.embeds import Tone, embed
 from bot.core import cohorts, notes, pairs, reflections, rounds
 from bot.core.batching import Batcher
+from bot.core.drafts import Drafts
 from bot.core.errors import InvalidInput, NotAllowed, StorageBusy, StorageUnavailable
 from bot.core.limits import MAX_SECTION_LABEL_CHARS
 from bot.core.privacy import describe, find_identifiers
@@ -67,48 +64,11 @@ def privacy_warning(findings) -> str:
     )
 
 
-DRAFT_SECONDS = 1800  # how long unposted form text waits for the member's click
 DRAFT_GONE = (
     "Praxis no longer holds that text (it has restarted since, half an hour has passed, or "
     "you have already chosen): it never saves a form before it is posted. If your text "
     "isn't in the thread, please open the form again."
 )
-
-
-@dataclass
-class Draft:
-    author_id: int
-    expires: float
-    once: bool  # the privacy check's buttons work once; "Open my text again" until expiry
-    actions: dict[str, Callable[[discord.Interaction], Awaitable[None]]]
-
-
-class Drafts:
-    """Form text waiting for its writer's click: the privacy check, or a refused save.
-
-    Held in memory only, because text that was never posted is never written to disk.
-    The buttons are dynamic items (:class:`DraftButton`) matched by custom id, so after
-    a restart they still answer, kindly, instead of "This interaction failed".
-    """
-
-    def __init__(self) -> None:
-        self._held: dict[str, Draft] = {}
-
-    def hold(self, author_id: int, *, once: bool, **actions) -> str:
-        moment = time.monotonic()
-        self._held = {k: d for k, d in self._held.items() if d.expires > moment}
-        token = secrets.token_hex(8)
-        self._held[token] = Draft(author_id, moment + DRAFT_SECONDS, once, actions)
-        return token
-
-    def take(self, token: str, action: str, user_id: int):
-        """The callback for this click, or None if the text is no longer held."""
-        draft = self._held.get(token)
-        if draft is None or draft.expires <= time.monotonic() or draft.author_id != user_id:
-            return None
-        if draft.once:
-            del self._held[token]
-        return draft.actions.get(action)
 
 
 def draft_view(interaction: discord.Interaction, author_id: int, *, once: bool, **buttons):

@@ -93,12 +93,14 @@ class ReportCommands(commands.GroupCog, group_name="report"):
         if kind is not None and kind.value == "participation":
             history = await reports.load_history(self.bot.db, found, roster, now=now())
             data = reports.participation_csv(history)
-            filename = f"{_slug(found.name)}-participation.csv"
+            filename = f"{reports.file_slug(found.name)}-participation.csv"
             note = " Text isn't part of this export." if include_text else ""
         else:
             names = {p.id: p.name for p in roster}
             data = await reports.export_csv(self.bot.db, found, names, include_text=include_text)
-            filename = f"{_slug(found.name)}-{'texts' if include_text else 'figures'}.csv"
+            filename = (
+                f"{reports.file_slug(found.name)}-{'texts' if include_text else 'figures'}.csv"
+            )
             note = (
                 " It contains members' own words: store it as carefully as case notes."
                 if include_text
@@ -122,13 +124,11 @@ class ReportCommands(commands.GroupCog, group_name="report"):
         )
         png = await asyncio.to_thread(render_heatmap, reports.grid(history))
         await interaction.followup.send(
-            file=discord.File(io.BytesIO(png), filename=f"{_slug(found.name)}-participation.png"),
+            file=discord.File(
+                io.BytesIO(png), filename=f"{reports.file_slug(found.name)}-participation.png"
+            ),
             ephemeral=True,
         )
-
-
-def _slug(name: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in name.casefold()).strip("-") or "cohort"
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -31,9 +31,11 @@ The contract (tests outside the project rely on it; keep these names stable)::
         await ada.edit(post, "new")                  # message_changed
         await ada.delete(post)                       # message_deleted
         await ada.react(post, "white_check_mark")    # reaction_added; ada.unreact(...)
-        await ada.click(message_or_view, "action_id", value=None)   # block_actions
+        await ada.click(message_or_view, "action_id", value=None)   # block_actions; also
+                                                     # an ephemeral of hers (no "message" sent)
         await ada.shortcut(message, "callback_id")   # message_action (message shortcut)
-        await ada.close(view)                        # view_closed, if notify_on_close
+        await ada.close(view)                        # view_closed, if notify_on_close; a
+                                                     # pushed view goes back to the one beneath
         await ada.search(view, "action_id", "Lond")  # block_suggestion -> option values
         await ada.open_home()                        # app_home_opened; ada.home is the view
         ada.private_messages(), ada.dms(), ada.open_views()
@@ -63,6 +65,16 @@ Web API methods answered (shapes as Slack documents them): ``api.test``, ``auth.
 ``reactions.add/remove/get``, ``views.open/push/update/publish`` and the file upload trio
 (``files.getUploadURLExternal``, the upload URL, ``files.completeUploadExternal``) that
 ``files_upload_v2`` uses. Unknown methods answer ``unknown_method``.
+
+Modals keep a view stack as Slack's client does: ``response_action: push`` (or
+``views.push``) puts a view on top, at most 3 views a modal (``push_limit_reached``); only
+the view on top can be submitted or closed (``slack.stack(view)`` lists the open ones);
+closing it shows the one beneath with what the person had typed there still in it (a
+refused submission keeps it too), and a later ``submit`` sends it again unless the test
+passes new values. ``chat.postMessage`` takes ``username`` and ``icon_url`` (an app posting
+under another name and picture, ``chat:write.customize``): the message keeps them as
+``Message.username``/``icon_url`` and shows them as ``username`` and ``icons``. Users'
+profiles carry ``image_24`` … ``image_512`` (``User.avatar(size)``).
 
 Limits modelled: 40,000 characters of message text (``msg_too_long``), 50 blocks a
 message, 100 blocks a modal, 3,000 characters a plain-text input, a ``trigger_id`` used

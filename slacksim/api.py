@@ -26,6 +26,7 @@ VIEW_BLOCK_LIMIT = 100
 PLAIN_TEXT_INPUT_LIMIT = 3_000
 TRIGGER_SECONDS = 3.0
 VIEW_TITLE_LIMIT = 24
+VIEW_STACK_LIMIT = 3  # views one modal holds (the one opened and two pushed)
 
 
 class ApiError(Exception):
@@ -325,6 +326,8 @@ def chat_post_message(sim: SlackSim, ws: Workspace, args: dict[str, Any]) -> dic
         thread_ts=str(thread_ts) if thread_ts else None,
         metadata=metadata,
     )
+    message.username = str(args.get("username") or "") or None
+    message.icon_url = str(args.get("icon_url") or "") or None
     return {"channel": conversation.id, "ts": message.ts, "message": message.payload()}
 
 
@@ -464,6 +467,8 @@ def views_push(sim: SlackSim, ws: Workspace, args: dict[str, Any]) -> dict[str, 
     if not stack:
         raise ApiError("invalid_trigger_id")
     top = stack[-1]
+    if len([v for v in stack if v.root_view_id == top.root_view_id]) >= VIEW_STACK_LIMIT:
+        raise ApiError("push_limit_reached")
     view = View(new_id("V"), ws.id, user, _view_body(args), sim.next_hash(), top.root_view_id)
     view.previous_view_id = top.id
     sim.views[view.id] = view

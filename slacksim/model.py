@@ -38,6 +38,10 @@ class User:
     tz: str = "Europe/London"
     accepts_dms: bool = True  # False: the simulator refuses to open or post in a DM with them
 
+    def avatar(self, size: int = 192) -> str:
+        """Their profile picture's address (``profile.image_<size>``)."""
+        return f"https://avatars.slack-edge.com/sim/{self.id}_{size}.png"
+
     def payload(self) -> dict[str, Any]:
         """``users.info``'s ``user`` object (the fields Slack documents as always present)."""
         return {
@@ -56,6 +60,7 @@ class User:
                 "display_name": self.name,
                 "display_name_normalized": self.name,
                 "real_name_normalized": self.real_name,
+                **{f"image_{size}": self.avatar(size) for size in (24, 32, 48, 72, 192, 512)},
             },
         }
 
@@ -75,6 +80,8 @@ class Message:
     reply_count: int = 0
     files: list[dict[str, Any]] = field(default_factory=list)
     team: str | None = None
+    username: str | None = None  # an app's message shown under another name (chat:write.customize)
+    icon_url: str | None = None  # ...and with another picture
 
     @property
     def is_reply(self) -> bool:
@@ -104,6 +111,10 @@ class Message:
             ]
         if self.files:
             body["files"] = self.files
+        if self.username:
+            body["username"] = self.username
+        if self.icon_url:
+            body["icons"] = {"image_48": self.icon_url}
         if with_metadata and self.metadata:
             body["metadata"] = self.metadata
         return body
@@ -180,6 +191,9 @@ class View:
     root_view_id: str
     previous_view_id: str | None = None
     open: bool = True
+    #: What the person typed, by (block_id, action_id): Slack's client keeps it while the
+    #: view stays in the stack (a refused submission, a pushed view closed again).
+    typed: dict[tuple[str, str], Any] = field(default_factory=dict)
 
     @property
     def type(self) -> str:

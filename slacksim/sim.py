@@ -21,7 +21,7 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
-from slacksim.api import METHODS, ApiError
+from slacksim.api import METHODS, VIEW_STACK_LIMIT, ApiError
 from slacksim.model import (
     Conversation,
     Ephemeral,
@@ -427,12 +427,15 @@ class Person:
 
     async def click(
         self,
-        where: Message | View,
+        where: Message | View | Ephemeral,
         action_id: str,
         *,
         value: str | None = None,
     ) -> Outcome:
-        """Click a button (or pick an option) in a message or a view by its ``action_id``."""
+        """Click a button (or pick an option) in a message, a view, or an ephemeral message
+        shown to this person, by its ``action_id``."""
+        if isinstance(where, Ephemeral) and where.user != self.id:
+            raise SimError("only the person it was shown to sees an ephemeral message")
         block_id, element = _find_element(_blocks_of(where), action_id)
         action: dict[str, Any] = {
             "action_id": action_id,
@@ -462,7 +465,19 @@ class Person:
             "state": {"values": {}},
         }
         channel = None
-        if isinstance(where, Message):
+        if isinstance(where, Ephemeral):
+            # Slack sends no ``message`` for an ephemeral one, only where it was shown.
+            conversation = self.workspace.conversations[str(where.channel)]
+            channel = conversation.id
+            payload["container"] = {
+                "type": "message",
+                "message_ts": self.sim.next_ts(),
+                "channel_id": conversation.id,
+                "is_ephemeral": True,
+            }
+            payload["channel"] = {"id": conversation.id, "name": conversation.name}
+            payload["response_url"] = self.sim.response_url(self, conversation)
+        elif isinstance(where, Message):
             conversation = self.sim.conversation_of(where)
             channel = conversation.id
             payload["container"] = {
@@ -510,7 +525,13 @@ class Person:
         """
         if not view.open:
             raise SimError("that view is closed")
+        self.sim.require_on_top(view)
         state = _view_state(view, values or {})
+        typed = {
+            (block_id, action_id): _typed(entry)
+            for block_id, entries in state.items()
+            for action_id, entry in entries.items()
+        }
         payload = {
             "type": "view_submission",
             "team": self._team_object(),
@@ -525,6 +546,7 @@ class Person:
         }
         outcome = await self.sim.interact(self, _payload_form(payload), form=True, channel=None)
         self.sim.after_submission(view, outcome)
+        view.typed = typed if view.open else {}  # the client keeps it while the view is shown
         return outcome
 
     async def search(self, view: View, action_id: str, typed: str) -> list[str]:
@@ -547,8 +569,16 @@ class Person:
         return [option["value"] for option in body.get("options", [])]
 
     async def close(self, view: View) -> Outcome | None:
-        """Close a modal with its Cancel button (``view_closed`` only if it asked to be told)."""
-        view.open = False
+        """Close the view on top of a modal with its Close button (``view_closed`` only if it
+        asked to be told). A pushed view goes back to the one beneath it, as the person left
+        it (what they typed there is kept); ``clear_on_close`` closes the whole modal."""
+        if not view.open:
+            raise SimError("that view is closed")
+        self.sim.require_on_top(view)
+        cleared = bool(view.body.get("clear_on_close"))
+        for other in self.sim.views.values():
+            if other is view or (cleared and other.root_view_id == view.root_view_id):
+                other.open = False
         if not view.body.get("notify_on_close"):
             return None
         payload = {
@@ -558,7 +588,7 @@ class Person:
             "api_app_id": APP_ID,
             "token": "verification-token",
             "view": view.payload(),
-            "is_cleared": False,
+            "is_cleared": cleared,
             "is_enterprise_install": False,
             "enterprise": None,
         }
@@ -603,10 +633,10 @@ def _payload_form(payload: dict[str, Any]) -> str:
     return urlencode({"payload": json.dumps(payload)})
 
 
-def _blocks_of(where: Message | View) -> list[dict[str, Any]]:
-    return list(
-        (where.blocks or []) if isinstance(where, Message) else where.body.get("blocks", [])
-    )
+def _blocks_of(where: Message | View | Ephemeral) -> list[dict[str, Any]]:
+    if isinstance(where, View):
+        return list(where.body.get("blocks", []))
+    return list(where.blocks or [])
 
 
 def _find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]]:
@@ -659,7 +689,9 @@ def _view_state(view: View, values: dict[str, Any]) -> dict[str, Any]:
         action_id = element.get("action_id") or f"a{index}"
         kind = element.get("type", "plain_text_input")
         value = values.get(action_id, values.get(block_id))
-        if value is None:  # left as the app filled it in, as Slack's client submits it
+        if value is None:  # what they typed before, else as the app filled it in
+            value = view.typed.get((block_id, action_id))
+        if value is None:
             value = _initial(element)
         if value in (None, "", []) and not block.get("optional"):
             raise SimError(f"{_label(block)} is required")
@@ -676,6 +708,18 @@ def _view_state(view: View, values: dict[str, Any]) -> dict[str, Any]:
             entry = {"type": kind, "value": value}
         state.setdefault(block_id, {})[action_id] = entry
     return state
+
+
+def _typed(entry: dict[str, Any]) -> Any:
+    """A submitted state entry back as the value a test would pass to ``submit``."""
+    if "selected_option" in entry:
+        return entry["selected_option"]["value"]
+    if "selected_options" in entry:
+        return [option["value"] for option in entry["selected_options"]]
+    for key, value in entry.items():
+        if key != "type":
+            return value
+    return None
 
 
 def _initial(element: dict[str, Any]) -> Any:
@@ -1017,6 +1061,8 @@ class SlackSim:
             outcome.views.append(view)
             return
         if action == "push":
+            if len(self.stack(view)) >= VIEW_STACK_LIMIT:
+                raise SimError(f"a modal holds at most {VIEW_STACK_LIMIT} views")
             pushed = View(
                 new_id("V"),
                 view.team_id,
@@ -1035,6 +1081,16 @@ class SlackSim:
                     other.open = False
             return
         view.open = False
+
+    def stack(self, view: View) -> list[View]:
+        """The open views of ``view``'s modal, the one opened first, the one shown last."""
+        return [v for v in self.views.values() if v.open and v.root_view_id == view.root_view_id]
+
+    def require_on_top(self, view: View) -> None:
+        """Only the view a modal shows can be submitted or closed."""
+        stack = self.stack(view)
+        if stack and stack[-1] is not view:
+            raise SimError("that view is under another one: close the one on top first")
 
     # -- delivery to the app --
 

@@ -8,6 +8,7 @@ the other behind fails here.
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
 import discord
@@ -87,11 +88,24 @@ def check_mention(mention: str, commands: dict) -> str:
 SLACK_BUILT_INS = {"invite"}
 
 
-def slack_subcommands() -> set[str]:
-    """What ``/praxis`` on Slack answers to, read from its handler table."""
-    from bot.slack.commands import Commands
+@cache
+def slack_commands():
+    """``/praxis``'s handler tables as a running Slack runtime has them (feature modules
+    add their subcommands there, so the table is read after the runtime is built)."""
+    from bot.config import Settings
+    from bot.slack.runtime import SlackRuntime
 
-    return set(Commands(runtime=None).handlers)
+    async def nothing() -> None:
+        return None
+
+    settings = Settings(database_path=Path("unused.db"), scheduler_enabled=False,
+                        slack_bot_token="xoxb-1-2-docs")  # fmt: skip
+    runtime = SlackRuntime(settings, None, None, tick_now=nothing, schedule_changed=nothing)
+    return runtime.commands
+
+
+def slack_subcommands() -> set[str]:
+    return set(slack_commands().handlers)
 
 
 def check_slack_mention(mention: str) -> None:
@@ -101,11 +115,16 @@ def check_slack_mention(mention: str) -> None:
     assert words[0] == "praxis", f"/{mention}: no such Slack command"
     if len(words) > 1:
         assert words[1] in slack_subcommands(), f"/{mention}: /praxis has no {words[1]!r}"
+    if len(words) > 2 and words[1] == "me":
+        me = set(slack_commands().me_handlers)
+        assert words[2] in me, f"/{mention}: /praxis me has no {words[2]!r}"
 
 
 def test_slack_mentions_are_checked_too():
     check_slack_mention("praxis show COHORT")
-    for wrong in ("praxis rename", "slack"):
+    check_slack_mention("praxis report chart COHORT")
+    check_slack_mention("praxis me forget")
+    for wrong in ("praxis rename", "slack", "praxis me rename"):
         with pytest.raises(AssertionError):
             check_slack_mention(wrong)
 

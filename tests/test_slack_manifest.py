@@ -32,6 +32,9 @@ SCOPES = {
     "views_publish": None,
     "files_upload_v2": "files:write",
 }
+#: Scopes an argument needs on top of its method's: a member's form is posted under
+#: their own name and picture.
+ARGUMENT_SCOPES = {"username=": "chat:write.customize", "icon_url=": "chat:write.customize"}
 
 
 def methods_called() -> set[str]:
@@ -49,6 +52,8 @@ def test_every_method_praxis_calls_has_its_scope_in_the_manifest():
     assert not unknown, f"add these methods' scopes to SCOPES and the manifest: {unknown}"
     granted = set(MANIFEST["oauth_config"]["scopes"]["bot"])
     needed = {SCOPES[m] for m in called} - {None}
+    source = "".join(path.read_text() for path in (ROOT / "bot" / "slack").glob("*.py"))
+    needed |= {scope for argument, scope in ARGUMENT_SCOPES.items() if argument in source}
     assert needed <= granted, f"the manifest lacks {needed - granted}"
     assert "commands" in granted
     # Private channels: history and membership need the groups: twins of the channels: scopes.
@@ -64,3 +69,11 @@ def test_the_one_command_and_the_events_the_listeners_need():
     assert "app_home_opened" in events and MANIFEST["features"]["app_home"]["home_tab_enabled"]
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is True
     assert MANIFEST["settings"]["socket_mode_enabled"] is True
+
+
+def test_the_give_feedback_shortcut_is_declared_as_the_code_names_it():
+    from bot.slack.reflect import FEEDBACK_SHORTCUT
+
+    (shortcut,) = MANIFEST["features"]["shortcuts"]
+    assert shortcut["type"] == "message" and shortcut["callback_id"] == FEEDBACK_SHORTCUT
+    assert len(shortcut["description"]) <= 150 and shortcut["name"] == "Give feedback"

@@ -10,6 +10,7 @@ from tests.slack_helpers import (
     assert_no_errors_logged,
     build_slack_world,
     create_cohort,
+    prompts,
     start_praxis,
 )
 
@@ -28,6 +29,13 @@ FACILITATOR_ACTIONS = [
     "prompt-remove Autumn 1",
     "prompt-move Autumn 1 2",
     "post Autumn",
+    "report round Autumn",
+    "report round Autumn 1",
+    "report member Autumn <@{member}>",
+    "report export Autumn",
+    "report export Autumn posts text",
+    "report export Autumn participation",
+    "report chart Autumn",
 ]
 TABLES = ("cohorts", "prompts", "rounds", "skips", "excusals", "member_settings", "posts")
 
@@ -59,9 +67,12 @@ async def test_a_member_is_refused_every_facilitator_command(world, action):
     assert outcome.view is None and not outcome.messages
     assert "Only" in outcome.text and "can do that" in outcome.text
     assert await snapshot(world) == before
+    assert world.slack.files == {}  # no report file was sent anywhere
 
 
-@pytest.mark.parametrize("action", ["show Autumn", "pause Autumn", "prompts Autumn"])
+@pytest.mark.parametrize(
+    "action", ["show Autumn", "pause Autumn", "prompts Autumn", "report chart Autumn"]
+)
 async def test_a_facilitator_group_member_manages_their_cohort_only(world, action):
     fran = world.fran
     allowed = await fran.command("/praxis", action, channel=world.room)
@@ -151,3 +162,41 @@ async def test_a_member_cannot_use_a_facilitators_home_tab_buttons(world):
     answers = [m.text for m in member.dms()]
     assert len(answers) == 2 and all("Only this cohort's facilitators" in a for a in answers)
     assert await snapshot(world) == before
+
+
+async def test_only_the_cohorts_members_write_reflections_and_feedback(world):
+    """The Write reflection button, and forms crafted for someone else's round or as a
+    facilitator: refused kindly, nothing posted, nothing stored."""
+    await world.fran.command("/praxis", "post Autumn", channel=world.room)
+    (prompt,) = prompts(world)
+    ada = world.members[0]
+    reflection = await ada.reply(prompt, "Ada's reflection, there to be answered.")
+    before, posted = await snapshot(world), len(world.slack.posted)
+    for person in (world.fran, world.admin, world.outsider):
+        refused = await person.click(prompt, "praxis_reflect")
+        assert refused.view is None and "written by its members" in refused.text
+
+    form = (await ada.click(prompt, "praxis_reflect")).view
+    feedback = (await world.members[1].shortcut(reflection, "praxis_feedback")).view
+    for index, person in enumerate((world.fran, world.admin, world.outsider)):
+        for body, field in ((form.body, "section_0"), (feedback.body, "feedback")):
+            view_id = f"V0FORGED{index}{field[0]}"
+            forged = View(view_id, world.ws.id, person.id, body, "h", view_id)
+            world.slack.views[forged.id] = forged
+            answer = await person.submit(forged, {field: "Posted in a member's place?"})
+            assert "written by its members" in answer.errors[field]
+    assert await snapshot(world) == before and len(world.slack.posted) == posted
+
+    sam = world.ws.add_user("sam")
+    spring = world.ws.create_channel("spring", members=[world.admin, sam])
+    opened = await world.admin.command("/praxis", "create", channel=spring)
+    await world.admin.submit(opened.view, {"name": "Spring", "channel": spring.id})
+    await world.admin.command("/praxis", "post Spring", channel=spring)
+    (other,) = [m for m in world.ws.messages(spring) if m.metadata]
+    theirs = (await sam.click(other, "praxis_reflect")).view
+    before, posted = await snapshot(world), len(world.slack.posted)
+    forged = View("V0FORGEDSP", world.ws.id, ada.id, theirs.body, "h", "V0FORGEDSP")
+    world.slack.views[forged.id] = forged
+    answer = await ada.submit(forged, {"section_0": "Into another cohort's thread?"})
+    assert "Spring" in answer.errors["section_0"]
+    assert await snapshot(world) == before and len(world.slack.posted) == posted

@@ -389,6 +389,29 @@ async def test_buttons_shortcuts_and_ephemeral_replies(slack, workspace):
         await workspace.ada.click(message, "no-such-button")
 
 
+async def test_a_button_in_an_ephemeral_message_is_clicked_by_its_viewer_only(slack, workspace):
+    seen: list = []
+    build_app(slack, workspace, seen)
+    client = AsyncWebClient(token=workspace.bot_token, base_url=slack.api_url)
+    button = {"type": "button", "action_id": "go", "value": "forget",
+              "text": {"type": "plain_text", "text": "Delete my data"}}  # fmt: skip
+    await client.chat_postEphemeral(
+        channel=workspace.room.id,
+        user=workspace.ada.id,
+        text="Sure?",
+        blocks=[{"type": "actions", "elements": [button]}],
+    )
+    (shown,) = workspace.ada.private_messages()
+    with pytest.raises(SimError):
+        await workspace.ben.click(shown, "go")
+    outcome = await workspace.ada.click(shown, "go")
+    assert outcome.text == "clicked"
+    action = seen[-1][1]
+    _keys("block_actions", {**action, "message": None})  # Slack sends no message for these
+    assert "message" not in action and action["container"]["is_ephemeral"] is True
+    assert action["channel"]["id"] == workspace.room.id and action["response_url"]
+
+
 async def test_home_tab_and_file_uploads(slack, workspace):
     build_app(slack, workspace, [])
     view = await workspace.ada.open_home()
@@ -411,3 +434,74 @@ async def test_the_clock_gives_increasing_slack_timestamps(slack, workspace):
     assert slack.now() == datetime(2026, 3, 29, 1, 59, 59, tzinfo=UTC)
     assert float(slack.next_ts()) > float(second)
     assert json.loads(json.dumps(first)) == first  # a string end to end, never a float
+
+
+async def test_a_pushed_view_closes_back_to_the_form_as_it_was_typed(slack, workspace):
+    """Slack's view stack: a submission answered with ``push`` keeps the form beneath, and
+    closing the pushed view shows the form again with what the person typed in it."""
+    seen: list = []
+    app = build_app(slack, workspace, seen)
+    confirm = {
+        "type": "modal",
+        "callback_id": "sure",
+        "notify_on_close": True,
+        "title": {"type": "plain_text", "text": "Sure?"},
+        "submit": {"type": "plain_text", "text": "Post anyway"},
+        "close": {"type": "plain_text", "text": "Edit"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Really?"}}],
+    }
+
+    @app.view("checked")
+    async def check(ack, view):
+        text = view["state"]["values"]["body"]["text"]["value"]
+        seen.append(("typed", text))
+        if "phone" in text:
+            await ack(response_action="push", view=confirm)
+        else:
+            await ack()
+
+    @app.view_closed("sure")
+    async def closed(ack, body):
+        await ack()
+        seen.append(("closed", body["is_cleared"]))
+
+    client = AsyncWebClient(token=workspace.bot_token, base_url=slack.api_url)
+    trigger = slack.new_trigger(workspace.ada.id)
+    opened = await client.views_open(trigger_id=trigger, view={**MODAL, "callback_id": "checked"})
+    form = slack.views[opened["view"]["id"]]
+    pushed = (await workspace.ada.submit(form, {"text": "my phone"})).view
+    assert pushed.previous_view_id == form.id and pushed.root_view_id == form.id
+    assert [v.id for v in workspace.ada.open_views()] == [form.id, pushed.id]
+    with pytest.raises(SimError, match="under another"):
+        await workspace.ada.submit(form, {"text": "no"})
+
+    await workspace.ada.close(pushed)
+    assert seen[-1] == ("closed", False)
+    assert [v.id for v in workspace.ada.open_views()] == [form.id]
+    again = (await workspace.ada.submit(form)).view  # the client sends what is still there
+    assert seen[-1] == ("typed", "my phone") and form.open and again.open
+    await workspace.ada.close(again)
+    await workspace.ada.submit(form, {"text": "fine"})
+    assert not form.open and seen[-1] == ("typed", "fine")
+
+    root = await client.views_open(trigger_id=slack.new_trigger(workspace.ada.id), view=MODAL)
+    for _ in range(2):
+        await client.views_push(trigger_id=slack.new_trigger(workspace.ada.id), view=confirm)
+    with pytest.raises(SlackApiError) as full:
+        await client.views_push(trigger_id=slack.new_trigger(workspace.ada.id), view=confirm)
+    assert full.value.response["error"] == "push_limit_reached"
+    assert len(slack.stack(slack.views[root["view"]["id"]])) == 3
+
+
+async def test_an_app_can_post_under_a_members_name_and_picture(slack, workspace):
+    client = AsyncWebClient(token=workspace.bot_token, base_url=slack.api_url)
+    info = (await client.users_info(user=workspace.ada.id))["user"]["profile"]
+    sent = await client.chat_postMessage(
+        channel=workspace.room.id, text="on ada's behalf", username="ada",
+        icon_url=info["image_192"],
+    )  # fmt: skip
+    message = workspace.room.find(sent["ts"])
+    assert message.bot_id == workspace.bot_id and message.username == "ada"
+    assert sent["message"]["username"] == "ada"
+    assert sent["message"]["icons"] == {"image_48": info["image_192"]}
+    assert info["image_192"] == workspace.ada.user.avatar(192)

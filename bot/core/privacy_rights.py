@@ -18,16 +18,19 @@ from bot.storage import privacy as store
 from bot.storage.db import Database, Tx
 
 
-async def export(db: Database, guild_id: int, user_id: int, now: datetime) -> bytes:
+async def export(
+    db: Database, guild_id: int, user_id: int, now: datetime, *, shown_id: str | None = None
+) -> bytes:
     """What the member wrote, was sent, and chose here, as readable JSON (their settings,
     posts, feedback received and reminders; feedback pairs and excusals are facilitators'
-    working records and are not included)."""
+    working records and are not included). ``shown_id`` is the id the member knows
+    themselves by, where the platform's differs from the stored number (Slack's ``U…``)."""
     settings = await store.settings(db, guild_id, user_id)
     authored = await store.authored(db, guild_id, user_id)
     document = {
         "about": "Your data in Praxis for this server, as stored on the date below.",
         "exported_at": to_db(now),
-        "user_id": str(user_id),
+        "user_id": shown_id or str(user_id),
         "settings": dict(settings) if settings else {"nudges": 1},
         "reflections": [_post(row) for row in authored if row["kind"] == "reflection"],
         "feedback_given": [_post(row) for row in authored if row["kind"] == "feedback"],
@@ -62,6 +65,16 @@ class Forgotten:
     rows: int
     form_messages: tuple[tuple[int, int], ...]  # (thread id, message id) the bot posted for them
     scrubbed: bool  # no copy of the texts is left in the database files (else: next tick)
+    #: Ids that no longer lead anywhere: the member's old message ids and their DM channel.
+    #: Slack's numbers for them are deleted from ``platform_ids``; a cache must drop them too.
+    unlinked: tuple[int, ...] = ()
+
+
+async def form_messages(db: Database, guild_id: int, user_id: int) -> tuple[tuple[int, int], ...]:
+    """(thread id, message id) of each post Praxis made for the member from a form: a
+    platform that must look these ids up (Slack's numbers) does so before :func:`forget`."""
+    rows = await store.form_messages(db, guild_id, user_id)
+    return tuple((row["thread_id"], row["message_id"]) for row in rows)
 
 
 async def forget(db: Database, guild_id: int, user_id: int, now: datetime) -> Forgotten:
@@ -70,14 +83,16 @@ async def forget(db: Database, guild_id: int, user_id: int, now: datetime) -> Fo
     The whole database file is then rebuilt and its WAL reset (:meth:`Database.scrub`),
     so the texts and ids are gone from the disk too, not only from the tables.
     """
-    posted = await store.form_messages(db, guild_id, user_id)
+    posted = await form_messages(db, guild_id, user_id)
     pseudonym = _random_negative()
     async with db.transaction() as tx:
         posts = await store.authored_links(tx, guild_id, user_id)
+        dm = await store.dm_channel(tx, guild_id, user_id)
         renamed = await _fresh_ids(tx, [row["message_id"] for row in posts])
         rows = await store.anonymise(tx, guild_id, user_id, pseudonym, posts, renamed, to_db(now))
     scrubbed = await db.scrub(vacuum=True)
-    return Forgotten(rows, tuple((row["thread_id"], row["message_id"]) for row in posted), scrubbed)
+    unlinked = (*renamed, *([dm] if dm is not None else []))
+    return Forgotten(rows, posted, scrubbed, unlinked)
 
 
 def _random_negative() -> int:

@@ -402,6 +402,11 @@ def participation_csv(history: CohortHistory) -> bytes:
     return _csv_bytes(PARTICIPATION_COLUMNS, lines())
 
 
+def file_slug(name: str) -> str:
+    """A cohort's name as the start of a file name, e.g. "autumn-2026"."""
+    return "".join(c if c.isalnum() else "-" for c in name.casefold()).strip("-") or "cohort"
+
+
 def id_cell(discord_id: int) -> str:
     """A Discord id as ``#`` and its digits, e.g. ``#145607000000000001``.
 

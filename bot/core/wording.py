@@ -10,8 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from bot.core.ports import NudgeMessage
+
+if TYPE_CHECKING:
+    from bot.core.reflections import Progress
+    from bot.core.rounds import Round
+
+
+def _as_is(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +28,8 @@ class Markup:
     bold: Callable[[str], str]
     when: Callable[[datetime], str]  # a date and time each reader sees in their own zone
     thread: Callable[[int], str]  # a link to a round's thread
+    #: Text someone wrote (a title, a name) made inert: Slack escapes ``<``, ``>`` and ``&``.
+    plain: Callable[[str], str] = _as_is
 
 
 NUDGE_TITLES = {
@@ -86,3 +97,37 @@ def nudge_text(message: NudgeMessage, markup: Markup, *, reply_hint: str = "") -
         f"{message.feedback_required} peers in {round_name}; feedback is due {due}. You could "
         f"respond to: {', '.join(message.peers)}. Reply to their reflection{where}."
     )
+
+
+def progress_lines(round_: Round, progress: Progress, moment: datetime, markup: Markup) -> str:
+    """A member's standing in the current round, as ``/me progress`` shows it."""
+    plain = markup.plain
+    if moment < round_.reflect_due:
+        reflect_when = f"due {markup.when(round_.reflect_due)}"
+    else:
+        reflect_when = f"was due {markup.when(round_.reflect_due)}; a late one is still welcome"
+    heading = markup.bold(f"Round {round_.number} · {plain(round_.title or '')}")
+    where = f" in {markup.thread(round_.thread_id)}" if round_.thread_id else ""
+    lines = [heading + where]
+    if progress.reflected:
+        late = " (after the deadline)" if progress.reflected_late else ""
+        lines.append(f"✅ Reflection counted: {progress.reflection_words} words{late}.")
+    elif progress.reflection_words:
+        lines.append(
+            f"✏️ Reflection started: {progress.reflection_words} of the "
+            f"{progress.min_words} words it needs to count ({reflect_when})."
+        )
+    else:
+        lines.append(f"📝 No reflection yet ({reflect_when}).")
+    lines.append(
+        f"💬 Feedback given to {progress.feedback_given} of {progress.feedback_required} peers."
+    )
+    if progress.feedback_owed and moment >= round_.feedback_due:
+        lines.append("Feedback for this round has closed.")
+    elif progress.feedback_owed:
+        peers = ", ".join(plain(p.name) for p in progress.could_respond_to[:8])
+        hint = f" You could respond to: {peers}." if peers else " Reflections will appear soon."
+        lines.append(
+            f"Still owed: {progress.feedback_owed}, due {markup.when(round_.feedback_due)}.{hint}"
+        )
+    return "\n".join(lines)

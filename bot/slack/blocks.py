@@ -18,6 +18,7 @@ SECTION_LIMIT = 3000  # characters in one section block's text
 HEADER_LIMIT = 150
 DEIDENTIFY_NOTE = "Change names and details so no client can be recognised."
 ROUND_EVENT = "praxis_round"  # message metadata marking a round's prompt
+REFLECT_ACTION = "praxis_reflect"  # the prompt's "Write reflection" button (value: round id)
 
 
 def escape(text: str) -> str:
@@ -31,7 +32,9 @@ def date(moment: datetime, style: str = "{date_long_pretty} at {time}") -> str:
 
 
 #: Slack's mrkdwn for the core's sentences (see :mod:`bot.core.wording`).
-MARKUP = Markup(bold=lambda text: f"*{text}*", when=date, thread=lambda _: "the round's thread")
+MARKUP = Markup(
+    bold=lambda text: f"*{text}*", when=date, thread=lambda _: "the round's thread", plain=escape
+)
 
 
 def section(text: str) -> dict[str, Any]:
@@ -81,10 +84,12 @@ def round_message(post: RoundPost, late_reason: str | None = None) -> dict[str, 
                 f":alarm_clock: _{late_reason or 'Posted late.'} The deadlines are as planned._"
             )
         )
+    blocks.append(reflect_button(post.round_id))
     blocks.append(
         context(
-            f"{escape(post.cohort_name)} · reply in this thread with your reflection; to give "
-            "feedback, reply in the thread and @mention the peer you're responding to."
+            f"{escape(post.cohort_name)} · reply in this thread with your reflection, or use "
+            "*Write reflection*; to give feedback, reply in the thread and @mention the peer "
+            "you're responding to, or pick *Give feedback* in their reflection's ⋮ menu."
         )
     )
     return {
@@ -92,6 +97,15 @@ def round_message(post: RoundPost, late_reason: str | None = None) -> dict[str, 
         "blocks": blocks,
         "metadata": {"event_type": ROUND_EVENT, "event_payload": {"round_id": post.round_id}},
     }
+
+
+def reflect_button(round_id: int) -> dict[str, Any]:
+    """Opens the reflection form (``bot.slack.reflect``); the round id makes it work for
+    as long as the prompt stands, restarts included."""
+    button = {"type": "button", "action_id": REFLECT_ACTION, "value": str(round_id),
+              "style": "primary",
+              "text": {"type": "plain_text", "text": "Write reflection"}}  # fmt: skip
+    return {"type": "actions", "block_id": "praxis_reflect", "elements": [button]}
 
 
 def nudge_message(message: NudgeMessage, thread_link: str | None) -> dict[str, Any]:

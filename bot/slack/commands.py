@@ -33,7 +33,11 @@ thread and @mention them. Praxis nudges, privately, whoever hasn't responded.
 
 *For everyone*
 `/praxis help` · this list
+`/praxis reflect [COHORT]` · write this round's reflection in a form
 `/praxis me nudges on|off` · reminders by direct message
+`/praxis me progress [COHORT]` · where you stand, round by round
+`/praxis me export` · your data, as a file by direct message
+`/praxis me forget` · delete your texts and settings here (asks first)
 
 *For facilitators* (workspace admins, or a cohort's facilitator user group)
 `/praxis create` · set up a cohort (workspace admins)
@@ -48,6 +52,9 @@ thread and @mention them. Praxis nudges, privately, whoever hasn't responded.
 `/praxis prompt-add COHORT` · add a prompt (a form)
 `/praxis prompt-remove COHORT NUMBER` · `/praxis prompt-move COHORT NUMBER POSITION`
 `/praxis post COHORT` · open a round now with the next prompt
+`/praxis report round COHORT [ROUND]` · `/praxis report member COHORT @member`
+`/praxis report export COHORT [posts|participation] [text]` · a CSV, by direct message
+`/praxis report chart COHORT` · the participation chart, by direct message
 Put a cohort name with spaces in quotes: `/praxis show "Autumn 2026"`."""
 
 
@@ -136,7 +143,7 @@ class Commands:
     async def _team(self, request: Request) -> int:
         return await self.rt.ids.number("team", request.team)
 
-    async def _cohort(self, request: Request, index: int = 0) -> Cohort:
+    async def cohort(self, request: Request, index: int = 0) -> Cohort:
         """The named cohort of this workspace, if the caller facilitates it."""
         name = request.arg(index, "cohort")
         cohort = await cohorts.get_cohort(self.rt.db, await self._team(request), name)
@@ -156,7 +163,7 @@ class Commands:
         return None
 
     async def edit(self, request: Request) -> None:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         await self._open_cohort_form(request, cohort, zone=cohort.timezone)
         return None
 
@@ -292,7 +299,7 @@ class Commands:
             raise InvalidInput("Some fields need another look.")
 
     async def show(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         moment = self.rt.now()
         skips = await rounds.upcoming_skips(self.rt.db, cohort, moment)
         opening = await rounds.next_opening(self.rt.db, cohort, moment)
@@ -338,14 +345,14 @@ class Commands:
         return "\n".join(lines)
 
     async def pause(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         await cohorts.set_paused(self.rt.db, cohort, paused=True, now=self.rt.now())
         await self.rt.schedule_changed()
         return (f"Paused *{escape(cohort.name)}*: no new rounds until you `/praxis resume` it. "
                 "Open rounds carry on.")  # fmt: skip
 
     async def resume(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         resumed = await cohorts.set_paused(self.rt.db, cohort, paused=False, now=self.rt.now())
         await self.rt.schedule_changed()
         opening = await rounds.next_opening(self.rt.db, resumed, self.rt.now())
@@ -353,7 +360,7 @@ class Commands:
         return f"Resumed *{escape(cohort.name)}*.{tail}"
 
     async def delete(self, request: Request) -> None:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         text = (
             f"Delete *{escape(cohort.name)}*? This removes its settings, prompt bank, rounds "
             "and every reflection and feedback text stored for it. Messages in Slack stay."
@@ -393,7 +400,7 @@ class Commands:
         await respond(text="Kept it. Nothing was deleted.", replace_original=True)
 
     async def skip(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         day = await rounds.skip_date(
             self.rt.db, cohort, request.arg(1, "date (YYYY-MM-DD)"), self.rt.now()
         )
@@ -402,7 +409,7 @@ class Commands:
                 "`/praxis unskip` puts it back.")  # fmt: skip
 
     async def unskip(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         day = await rounds.unskip_date(
             self.rt.db, cohort, request.arg(1, "date (YYYY-MM-DD)"), self.rt.now()
         )
@@ -410,7 +417,7 @@ class Commands:
         return f"The round on {day:%A %d %B %Y} is back on *{escape(cohort.name)}*'s schedule."
 
     async def excuse(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         found = USER.match(request.arg(1, "member (@mention them)"))
         if found is None:
             raise InvalidInput(
@@ -435,7 +442,7 @@ class Commands:
     # ------------------------------------------------------------------ prompts
 
     async def prompts(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         raw = request.words[1] if len(request.words) > 1 else "1"
         page = int(raw) if raw.isdigit() else 1
         listed = await bank.list_prompts(self.rt.db, cohort, page)
@@ -445,7 +452,7 @@ class Commands:
         return "\n".join(lines)
 
     async def prompt_add(self, request: Request) -> None:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         await self.rt.client.views_open(trigger_id=request.trigger, view=forms.prompt_form(cohort))
         return None
 
@@ -477,13 +484,13 @@ class Commands:
         )
 
     async def prompt_remove(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         removed = await bank.remove_prompt(self.rt.db, cohort, _number(request, 1, "prompt number"))
         return (f"Removed prompt {removed.position} (“{escape(removed.title)}”) from "
                 f"*{escape(cohort.name)}*.")  # fmt: skip
 
     async def prompt_move(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         moved = await bank.move_prompt(
             self.rt.db,
             cohort,
@@ -493,7 +500,7 @@ class Commands:
         return f"“{escape(moved.title)}” is now prompt {moved.position} of *{escape(cohort.name)}*."
 
     async def post(self, request: Request) -> str:
-        cohort = await self._cohort(request)
+        cohort = await self.cohort(request)
         started = await rounds.start_round_now(self.rt.db, cohort, self.rt.now())
         await self.rt.tick_now()
         current = await rounds.get_round(self.rt.db, started.round.id) or started.round

@@ -26,6 +26,7 @@ class SlackPerson:
     is_owner: bool
     is_bot: bool
     deleted: bool
+    avatar: str | None = None  # their profile picture, for a form posted under their name
 
     @property
     def manages_workspace(self) -> bool:
@@ -57,6 +58,7 @@ class Directory:
             is_owner=bool(user.get("is_owner")),
             is_bot=bool(user.get("is_bot")) or user["id"] == "USLACKBOT",
             deleted=bool(user.get("deleted")),
+            avatar=profile.get("image_192") or profile.get("image_72"),
         )
         self._people[person.id] = (self._clock(), person)
         return person

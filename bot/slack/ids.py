@@ -82,6 +82,15 @@ class SlackIds:
             cached = found[number]
         return cached[1]
 
+    def forget(self, numbers) -> None:
+        """Drop numbers whose rows ``/praxis me forget`` deleted: a cached one would still
+        lead a Slack id to them, and a new message would be stored under a number that
+        stands for nothing. Met again, the Slack id gets a fresh number."""
+        for number in numbers:
+            entry = self._texts.pop(number, None)
+            if entry is not None:
+                self._numbers.pop(entry, None)
+
     async def message(self, channel: str, ts: str) -> int:
         return await self.number("message", message_key(channel, ts))
 

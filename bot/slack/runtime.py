@@ -28,6 +28,9 @@ from bot.slack.commands import Commands
 from bot.slack.directory import Directory
 from bot.slack.home import HomeTabs
 from bot.slack.ids import SlackIds
+from bot.slack.member import Member
+from bot.slack.reflect import ReflectForms
+from bot.slack.reporting import Reporting
 from bot.slack.threads import Threads
 from bot.storage.db import Database
 
@@ -83,11 +86,16 @@ class SlackRuntime:
         self.threads = Threads(self)
         self.commands = Commands(self)
         self.home = HomeTabs(self)
+        self.reflect = ReflectForms(self)  # Write reflection, Give feedback, the privacy check
+        self.commands.add("reflect", self.reflect.reflect_command)
         self.app.event("user_change")(self.on_user_change)
         self.app.event("subteam_members_changed")(self.on_group_change)
         self.threads.register(self.app)
         self.commands.register(self.app)
         self.home.register(self.app)
+        Reporting(self).register(self.commands)
+        Member(self).register(self.commands, self.app)
+        self.reflect.register(self.app)
         self.bot_user_id: str | None = None
         self.team_id: str | None = None
         self._server: Any = None

@@ -100,6 +100,8 @@ class Threads:
             await self.apply(outcome)
             if outcome.ack and ctx.round.assigned:
                 await pairs.add_latecomer(self.rt.db, self.rt.chat, ctx, message.author.id)
+            if outcome.stored:  # may name a client: a private word in the thread, once a round
+                await self.rt.reflect.privacy_reminder(ctx, message.author.id, message.text)
         return sum(outcome.stored for outcome in outcomes)
 
     async def _incoming(self, ctx, channel: str, event: dict[str, Any], author: Author) -> Incoming:
@@ -289,7 +291,10 @@ class Threads:
             return 0
 
     async def _backfill_round(self, ctx: RoundContext) -> int:
+        """Every reply not stored yet, except those up to the newest forgotten post: a
+        forgotten member's messages stay in Slack, and must not be read back in as new."""
         channel, thread_ts = await self.rt.ids.message_ref(ctx.round.thread_id)
+        _, forgotten_at = await reflections.last_seen_message(self.rt.db, ctx)
         cursor, count = None, 0
         while True:
             page = await self.rt.client.conversations_replies(
@@ -300,6 +305,7 @@ class Threads:
                 for m in page["messages"]
                 if m["ts"] != thread_ts and m.get("user") and not m.get("bot_id")
                 and m.get("subtype") in (None, "thread_broadcast")
+                and (forgotten_at is None or posted_at(m["ts"]) > forgotten_at)
             ]  # fmt: skip
             if events:
                 count += await self.store(ctx, events)

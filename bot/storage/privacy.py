@@ -52,6 +52,14 @@ async def form_messages(db: Database, guild_id: int, user_id: int) -> list[Row]:
     )
 
 
+async def dm_channel(tx: Tx, guild_id: int, user_id: int) -> int | None:
+    """The member's known DM channel here (NULL until a nudge opened one)."""
+    return await tx.fetch_value(
+        "SELECT dm_channel_id FROM member_settings WHERE guild_id = ? AND user_id = ?",
+        (guild_id, user_id),
+    )
+
+
 async def authored_links(tx: Tx, guild_id: int, user_id: int) -> list[Row]:
     """The member's posts here and the message ids they carry (to replace, in :func:`anonymise`)."""
     return await tx.fetch_all(
@@ -111,6 +119,13 @@ async def anonymise(
     await tx.execute(
         f"DELETE FROM assignments WHERE (reviewer_id = ? OR author_id = ?) AND {rounds}",
         (user_id, user_id, guild_id),
+    )
+    # On Slack the DM channel's number stands for the conversation with this member: once
+    # their settings are gone nothing uses it, and it would still say who they were.
+    await tx.execute(
+        "DELETE FROM platform_ids WHERE kind = 'channel' AND id = (SELECT dm_channel_id"
+        " FROM member_settings WHERE guild_id = ? AND user_id = ?)",
+        (guild_id, user_id),
     )
     await tx.execute(
         "DELETE FROM member_settings WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
