@@ -40,7 +40,6 @@ from typing import Any, Protocol
 
 MEMBER_RANGE = (2, 50)
 WEEK_RANGE = (1, 12)
-PLATFORMS = ("discord", "slack")  # each has its driver in bot/demo_<platform>.py
 COHORT = "Practice Circle"
 FACILITATOR = "Ruth"
 MIN_WORDS, FEEDBACK_MIN_WORDS, FEEDBACK_REQUIRED = 30, 8, 2
