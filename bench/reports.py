@@ -1,11 +1,13 @@
-"""Report timings: ``/report round``, ``/report member``, the CSV export and the chart.
+"""Report timings: ``/report round``, ``/report member``, ``/me progress``, the CSV export
+and the chart, each with the loop-lag probe (``bench.looplag``) beside it.
 
 One cohort of ``--members`` members over ``--rounds`` weekly rounds is written straight
 into a temporary database (about 85% of members reflect each round, in one or two parts,
 some late; each gives feedback to two peers; a few are excused). Then the report
-functions the cogs call are timed on it, best of three where that is cheap.
+functions the cogs call are timed on it, ``--runs`` times each (median and range), for
+each cohort size, and a growth table compares the sizes.
 
-    python -m bench.reports [--members 500] [--rounds 52]
+    python -m bench.reports [--members 125 250 500 1000] [--rounds 52] [--runs 5]
 """
 
 from __future__ import annotations
@@ -17,16 +19,21 @@ import platform
 import random
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from statistics import median
 from typing import Any
 
-from bot.core.chart import render_heatmap
+from bench.looplag import LoopLag
+from bot.core import reflections
+from bot.core.chart import stop_renderer
 from bot.core.clock import to_db
 from bot.core.cohorts import Cohort, create_cohort
 from bot.core.ports import Person
-from bot.core.reports import export_csv, grid, load_history, member_report, round_summary
+from bot.core.reports import export_csv_file, member_report, participation_chart, round_summary
 from bot.storage import rounds as round_store
 from bot.storage.db import Database
 
@@ -38,7 +45,6 @@ THREAD_BASE = GUILD_ID + 10_000
 MEMBER_BASE = 5 * 10**16
 START = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)  # a Monday
 SNOWFLAKE_BASE = 1_300_000_000_000_000_000
-REPEATS = 3
 
 SAMPLE_TEXT = (
     "I noticed that the session felt different this week because we tried a new "
@@ -127,84 +133,142 @@ async def build(path: Path, members: int, rounds: int, seed: int = 7):
     return db, cohort, roster, len(posts), len(excusals)
 
 
-async def best_of(repeats: int, call: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
-    best, result = float("inf"), None
-    for _ in range(repeats):
+@dataclass
+class Figure:
+    """One figure's runs: wall time and the loop-lag probe's max stall and p99 (seconds)."""
+
+    label: str
+    times: list[float] = field(default_factory=list)
+    stalls: list[float] = field(default_factory=list)
+    p99s: list[float] = field(default_factory=list)
+    detail: str = ""
+
+    def row(self) -> str:
+        return (
+            f"  {self.label:<34} {_ms(median(self.times)):>7} ms  "
+            f"({_ms(min(self.times))}–{_ms(max(self.times))})  "
+            f"stall {_ms(median(self.stalls))} ms "
+            f"({_ms(min(self.stalls))}–{_ms(max(self.stalls))}), "
+            f"p99 {_ms(median(self.p99s))} ms  {self.detail}"
+        )
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:,.0f}"
+
+
+async def timed(figure: Figure, call: Callable[[], Awaitable[Any]]) -> Any:
+    """One run of ``call`` with the loop-lag probe beside it."""
+    async with LoopLag() as lag:
         started = time.perf_counter()
         result = await call()
-        best = min(best, time.perf_counter() - started)
-    return best, result
+        figure.times.append(time.perf_counter() - started)
+    figure.stalls.append(lag.max)
+    figure.p99s.append(lag.p99)
+    return result
 
 
-async def run(members: int, rounds: int) -> None:
+async def export_file(db: Database, cohort: Cohort, names: dict[int, str]) -> int:
+    """The export as ``/report export`` makes it (a file to upload); returns its size."""
+    with await export_csv_file(db, cohort, names, include_text=True) as file:
+        return file.seek(0, os.SEEK_END)
+
+
+async def export_peak(db: Database, cohort: Cohort, names: dict[int, str]) -> int:
+    """Bytes the export allocates at its peak (tracemalloc, every thread), one run."""
+    tracemalloc.start()
+    try:
+        await export_file(db, cohort, names)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+async def run(members: int, rounds: int, runs: int) -> dict[str, Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         db, cohort, roster, n_posts, n_excused = await build(
             Path(tmp) / "bench.db", members, rounds
         )
         setup = time.perf_counter() - started
+        print(f"reports: {members} members × {rounds} rounds, {n_posts:,} rows in posts, "
+              f"{n_excused} excusals (setup {setup:.1f} s), {runs} runs each")  # fmt: skip
         try:
-            await measure(db, cohort, roster, rounds, n_posts, n_excused, setup)
+            return await measure(db, cohort, roster, rounds, runs)
         finally:
             await db.close()
 
 
 async def measure(
-    db: Database,
-    cohort: Cohort,
-    roster: list[Person],
-    rounds: int,
-    n_posts: int,
-    n_excused: int,
-    setup: float,
-) -> None:
+    db: Database, cohort: Cohort, roster: list[Person], rounds: int, runs: int
+) -> dict[str, Figure]:
     now = START + timedelta(weeks=rounds - 1, days=1)  # the last round is still open
     person = roster[len(roster) // 2]
     names = {p.id: p.name for p in roster}
 
-    t_round, summary = await best_of(REPEATS, lambda: round_summary(db, cohort, roster, now=now))
-    t_member, report = await best_of(
-        REPEATS, lambda: member_report(db, cohort, roster, person, now)
-    )
-    t_history, history = await best_of(REPEATS, lambda: load_history(db, cohort, roster, now=now))
-    t_export, csv_bytes = await best_of(
-        REPEATS, lambda: export_csv(db, cohort, dict(names), include_text=True)
-    )
-    started = time.perf_counter()
-    cells = grid(history)
-    t_grid = time.perf_counter() - started
-    started = time.perf_counter()
-    png = await asyncio.to_thread(render_heatmap, cells)  # as the bot does: in a thread
-    t_chart = time.perf_counter() - started
+    async def me_progress():  # what /me progress does for one cohort
+        ctx = await reflections.current_context(db, cohort)
+        await reflections.member_progress(db, ctx, person.id)
+        return await member_report(db, cohort, [], person, now)
 
-    print(f"reports: {len(roster)} members × {rounds} rounds, {n_posts:,} rows in posts, "
-          f"{n_excused} excusals (setup {setup:.1f} s)")  # fmt: skip
-    print(f"  machine: {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} CPUs, Python {platform.python_version()}")  # fmt: skip
-    print(f"  {'what':<40} {'time':>10}  detail")
-    lines = [
-        ("/report round  (round_summary, latest)", t_round,
-         f"round {summary.round.number}: {summary.counted}/{summary.members} counted"),
-        ("/report member (member_report)", t_member,
-         f"{report.completed}/{len(report.per_round)} completed, streak {report.streak}"),
-        ("load_history   (whole cohort)", t_history,
-         f"{len(history.standings):,} standings"),
-        ("export         (export_csv, with text)", t_export, f"{len(csv_bytes):,} bytes"),
-        ("chart grid     (grid(history))", t_grid,
-         f"{len(cells.member_names)} × {len(cells.round_labels)} cells"),
-        ("chart render   (render_heatmap, 1 run)", t_chart, f"{len(png):,} bytes PNG"),
-    ]  # fmt: skip
-    for label, seconds, detail in lines:
-        print(f"  {label:<40} {seconds * 1000:>7.0f} ms  {detail}")
-    print(f"  (best of {REPEATS} except the chart render; target: summaries well under 1 s)")
+    figures = {
+        "round": Figure("/report round (latest)"),
+        "member": Figure("/report member"),
+        "me": Figure("/me progress"),
+        "export": Figure("/report export (posts, texts)"),
+        "chart": Figure("/report chart (warm renderer)"),
+        "chart_cold": Figure("/report chart (first: starts it)"),
+    }
+    stop_renderer()  # the first chart of each size starts the renderer, as after a restart
+    await timed(figures["chart_cold"], lambda: participation_chart(db, cohort, roster, now=now))
+    for _ in range(runs):
+        summary = await timed(figures["round"], lambda: round_summary(db, cohort, roster, now=now))
+        report = await timed(
+            figures["member"], lambda: member_report(db, cohort, roster, person, now)
+        )
+        await timed(figures["me"], me_progress)
+        size = await timed(figures["export"], lambda: export_file(db, cohort, names))
+        png = await timed(
+            figures["chart"], lambda: participation_chart(db, cohort, roster, now=now)
+        )
+    peak = await export_peak(db, cohort, names)
+    figures["round"].detail = f"{summary.counted}/{summary.members} counted"
+    figures["member"].detail = f"{report.completed}/{len(report.per_round)} completed"
+    figures["export"].detail = f"{size / 2**20:.1f} MiB CSV, peak {peak / 2**20:.1f} MiB traced"
+    figures["chart"].detail = f"{len(png):,} bytes PNG"
+    figures["export"].peak = peak  # type: ignore[attr-defined]
+    print(f"  {'what':<34} {'median':>10}  (range)  loop lag: max stall (range), p99")
+    for figure in figures.values():
+        print(figure.row())
+    return figures
+
+
+async def run_all(sizes: list[int], rounds: int, runs: int) -> None:
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
+          f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    growth = {}
+    try:
+        for members in sizes:
+            growth[members] = await run(members, rounds, runs)
+    finally:
+        stop_renderer()
+    print(f"\ngrowth (medians, {rounds} rounds): members → ms")
+    keys = ["round", "member", "me", "export", "chart", "chart_cold"]
+    print("  " + f"{'members':>8}" + "".join(f"{growth[sizes[0]][k].label[:20]:>22}" for k in keys))
+    for members in sizes:
+        cells = "".join(f"{_ms(median(growth[members][k].times)):>22}" for k in keys)
+        print(f"  {members:>8}{cells}")
+    print("  export peak memory (MiB traced): " + ", ".join(
+        f"{m}: {growth[m]['export'].peak / 2**20:.1f}" for m in sizes))  # fmt: skip
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--members", type=int, default=500)
+    parser.add_argument("--members", type=int, nargs="+", default=[125, 250, 500, 1000])
     parser.add_argument("--rounds", type=int, default=52)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    asyncio.run(run(args.members, args.rounds))
+    asyncio.run(run_all(args.members, args.rounds, args.runs))
 
 
 if __name__ == "__main__":

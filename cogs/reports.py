@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from typing import BinaryIO
 
 import discord
 from discord import app_commands
@@ -15,7 +16,6 @@ from discord.ext import commands
 
 from bot.adapter import reports as render
 from bot.core import reports
-from bot.core.chart import render_heatmap
 from bot.core.ports import Person
 from cogs._common import cohort_name_autocomplete, facilitated_cohort, now
 
@@ -92,12 +92,15 @@ class ReportCommands(commands.GroupCog, group_name="report"):
         roster = await self._roster(found)
         if kind is not None and kind.value == "participation":
             history = await reports.load_history(self.bot.db, found, roster, now=now())
-            data = reports.participation_csv(history)
+            data = await asyncio.to_thread(reports.participation_csv, history)
+            file: BinaryIO = io.BytesIO(data)
             filename = f"{reports.file_slug(found.name)}-participation.csv"
             note = " Text isn't part of this export." if include_text else ""
         else:
             names = {p.id: p.name for p in roster}
-            data = await reports.export_csv(self.bot.db, found, names, include_text=include_text)
+            file = await reports.export_csv_file(
+                self.bot.db, found, names, include_text=include_text
+            )
             filename = (
                 f"{reports.file_slug(found.name)}-{'texts' if include_text else 'figures'}.csv"
             )
@@ -106,12 +109,13 @@ class ReportCommands(commands.GroupCog, group_name="report"):
                 if include_text
                 else ""
             )
-        await interaction.followup.send(
-            "Here is the export. It is UTF-8 CSV with times in the cohort's timezone; ids start "
-            "with # so spreadsheets keep every digit." + note,
-            file=discord.File(io.BytesIO(data), filename=filename),
-            ephemeral=True,
-        )
+        with file:  # streamed to Discord from the file, then closed
+            await interaction.followup.send(
+                "Here is the export. It is UTF-8 CSV with times in the cohort's timezone; ids "
+                "start with # so spreadsheets keep every digit." + note,
+                file=discord.File(file, filename=filename),
+                ephemeral=True,
+            )
 
     @app_commands.command(name="chart", description="A participation heatmap, members × rounds")
     @app_commands.describe(cohort="The cohort")
@@ -119,10 +123,9 @@ class ReportCommands(commands.GroupCog, group_name="report"):
     async def chart(self, interaction: discord.Interaction, cohort: str) -> None:
         found = await facilitated_cohort(interaction, cohort)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        history = await reports.load_history(
+        png = await reports.participation_chart(
             self.bot.db, found, await self._roster(found), now=now()
         )
-        png = await asyncio.to_thread(render_heatmap, reports.grid(history))
         await interaction.followup.send(
             file=discord.File(
                 io.BytesIO(png), filename=f"{reports.file_slug(found.name)}-participation.png"

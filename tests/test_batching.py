@@ -74,3 +74,21 @@ async def test_shutdown_cancels_what_was_never_processed():
     await asyncio.sleep(0)
     assert first.cancelled() and second.cancelled()
     assert batcher._flusher is None
+
+
+async def test_a_burst_arriving_one_item_per_turn_is_one_batch():
+    """The gateway hands messages over one per turn of the event loop: the batch waits for
+    the burst to end (one commit), while a lone item still goes after a single turn."""
+    process = Recorder()
+    batcher = Batcher(process)
+    futures = []
+    for n in range(20):
+        futures.append(batcher.put(n))
+        await asyncio.sleep(0)
+    await asyncio.gather(*futures)
+    assert process.batches == [list(range(20))]
+    alone = batcher.put(99)
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert process.batches[-1] == [99]
+    await alone

@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import itertools
+import random
 import re
+import sys
 import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.core.privacy import Finding, describe, find_identifiers
+from bench.texts import reflection
+from bot.core.privacy import (
+    _ASCII_FOLDS,
+    Finding,
+    describe,
+    find_identifiers,
+    find_identifiers_everywhere,
+)
 from tests.privacy_cases import CASES, NEGATIVES, POSITIVES, Case
 
 KINDS = ("email", "phone", "address", "date_of_birth", "name")
@@ -290,3 +299,49 @@ def test_twenty_thousand_characters_are_fast() -> None:
     findings = find_identifiers(text)
     assert time.perf_counter() - began < 0.5
     assert findings
+
+
+# --- the fast path finds exactly what the whole-text scan finds -------------------------------
+
+
+def _same(text: str) -> None:
+    fast, everywhere = find_identifiers(text), find_identifiers_everywhere(text)
+    assert fast == everywhere
+    assert [f.cue for f in fast] == [f.cue for f in everywhere]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32), st.booleans(), st.booleans())
+def test_fast_path_agrees_on_invented_reflections(seed: int, planted: bool, curly: bool) -> None:
+    text, _ = reflection(random.Random(seed), identifier=planted)
+    _same(text.replace("'", "’") if curly else text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([*FRAGMENTS, "K", "ſ", "ı", "İ", "٣", "١٢"]), max_size=60))
+def test_fast_path_agrees_on_near_misses(fragments: list[str]) -> None:
+    _same(" ".join(fragments))
+    _same("".join(fragments))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=600))
+def test_fast_path_agrees_on_any_text(text: str) -> None:
+    _same(text)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda case: case.text[:30])
+def test_fast_path_agrees_on_the_labelled_set(case: Case) -> None:
+    _same(case.text)
+
+
+def test_characters_the_patterns_read_as_ascii_are_listed() -> None:
+    """The fast path stands in for ``\\d`` and case-blind letters with bytes; a text holding
+    any other non-ASCII character those would match must take the slow path."""
+    letter, digit = re.compile(r"(?i:[a-z])"), re.compile(r"\d")
+    odd = [chr(c) for c in range(128, sys.maxunicode + 1)
+           if letter.fullmatch(chr(c)) or digit.fullmatch(chr(c))]  # fmt: skip
+    assert {c for c in odd if not c.isdecimal()} == _ASCII_FOLDS
+    assert find_identifiers("my client \u212aate Moss") == [
+        Finding("name", "\u212aate Moss", 10, 19)
+    ]

@@ -145,8 +145,10 @@ async def test_a_facilitator_sees_each_cohorts_round_at_a_glance(world):
     assert "missing *2*" in text_of(world.fran.home)
 
     await world.fran.click(world.fran.home, "praxis_report_round")
-    (hint,) = world.fran.dms()
-    assert "/praxis report round Autumn" in hint.text
+    (report,) = world.fran.dms()
+    assert "Report" in report.text and "Autumn" in report.text
+    await world.fran.click(world.fran.home, "praxis_report_chart")
+    assert world.fran.dms()[-1].files[0]["name"].endswith("participation.png")
     admin_home = await world.admin.open_home()
     assert "Reflected *2* of 4" in text_of(admin_home)  # admins facilitate every cohort
 

@@ -159,16 +159,16 @@ async def test_csv_exports_arrive_in_the_facilitators_dm_only(world):
 
 
 async def test_the_chart_is_drawn_off_the_event_loop_and_sent_by_dm(world, monkeypatch):
-    from bot.slack import reporting
+    from bot.core import chart as drawing
 
     threads = []
-    real = reporting.render_heatmap
+    real = drawing.render_heatmap
 
     def watched(grid):
         threads.append(threading.current_thread())
         return real(grid)
 
-    monkeypatch.setattr(reporting, "render_heatmap", watched)
+    monkeypatch.setattr(drawing, "render_heatmap", watched)  # a small grid: in a thread
     outcome = await world.admin.command("/praxis", "report chart Autumn", channel=world.room)
     assert "participation chart" in outcome.text
     (chart,) = uploads_to(world, world.admin)

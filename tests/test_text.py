@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.text import count_words, name_key, tidy_line
+from bot.core.text import _WORD, _strip_uncounted, count_words, name_key, tidy_line
 
 # Characters that show nothing (or only a blank gap) and must never make a word.
 FILLERS = [
@@ -168,3 +168,10 @@ def test_tidy_line_keeps_what_shows_and_drops_what_does_not():
     assert tidy_line("Cafe\u0301") == "Café"
     assert tidy_line("👩\u200d💻 می\u200cخواهم") == "👩\u200d💻 می\u200cخواهم"
     assert tidy_line("❤\ufe0f") == "❤\ufe0f"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="ab1 '-.,\n_’é", max_size=40))
+def test_ascii_word_count_is_the_pattern_count(text: str) -> None:
+    """ASCII texts are counted with bytes; the count is the one the word pattern gives."""
+    assert count_words(text) == len(_WORD.findall(_strip_uncounted(text)))

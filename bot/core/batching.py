@@ -1,8 +1,10 @@
 """Group work arriving at the same moment into one call, so one transaction carries many items.
 
 ``put`` queues an item and returns at once with a future for its result; the first item
-to arrive while nothing is queued starts one flush task, which yields once so that items
-arriving in the same moment join its batch, then processes batches until none are left.
+to arrive while nothing is queued starts one flush task, which yields to the event loop
+for as long as the queue keeps growing (up to ``gather_turns`` turns: the gateway hands a
+burst over one message per turn), so the burst joins its batch, then processes batches
+until none are left. A lone item waits one turn, as before.
 So a burst of messages costs one task and one commit per batch, not one per message,
 and nothing downstream of a result (a ✅, a reply) can happen before its batch committed.
 """
@@ -18,9 +20,15 @@ R = TypeVar("R")
 
 
 class Batcher(Generic[T, R]):
-    def __init__(self, process: Callable[[list[T]], Awaitable[list[R]]], max_batch: int = 500):
+    def __init__(
+        self,
+        process: Callable[[list[T]], Awaitable[list[R]]],
+        max_batch: int = 500,
+        gather_turns: int = 100,
+    ):
         self._process = process
         self._max_batch = max_batch
+        self._gather_turns = gather_turns
         self._pending: list[tuple[T, asyncio.Future[R]]] = []
         self._flusher: asyncio.Task | None = None
 
@@ -40,7 +48,7 @@ class Batcher(Generic[T, R]):
 
     async def _flush(self) -> None:
         try:
-            await asyncio.sleep(0)  # let items arriving in the same moment join the batch
+            await self._gather()
             while self._pending:
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
@@ -52,6 +60,15 @@ class Batcher(Generic[T, R]):
             raise
         finally:
             self._flusher = None
+
+    async def _gather(self) -> None:
+        """Yield while items keep arriving, so a burst becomes one batch, one commit."""
+        seen = 0
+        for _ in range(self._gather_turns):
+            if len(self._pending) == seen or len(self._pending) >= self._max_batch:
+                return
+            seen = len(self._pending)
+            await asyncio.sleep(0)
 
     async def _run(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
         try:

@@ -1,9 +1,12 @@
 """The participation chart: a members × rounds heatmap as PNG bytes.
 
-Platform-neutral and pure. Rendering is CPU-bound, so callers run :func:`render_heatmap`
-in a worker thread (``asyncio.to_thread``). It therefore uses matplotlib's
-object-oriented API with the Agg canvas directly — never ``pyplot``, whose global figure
-manager is not thread-safe — and never touches global ``rcParams``.
+Platform-neutral and pure. Rendering is CPU-bound and matplotlib holds the GIL for tens
+of milliseconds at a time, so the bot calls :func:`render_heatmap_async`: a big grid
+renders in a separate process (one worker, started on first use, stopped by
+:func:`stop_renderer` when the bot closes), a small one in a worker thread.
+:func:`render_heatmap` itself uses matplotlib's object-oriented API with the Agg canvas
+directly — never ``pyplot``, whose global figure manager is not thread-safe — and never
+touches global ``rcParams``.
 
 Colours come from the Okabe–Ito palette, which stays distinct under the common forms of
 colour blindness: on time is bluish green, late sky blue, too short yellow, missing
@@ -18,23 +21,27 @@ characters; only what neither font has (emoji, mostly) is dropped.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import multiprocessing
 import threading
+from array import array
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PatchCollection, PathCollection
-from matplotlib.colors import ListedColormap, to_rgb
+from matplotlib.backends.backend_agg import FigureCanvasAgg, get_hinting_flag
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, findfont, fontManager, get_font
-from matplotlib.patches import Patch, Rectangle
-from matplotlib.path import Path
-from matplotlib.textpath import TextPath
-from matplotlib.transforms import Affine2D
+from matplotlib.patches import Patch
+from PIL import Image
 
 Status = Literal["on_time", "late", "short", "missing", "not_yet", "excused"]
 # short = reflection posted but under the cohort's minimum; not_yet = nothing so far,
@@ -229,24 +236,38 @@ def text_colour(background: str) -> str:
 
 def render_heatmap(grid: ParticipationGrid) -> bytes:
     """PNG bytes. Pure and CPU-bound: callers run it in a thread (asyncio.to_thread)."""
+    n_members, n_rounds = _checked_shape(grid)
+    width, height = figure_size(n_members, n_rounds)
+    fig = Figure(figsize=(width, height), dpi=DPI, facecolor="white", layout="constrained")
+    FigureCanvasAgg(fig)
+    title_pt = _EMPTY_TITLE_PT if n_members == 0 or n_rounds == 0 else _TITLE_PT
+    title = _label(grid.title, "Participation", int(width * 72 / (title_pt * 0.7)))
+    paint = None
+    if n_members == 0 or n_rounds == 0:
+        _draw_empty(fig, title)
+    else:
+        paint = _draw_grid(fig, grid, title, width, height)
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()
+    if paint is not None:
+        paint(pixels)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="png", compress_level=_PNG_COMPRESSION)
+    return buf.getvalue()
+
+
+#: zlib level for the PNG: 6 (the default) spends ~3× the time for a file ~10 % smaller.
+_PNG_COMPRESSION = 3
+
+
+def _checked_shape(grid: ParticipationGrid) -> tuple[int, int]:
     n_members, n_rounds = len(grid.member_names), len(grid.round_labels)
     if len(grid.cells) != n_members or any(len(row) != n_rounds for row in grid.cells):
         raise ValueError(
             f"grid cells must be {n_members} rows × {n_rounds} rounds, got "
             f"{[len(row) for row in grid.cells]}"
         )
-    width, height = figure_size(n_members, n_rounds)
-    fig = Figure(figsize=(width, height), dpi=DPI, facecolor="white", layout="constrained")
-    FigureCanvasAgg(fig)
-    title_pt = _EMPTY_TITLE_PT if n_members == 0 or n_rounds == 0 else _TITLE_PT
-    title = _label(grid.title, "Participation", int(width * 72 / (title_pt * 0.7)))
-    if n_members == 0 or n_rounds == 0:
-        _draw_empty(fig, title)
-    else:
-        _draw_grid(fig, grid, title, width, height)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
-    return buf.getvalue()
+    return n_members, n_rounds
 
 
 def _draw_empty(fig: Figure, title: str) -> None:
@@ -266,7 +287,7 @@ def _draw_empty(fig: Figure, title: str) -> None:
 
 def _draw_grid(
     fig: Figure, grid: ParticipationGrid, title: str, width: float, height: float
-) -> None:
+) -> Callable[[np.ndarray], None]:
     n_members, n_rounds = len(grid.member_names), len(grid.round_labels)
     # What a cell gets once the fixed margins are taken out; shrinks only when clamped.
     cell_w = min(CELL_WIDTH, (width - BASE_WIDTH) / n_rounds)
@@ -295,55 +316,11 @@ def _draw_grid(
     header = fig.add_subplot(outer[0])
     header.axis("off")
     ax = fig.add_subplot(body[0, 1])
-    codes = [[_ORDER.index(cell.status) for cell in row] for row in grid.cells]
-    cmap = ListedColormap([STATUS_COLOURS[s] for s in _ORDER])
-    ax.imshow(
-        codes, cmap=cmap, vmin=-0.5, vmax=len(_ORDER) - 0.5, aspect="auto", interpolation="nearest"
-    )
-
-    for status, hatch in _HATCHES.items():
-        cells = [
-            Rectangle((c - 0.5, r - 0.5), 1, 1)
-            for r, row in enumerate(grid.cells)
-            for c, cell in enumerate(row)
-            if cell.status == status
-        ]
-        if cells:
-            ax.add_collection(
-                PatchCollection(
-                    cells,
-                    facecolor="none",
-                    edgecolor="none",
-                    hatch=hatch,
-                    hatchcolor=_HATCH_COLOURS[status],
-                    hatch_linewidth=0.7,
-                )
-            )
-
+    ax.set_xlim(-0.5, n_rounds - 0.5)
+    ax.set_ylim(n_members - 0.5, -0.5)
+    ax.patch.set_visible(False)  # the cells are a picture behind the axes (_place_cells)
     show_counts = count_pt >= _MIN_COUNT_PT
-    if show_counts:
-        _clear_under_counts(fig, ax, grid, cell_w, cell_h)
-        _draw_counts(fig, ax, grid, count_pt)
-
-    # White gutters between cells (one line collection each way; cheaper than minor ticks).
-    gutter = max(0.5, min(1.5, cell_pt / 14))
-    ax.vlines(
-        [x + 0.5 for x in range(n_rounds - 1)],
-        -0.5,
-        n_members - 0.5,
-        colors="white",
-        linewidth=gutter,
-        in_layout=False,
-    )
-    ax.hlines(
-        [y + 0.5 for y in range(n_members - 1)],
-        -0.5,
-        n_rounds - 0.5,
-        colors="white",
-        linewidth=gutter,
-        in_layout=False,
-    )
-    ax.tick_params(which="major", length=0, pad=3)
+    ax.tick_params(which="major", length=0, pad=_TICK_PAD_PT)
     for spine in ax.spines.values():
         spine.set_visible(False)
 
@@ -362,12 +339,10 @@ def _draw_grid(
         rotation_mode="anchor",
         linespacing=1.1,
     )
-    ax.set_yticks(
-        range(n_members), member_labels(grid), fontsize=label_pt, fontfamily=families,
-        parse_math=False,
-    )  # fmt: skip
+    names = NameColumn(member_labels(grid), label_pt)
+    ax.set_yticks([])
     ax.set_xlabel("Round", fontsize=10)
-    ax.set_ylabel("Member", fontsize=10)
+    ax.set_ylabel("Member", fontsize=10, labelpad=names.width_pt + _TICK_PAD_PT + 4)
 
     handles = [
         Patch(
@@ -396,39 +371,7 @@ def _draw_grid(
         title_fontsize=8.5,
     )
     legend.set_in_layout(False)  # its row is sized for it; don't let it widen the columns
-
-
-def _clear_under_counts(
-    fig: Figure, ax: Axes, grid: ParticipationGrid, cell_w: float, cell_h: float
-) -> None:
-    """A plain patch of the cell's own colour in the middle of each hatched cell, so the
-    number drawn on it isn't crossed by hatch lines.
-
-    One path collection (a box in points, repeated at each cell) rather than a patch
-    per cell, for the same reason as :func:`_draw_counts`.
-    """
-    hatched = [
-        ((c, r), STATUS_COLOURS[cell.status])
-        for r, row in enumerate(grid.cells)
-        for c, cell in enumerate(row)
-        if cell.status in _HATCHES
-    ]
-    if not hatched:
-        return
-    box = Path.unit_rectangle().transformed(
-        Affine2D().translate(-0.5, -0.5).scale(cell_w * 72 * 0.6, cell_h * 72 * 0.64)
-    )
-    boxes = PathCollection(
-        [box],
-        offsets=[at for at, _ in hatched],
-        offset_transform=ax.transData,
-        facecolors=[colour for _, colour in hatched],
-        edgecolors="none",
-        linewidths=0,
-    )
-    boxes.set_transform(Affine2D().scale(1 / 72) + fig.dpi_scale_trans)
-    boxes.set_in_layout(False)
-    ax.add_collection(boxes, autolim=False)
+    return _place_cells(fig, ax, grid, names, show_counts, count_pt, cell_pt)
 
 
 def count_groups(grid: ParticipationGrid) -> dict[tuple[str, str], list[tuple[int, int]]]:
@@ -446,30 +389,272 @@ def count_groups(grid: ParticipationGrid) -> dict[tuple[str, str], list[tuple[in
     return groups
 
 
-def _draw_counts(fig: Figure, ax: Axes, grid: ParticipationGrid, size_pt: float) -> None:
-    """Each cell's number (:func:`count_groups`), centred in the cell.
+# ---------------------------------------------------------------------------- names
+_TICK_PAD_PT = 3
 
-    Drawn as one path collection per distinct (number, colour) rather than a Text artist
-    per cell: a 40 × 30 grid would otherwise spend most of its render time laying out
-    1,200 tiny texts, twice (constrained layout draws once to measure).
-    """
-    groups = count_groups(grid)
-    prop = FontProperties(family=["sans-serif"], size=size_pt)
-    points_to_pixels = Affine2D().scale(1 / 72) + fig.dpi_scale_trans
-    for (text, colour), offsets in sorted(groups.items()):
-        path = TextPath((0, 0), text, prop=prop)  # in points
-        ink = path.get_extents()
-        centred = path.transformed(
-            Affine2D().translate(-ink.x0 - ink.width / 2, -ink.y0 - ink.height / 2)
-        )
-        counts = PathCollection(
-            [centred],
-            offsets=offsets,
-            offset_transform=ax.transData,
-            facecolors=colour,
-            edgecolors="none",
-            linewidths=0,
-        )
-        counts.set_transform(points_to_pixels)
-        counts.set_in_layout(False)
-        ax.add_collection(counts, autolim=False)
+
+class NameColumn:
+    """Member names rasterised once with FreeType, DejaVu Sans falling back to Noto Sans
+    CJK glyph by glyph as matplotlib's text does, and painted right-aligned beside their
+    rows. 500 names as tick labels cost ~1.5 s of matplotlib text layout and drawing
+    (twice: constrained layout measures them first); this is ~30 ms."""
+
+    def __init__(self, labels: list[str], size_pt: float) -> None:
+        paths = [findfont(FontProperties(family=family)) for family in font_families()]
+        font = get_font(paths)
+        font.set_size(size_pt, DPI)
+        self.em = size_pt * DPI / 72
+        self.inks: list[tuple[np.ndarray, int]] = []  # (coverage 0–1, baseline row)
+        for label in labels:
+            font.set_text(label, 0.0, flags=get_hinting_flag())
+            font.draw_glyphs_to_bitmap(antialiased=True)
+            ink = np.asarray(font.get_image(), dtype=np.float32) / 255
+            width = int(np.ceil(font.get_width_height()[0] / 64))
+            self.inks.append((ink[:, : max(1, width) + 1], ink.shape[0] - font.get_descent() // 64))
+        self.width_pt = max((ink.shape[1] for ink, _ in self.inks), default=0) * 72 / DPI
+
+    def paint(self, pixels: np.ndarray, right: int, row_edges: np.ndarray) -> None:
+        """Each name ending at column ``right``, its capitals centred on its row."""
+        for (ink, baseline), top, bottom in zip(
+            self.inks, row_edges[:-1], row_edges[1:], strict=True
+        ):
+            h, w = ink.shape
+            y = round((top + bottom) / 2 + 0.36 * self.em) - baseline
+            x = right - w
+            y0, x0 = max(0, y), max(0, x)
+            y1, x1 = min(pixels.shape[0], y + h), min(pixels.shape[1], x + w)
+            if y1 <= y0 or x1 <= x0:
+                continue
+            alpha = ink[y0 - y : y1 - y, x0 - x : x1 - x, None]
+            patch = pixels[y0:y1, x0:x1].astype(np.float32)
+            pixels[y0:y1, x0:x1] = (patch * (1 - alpha) + 0.5).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------- cells
+# The cells are painted straight into a pixel array (numpy) and placed on the figure at
+# whole pixels, rather than drawn as matplotlib artists: a 500 × 52 grid took ~3.5 s as
+# an image, hatch collections, gutters and counts, and most of that was hatching and
+# building thousands of patches. The look is the same: matplotlib's hatch spacing (3
+# lines an inch per hatch mark) and line width, white gutters, each cell's number in
+# its contrasting colour on a small plain patch.
+
+_HATCH_DENSITY = 3  # lines per inch for one hatch mark, as matplotlib draws them here
+_HATCH_LINE_PT = 0.7
+
+
+def _place_cells(
+    fig: Figure,
+    ax: Axes,
+    grid: ParticipationGrid,
+    names: NameColumn,
+    show_counts: bool,
+    count_pt: float,
+    cell_pt: float,
+) -> Callable[[np.ndarray], None]:
+    """Lay the figure out once and pin the axes to whole pixels; returns what paints the
+    cells into the drawn figure's pixels, exactly inside the axes. The layout engine is
+    then switched off so drawing doesn't lay the figure out again."""
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.execute(fig)
+    fig.set_layout_engine("none")
+    fig_w, fig_h = round(fig.bbox.width), round(fig.bbox.height)
+    box = ax.get_window_extent()
+    x0, x1, y0, y1 = (round(v) for v in (box.x0, box.x1, box.y0, box.y1))
+    ax.set_position([x0 / fig_w, y0 / fig_h, (x1 - x0) / fig_w, (y1 - y0) / fig_h])
+
+    def paint(pixels: np.ndarray) -> None:
+        cells = cell_pixels(grid, x1 - x0, y1 - y0, show_counts, count_pt, cell_pt)
+        pixels[fig_h - y1 : fig_h - y0, x0:x1] = cells
+        right = x0 - round(_TICK_PAD_PT * DPI / 72)
+        names.paint(pixels, right, fig_h - y1 + _edges(len(grid.cells), y1 - y0))
+
+    return paint
+
+
+def _edges(n: int, size: int) -> np.ndarray:
+    return np.round(np.linspace(0, size, n + 1)).astype(int)
+
+
+def cell_pixels(
+    grid: ParticipationGrid,
+    width: int,
+    height: int,
+    show_counts: bool,
+    count_pt: float,
+    cell_pt: float,
+) -> np.ndarray:
+    """The grid's cells as a ``height`` × ``width`` RGB array (uint8)."""
+    n_members, n_rounds = len(grid.cells), len(grid.cells[0])
+    xs, ys = _edges(n_rounds, width), _edges(n_members, height)
+    col = np.repeat(np.arange(n_rounds), np.diff(xs))
+    row = np.repeat(np.arange(n_members), np.diff(ys))
+    codes = np.array(
+        [[_ORDER.index(cell.status) for cell in cells] for cells in grid.cells], dtype=np.uint8
+    )
+    palette = np.array([_rgb255(STATUS_COLOURS[s]) for s in _ORDER], dtype=np.uint8)
+    status = codes[row[:, None], col[None, :]]
+    image = palette[status]
+    for status_name, hatch in _HATCHES.items():
+        _hatch(image, status == _ORDER.index(status_name), hatch, _HATCH_COLOURS[status_name],
+               xs, ys, col, row, show_counts)  # fmt: skip
+    if show_counts:
+        _stamp_counts(image, grid, xs, ys, count_pt)
+    _gutters(image, xs, ys, cell_pt)
+    return image
+
+
+def _rgb255(colour: str) -> tuple[int, int, int]:
+    r, g, b = to_rgb(colour)
+    return round(r * 255), round(g * 255), round(b * 255)
+
+
+def _hatch(
+    image: np.ndarray,
+    where: np.ndarray,
+    hatch: str,
+    colour: str,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    col: np.ndarray,
+    row: np.ndarray,
+    keep_centre_plain: bool,
+) -> None:
+    """Anti-aliased hatch lines over the pixels ``where`` is true, spaced as matplotlib
+    spaces them; with counts shown, the middle of each cell stays plain for its number."""
+    py, px = np.nonzero(where)
+    if not len(py):
+        return
+    if keep_centre_plain:
+        c, r = col[px], row[py]
+        fx = (px - xs[c] + 0.5) / (xs[c + 1] - xs[c]) - 0.5
+        fy = (py - ys[r] + 0.5) / (ys[r + 1] - ys[r]) - 0.5
+        outside = (np.abs(fx) > 0.3) | (np.abs(fy) > 0.32)
+        py, px = py[outside], px[outside]
+    x, y = px.astype(np.float32) + 0.5, py.astype(np.float32) + 0.5
+    half_line = _HATCH_LINE_PT * DPI / 72 / 2
+    cover = np.zeros(len(px), dtype=np.float32)
+    families = []
+    if "x" in hatch or "/" in hatch:
+        families.append((x + y, (hatch.count("/") + hatch.count("x")) * _HATCH_DENSITY, 2**0.5))
+    if "x" in hatch or "\\" in hatch:
+        families.append((x - y, (hatch.count("\\") + hatch.count("x")) * _HATCH_DENSITY, 2**0.5))
+    if "-" in hatch:
+        families.append((y, hatch.count("-") * _HATCH_DENSITY, 1.0))
+    for along, lines_per_inch, slant in families:
+        pitch = DPI / lines_per_inch
+        offset = np.mod(along, pitch)
+        distance = np.minimum(offset, pitch - offset) / slant
+        cover = np.maximum(cover, np.clip(half_line + 0.5 - distance, 0.0, 1.0))
+    base = image[py, px].astype(np.float32)
+    ink = np.array(_rgb255(colour), dtype=np.float32)
+    image[py, px] = (base + (ink - base) * cover[:, None] + 0.5).astype(np.uint8)
+
+
+def _gutters(image: np.ndarray, xs: np.ndarray, ys: np.ndarray, cell_pt: float) -> None:
+    """White lines between cells, as wide as the old gutter lines (0.5–1.5 pt)."""
+    width = max(1, round(max(0.5, min(1.5, cell_pt / 14)) * DPI / 72))
+    for edge in xs[1:-1]:
+        image[:, max(0, edge - width // 2) : edge - width // 2 + width] = 255
+    for edge in ys[1:-1]:
+        image[max(0, edge - width // 2) : edge - width // 2 + width, :] = 255
+
+
+@cache
+def _count_ink(text: str, size_pt: float) -> np.ndarray:
+    """The number's coverage (0–1) as drawn by the chart's sans-serif font, cropped to ink."""
+    font = get_font(findfont(FontProperties(family=["sans-serif"])))
+    font.set_size(size_pt, DPI)
+    font.set_text(text, 0.0)
+    font.draw_glyphs_to_bitmap(antialiased=True)
+    ink = np.asarray(font.get_image(), dtype=np.float32) / 255
+    rows, cols = np.nonzero(ink.any(axis=1))[0], np.nonzero(ink.any(axis=0))[0]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _stamp_counts(
+    image: np.ndarray, grid: ParticipationGrid, xs: np.ndarray, ys: np.ndarray, size_pt: float
+) -> None:
+    """Each cell's number (:func:`count_groups`), centred in the cell."""
+    for (text, colour), cells in count_groups(grid).items():
+        ink = _count_ink(text, round(size_pt, 2))
+        h, w = ink.shape
+        rgb = np.array(_rgb255(colour), dtype=np.float32)
+        for c, r in cells:
+            top = (ys[r] + ys[r + 1] - h) // 2
+            left = (xs[c] + xs[c + 1] - w) // 2
+            if top < 0 or left < 0:
+                continue
+            patch = image[top : top + h, left : left + w].astype(np.float32)
+            alpha = ink[: patch.shape[0], : patch.shape[1], None]
+            image[top : top + h, left : left + w] = (patch + (rgb - patch) * alpha + 0.5).astype(
+                np.uint8
+            )
+
+
+# ---------------------------------------------------------------------------- off the loop
+#: Grids up to this many cells render in a thread: the GIL is held for a few ms at a time
+#: and a process would cost more to reach than the render. Bigger ones go to the process.
+THREAD_CELLS = 600
+_renderer: ProcessPoolExecutor | None = None
+_renderer_lock = threading.Lock()
+
+
+async def render_heatmap_async(grid: ParticipationGrid) -> bytes:
+    """:func:`render_heatmap` without holding the event loop: in the renderer process
+    for a big grid (matplotlib in a thread stalls the loop 80–150 ms at 500 × 52), in a
+    thread for a small one."""
+    n_members, n_rounds = _checked_shape(grid)
+    if n_members * n_rounds <= THREAD_CELLS:
+        return await asyncio.to_thread(render_heatmap, grid)
+    packed = await asyncio.to_thread(_pack, grid)
+    # Starting the worker (on first use) and handing it the grid happen in a thread too.
+    future = await asyncio.to_thread(_submit, packed)
+    try:
+        return await asyncio.wrap_future(future)
+    except BrokenProcessPool:
+        _forget_renderer()  # the worker died (e.g. killed for memory); the next call starts one
+        raise
+
+
+def stop_renderer() -> None:
+    """Stop the renderer process, if one was started; the bot calls this when it closes."""
+    pool = _forget_renderer()
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _submit(packed: tuple) -> Future[bytes]:
+    global _renderer
+    with _renderer_lock:
+        if _renderer is None:
+            _renderer = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+            )
+        return _renderer.submit(_render_packed, packed)
+
+
+def _forget_renderer() -> ProcessPoolExecutor | None:
+    global _renderer
+    with _renderer_lock:
+        pool, _renderer = _renderer, None
+    return pool
+
+
+def _pack(grid: ParticipationGrid) -> tuple:
+    """The grid as a few strings and byte strings: quick to pickle, unlike 26,000 cells."""
+    statuses = bytes(_ORDER.index(cell.status) for row in grid.cells for cell in row)
+    given = array("I", (cell.feedback_given for row in grid.cells for cell in row)).tobytes()
+    return grid.title, grid.round_labels, grid.member_names, statuses, given
+
+
+def _render_packed(packed: tuple) -> bytes:
+    title, round_labels, member_names, statuses, given_bytes = packed
+    given = array("I")
+    given.frombytes(given_bytes)
+    n = len(round_labels)
+    cells = tuple(
+        tuple(Cell(_ORDER[statuses[i]], given[i]) for i in range(row * n, row * n + n))
+        for row in range(len(member_names))
+    )
+    return render_heatmap(ParticipationGrid(title, round_labels, member_names, tuple(cells)))

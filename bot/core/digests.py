@@ -4,15 +4,13 @@ releases the claim so a later tick retries, a permanent one tells facilitators."
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime
 
-from bot.core.chart import render_heatmap
 from bot.core.clock import to_db
 from bot.core.cohorts import get_cohort_by_id
 from bot.core.ports import Chat, DeliveryError
-from bot.core.reports import grid, load_history, round_summary
+from bot.core.reports import participation_chart, round_summary
 from bot.core.rounds import Round
 from bot.storage import reports as store
 from bot.storage import rounds as round_store
@@ -33,8 +31,7 @@ async def send_due(db: Database, chat: Chat, now: datetime) -> list[int]:
             await store.release_digest(db, round_.id)
             continue
         summary = await round_summary(db, cohort, roster, round_.number, now=now)
-        history = await load_history(db, cohort, roster, now=now)
-        png = await asyncio.to_thread(render_heatmap, grid(history))
+        png = await participation_chart(db, cohort, roster, now=now)
         try:
             await chat.send_digest(cohort, summary, png)
         except DeliveryError as error:

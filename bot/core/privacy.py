@@ -221,7 +221,34 @@ def _may_name(text: str) -> bool:
 
 
 def find_identifiers(text: str) -> list[Finding]:
-    """Likely client identifiers in ``text``, sorted by start and non-overlapping."""
+    r"""Likely client identifiers in ``text``, sorted by start and non-overlapping.
+
+    The same findings as :func:`find_identifiers_everywhere`, found cheaply: a real
+    reflection mentions clients, ages, dates and times, so nearly every one has a digit and
+    a cue word, and scanning all of it with every pattern cost ~1 ms (most of ingest). Here
+    byte-level searches (C speed) find the few places a pattern could start, and each
+    pattern is tried only there (``pattern.match(text, position)`` sees the whole text, so
+    look-behinds and look-aheads behave as in a scan). A text with a character that the
+    patterns' ``\d`` or case-insensitive letters treat as ASCII (a non-ASCII digit, the
+    Kelvin sign, long s, dotted or dotless i) goes the slow way.
+    """
+    view = _ascii_view(text)
+    if view is None:
+        return find_identifiers_everywhere(text)
+    low = view.lower()
+    candidates: list[Finding] = []
+    if b"@" in view:
+        candidates += _emails(text)
+    classes = view.translate(_CLASSES)  # digits "0", capitals "A", anything else "x"
+    if b"0" in classes:
+        candidates += _numbers(text, view, low, classes)
+    candidates += _names_at(text, view, low)
+    return _resolve(candidates)
+
+
+def find_identifiers_everywhere(text: str) -> list[Finding]:
+    """Every pattern over the whole text: the definition :func:`find_identifiers` follows,
+    and its path for texts whose characters the byte-level searches can't stand for."""
     candidates: list[Finding] = []
     if _DIGIT_OR_AT.search(text):
         candidates += [*_emails(text), *_phones(text), *_addresses(text)]
@@ -231,27 +258,123 @@ def find_identifiers(text: str) -> list[Finding]:
     return _resolve(candidates)
 
 
+# --- the fast path's searches --------------------------------------------------------------
+
+# Non-ASCII characters that the patterns match as if they were ASCII: ``\d`` takes every
+# decimal digit, and case-insensitive letters take the Kelvin sign (k), long s (s) and the
+# dotted and dotless i (tests/test_privacy.py checks this list against ``re`` itself).
+_ASCII_FOLDS = frozenset("\u0130\u0131\u017f\u212a")
+_CLASSES = bytes(
+    0x30 if 0x30 <= b <= 0x39 else 0x41 if 0x41 <= b <= 0x5A else 0x78 for b in range(256)
+)
+_BIRTH_WORDS = (b"born", b"birth", b"dob", b"d.o", b"do.b")  # every birth cue holds one
+_ROLE_WORDS = (b"client", b"patient", b"service", b"student", b"pupil", b"young")
+_TITLE_WORDS = (b"Mr", b"Ms", b"Mx", b"Dr", b"Miss")  # "Mrs" starts with "Mr"
+_PHONE_OPENERS = (b"+", b"(")
+
+
+def _ascii_view(text: str) -> bytes | None:
+    """``text`` as bytes, one per character (others become "?"), or None if some character
+    could take part in a match as an ASCII one would."""
+    if text.isascii():
+        return text.encode("ascii")
+    if any(not c.isascii() and (c.isdecimal() or c in _ASCII_FOLDS) for c in set(text)):
+        return None
+    return text.encode("ascii", "replace")
+
+
+def _positions(haystack: bytes, needles: tuple[bytes, ...]) -> list[int]:
+    """Every offset where one of ``needles`` starts, ascending, without repeats."""
+    found = set()
+    for needle in needles:
+        at = haystack.find(needle)
+        while at >= 0:
+            found.add(at)
+            at = haystack.find(needle, at + 1)
+    return sorted(found)
+
+
+def _run_starts(classes: bytes, before: bytes) -> list[int]:
+    """Where each run of digits right after a character of class ``before`` begins."""
+    return [at + 1 for at in _positions(classes, (before + b"0",))]
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, starts: list[int]) -> list[re.Match[str]]:
+    """What ``pattern.finditer(text)`` yields, given every position a match can start at."""
+    found, end = [], 0
+    for start in starts:
+        if start >= end:
+            m = pattern.match(text, start)
+            if m is not None:
+                found.append(m)
+                end = m.end()
+    return found
+
+
+def _numbers(text: str, view: bytes, low: bytes, classes: bytes) -> list[Finding]:
+    """Phones, addresses and dates of birth: each needs a digit. A match that starts with a
+    digit starts a run of digits (the look-behinds refuse a digit, and streets and phones a
+    letter, before it); a postcode's run follows its one or two capitals."""
+    runs = _run_starts(classes, b"x")
+    if classes[0] == 0x30:
+        runs.insert(0, 0)
+    found = []
+    if classes.count(b"0") >= min(_PHONE_DIGITS) and (b"+" in view or b"000" in classes):
+        starts = sorted({*runs, *_positions(view, _PHONE_OPENERS)})
+        found += _phone_findings(text, _matches_at(_PHONE, text, starts))
+    codes = []
+    for at in _run_starts(classes, b"A"):
+        codes += (at - 2, at - 1) if at >= 2 and classes[at - 2] == 0x41 else (at - 1,)
+    found += _address_findings(
+        text,
+        _matches_at(_STREET_ADDRESS, text, runs),
+        _matches_at(_LONE_POSTCODE, text, codes),
+        _LONE_ZIP.finditer(text) if b"00000" in classes else (),
+    )
+    if any(cue in low for cue in _BIRTH_WORDS):
+        found += _dates_of_birth(text)
+    return found
+
+
+def _names_at(text: str, view: bytes, low: bytes) -> list[Finding]:
+    titles = _matches_at(_TITLE_CUE, text, _positions(view, _TITLE_WORDS))
+    roles = _matches_at(_ROLE_CUE, text, _positions(low, _ROLE_WORDS))
+    naming = _NAMING_CUE.finditer(text) if b"called" in low or b"named" in low else ()
+    return _name_findings(text, titles, roles, naming)
+
+
 def _emails(text: str) -> list[Finding]:
     return [_finding("email", text, m.start(), m.end()) for m in _EMAIL.finditer(text)]
 
 
 def _phones(text: str) -> list[Finding]:
+    return _phone_findings(text, _PHONE.finditer(text))
+
+
+def _phone_findings(text: str, matches) -> list[Finding]:
     found = []
-    for m in _PHONE.finditer(text):
+    for m in matches:
         if sum(c.isdigit() for c in m.group()) in _PHONE_DIGITS:
             found.append(_finding("phone", text, m.start(), m.end()))
     return found
 
 
 def _addresses(text: str) -> list[Finding]:
+    return _address_findings(
+        text, _STREET_ADDRESS.finditer(text), _LONE_POSTCODE.finditer(text),
+        _LONE_ZIP.finditer(text),
+    )  # fmt: skip
+
+
+def _address_findings(text: str, streets, postcodes, zips) -> list[Finding]:
     found = []
-    for m in _STREET_ADDRESS.finditer(text):
+    for m in streets:
         before_suffix = m.group("street").split()[-1].casefold()
         if before_suffix in _NOT_STREETS and m.group("suffix").casefold() == "court":
             continue
         found.append(_finding("address", text, m.start(), m.end()))
-    for pattern in (_LONE_POSTCODE, _LONE_ZIP):
-        found += [_finding("address", text, m.start(), m.end()) for m in pattern.finditer(text)]
+    for matches in (postcodes, zips):
+        found += [_finding("address", text, m.start(), m.end()) for m in matches]
     return found
 
 
@@ -264,13 +387,19 @@ def _dates_of_birth(text: str) -> list[Finding]:
 
 
 def _names(text: str) -> list[Finding]:
+    return _name_findings(
+        text, _TITLE_CUE.finditer(text), _ROLE_CUE.finditer(text), _NAMING_CUE.finditer(text)
+    )
+
+
+def _name_findings(text: str, titles, roles, naming) -> list[Finding]:
     found = []
-    for m in _TITLE_CUE.finditer(text):
+    for m in titles:
         found += _name_after(text, m)
-    for m in _ROLE_CUE.finditer(text):
+    for m in roles:
         if not _first_person(text, m):
             found += _name_after(text, m)
-    for m in _NAMING_CUE.finditer(text):
+    for m in naming:
         if m.group("noun").casefold() in _PERSON_NOUNS and not _first_person(text, m):
             found += _name_after(text, m)
     return found

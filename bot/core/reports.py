@@ -16,16 +16,19 @@ Excused members are not expected to reflect, so they are left out of the "X of N
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import groupby
+from functools import partial
+from itertools import chain, groupby
 from statistics import mean
-from typing import Literal
+from typing import BinaryIO, Literal
 
-from bot.core.chart import Cell, ParticipationGrid
+from bot.core.chart import Cell, ParticipationGrid, render_heatmap_async
 from bot.core.clock import from_db
 from bot.core.cohorts import Cohort
 from bot.core.errors import InvalidInput
@@ -80,13 +83,30 @@ async def load_history(
         rounds = [r for r in rounds if r.id == round_id]
     threshold = cohort.feedback_threshold
     tallies = await store.tallies(db, cohort.id, threshold, round_id)
-    received = {
-        (r["round_id"], r["target_id"]): r["n"]
-        for r in await store.received(db, cohort.id, threshold, round_id)
-    }
-    excused = {
-        (r["round_id"], r["member_id"]) for r in await store.excusals(db, cohort.id, round_id)
-    }
+    received = await store.received(db, cohort.id, threshold, round_id)
+    excused = await store.excusals(db, cohort.id, round_id)
+    build = partial(_history, cohort, rounds, roster, tallies, received, excused, now)
+    if len(tallies) + len(received) < _INLINE_ROWS:
+        return build()
+    # A big cohort's standings are ~0.1 s of Python per 10,000 cells: in a thread, the
+    # event loop gets its turn every few milliseconds meanwhile.
+    return await asyncio.to_thread(build)
+
+
+_INLINE_ROWS = 2_000
+
+
+def _history(
+    cohort: Cohort,
+    rounds: list[Round],
+    roster: list[Person],
+    tallies: list,
+    received_rows: list,
+    excused_rows: list,
+    now: datetime,
+) -> CohortHistory:
+    received = {(r["round_id"], r["target_id"]): r["n"] for r in received_rows}
+    excused = {(r["round_id"], r["member_id"]) for r in excused_rows}
     names = {person.id: person.name for person in roster}
     for row in tallies:
         if row["words"] or row["feedback_given"] or row["short_feedback"]:
@@ -96,31 +116,40 @@ async def load_history(
         rounds=rounds,
         members=sorted((Person(i, n) for i, n in names.items()), key=lambda p: p.name.casefold()),
     )
-    need = cohort.reflection_threshold
     by_key = {(row["round_id"], row["author_id"]): row for row in tallies}
     for round_ in rounds:
         for person in history.members:
             key = (round_.id, person.id)
-            row = by_key.get(key)
-            words = row["words"] if row else 0
-            if key in excused:
-                status: Status = "excused"
-            elif words >= need:
-                status = "on_time" if row["words_on_time"] >= need else "late"
-            elif words > 0:
-                status = "short"
-            elif round_.reflect_due > now:
-                status = "not_yet"
-            else:
-                status = "missing"
-            history.standings[key] = Standing(
-                status=status,
-                words=words,
-                feedback_given=row["feedback_given"] if row else 0,
-                feedback_received=received.get(key, 0),
-                short_feedback=row["short_feedback"] if row else 0,
+            history.standings[key] = standing(
+                cohort, round_, by_key.get(key), received.get(key, 0), key in excused, now
             )
     return history
+
+
+def standing(
+    cohort: Cohort, round_: Round, tally, received: int, excused: bool, now: datetime
+) -> Standing:
+    """One member's standing in one round from their tally row (None: they wrote nothing),
+    the peers who gave them counted feedback, and whether they were excused."""
+    need = cohort.reflection_threshold
+    words = tally["words"] if tally else 0
+    if excused:
+        status: Status = "excused"
+    elif words >= need:
+        status = "on_time" if tally["words_on_time"] >= need else "late"
+    elif words > 0:
+        status = "short"
+    elif round_.reflect_due > now:
+        status = "not_yet"
+    else:
+        status = "missing"
+    return Standing(
+        status=status,
+        words=words,
+        feedback_given=tally["feedback_given"] if tally else 0,
+        feedback_received=received,
+        short_feedback=tally["short_feedback"] if tally else 0,
+    )
 
 
 # ------------------------------------------------------------------------ one round
@@ -251,8 +280,28 @@ def streak(per_round: tuple[tuple[Round, Standing], ...], now: datetime) -> int:
 async def member_report(
     db: Database, cohort: Cohort, roster: list[Person], person: Person, now: datetime
 ) -> MemberSummary:
-    history = await load_history(db, cohort, [*roster, person], now=now)
-    return member_summary(history, person, now)
+    """:func:`member_summary` of the whole-cohort history, from this member's rows only:
+    three queries through the (round, author), (round, target) and excusal keys, so
+    ``/report member`` and ``/me progress`` cost one member's rows whatever the cohort's
+    size. ``roster`` is not needed for one member; it stays for callers' sake."""
+    rounds = [Round.from_row(r) for r in await store.reported_rounds(db, cohort.id)]
+    threshold = cohort.feedback_threshold
+    tallies = {
+        r["round_id"]: r for r in await store.member_tallies(db, cohort.id, person.id, threshold)
+    }
+    received = {
+        r["round_id"]: r["n"]
+        for r in await store.member_received(db, cohort.id, person.id, threshold)
+    }
+    excused = {r["round_id"] for r in await store.member_excusals(db, cohort.id, person.id)}
+    per_round = tuple(
+        (
+            r,
+            standing(cohort, r, tallies.get(r.id), received.get(r.id, 0), r.id in excused, now),
+        )
+        for r in rounds
+    )
+    return MemberSummary(person, per_round, streak(per_round, now))
 
 
 # -------------------------------------------------------------------- chart & export
@@ -277,6 +326,17 @@ def grid(history: CohortHistory) -> ParticipationGrid:
             for p in history.members
         ),
     )
+
+
+async def participation_chart(
+    db: Database, cohort: Cohort, roster: list[Person], *, now: datetime
+) -> bytes:
+    """The cohort's heatmap as PNG bytes, built and drawn without holding the event loop:
+    the history is assembled and the grid laid out in a thread, the picture drawn by
+    :func:`~bot.core.chart.render_heatmap_async` (another process for a big cohort)."""
+    history = await load_history(db, cohort, roster, now=now)
+    cells = await asyncio.to_thread(grid, history)
+    return await render_heatmap_async(cells)
 
 
 EXPORT_COLUMNS = (
@@ -304,41 +364,107 @@ def _csv_bytes(header: Iterable[str], lines: Iterable[list]) -> bytes:
     return data
 
 
+#: Rows read from SQLite at a time by the export; what it holds in memory, besides one
+#: member's reflection parts and the spooled file's first megabyte.
+EXPORT_BATCH = 500
+_SPOOL_BYTES = 1 << 20
+
+
+async def export_csv_file(
+    db: Database, cohort: Cohort, names: dict[int, str], *, include_text: bool
+) -> BinaryIO:
+    """:func:`export_csv` as a file at its start, for a chat upload to stream.
+
+    Written in a worker thread that reads batches of :data:`EXPORT_BATCH` rows on its own
+    read-only connection into a temporary file (in memory up to a megabyte, then on
+    disk): the event loop is never held for more than a few milliseconds, and memory is
+    bounded by a batch whatever the cohort's size. The caller closes the file.
+    """
+    header = [*EXPORT_COLUMNS, *(["text"] if include_text else [])]
+    names = dict(names)
+    if not db.on_disk:  # an in-memory database has no second connection: read it here
+        rows = await store.export_rows(db, cohort.id)
+        for row in rows:
+            names.setdefault(row["author_id"], row["author_name"])
+        return await asyncio.to_thread(_write_export, header, rows, cohort, names, include_text)
+    return await asyncio.to_thread(_stream_export, db, header, cohort, names, include_text)
+
+
 async def export_csv(
     db: Database, cohort: Cohort, names: dict[int, str], *, include_text: bool
 ) -> bytes:
     """One row per reflection (its messages joined) or feedback post, as spreadsheet CSV.
 
     Times in ISO 8601 in the cohort's timezone; ids as :func:`id_cell`; text that would
-    start a spreadsheet formula gets a leading apostrophe (:func:`text_cell`).
+    start a spreadsheet formula gets a leading apostrophe (:func:`text_cell`). Members
+    missing from ``names`` are named as they signed their posts. The whole file as
+    bytes; :func:`export_csv_file` hands it over as a file instead.
     """
-    rows = await store.export_rows(db, cohort.id)
-    for row in rows:
-        names.setdefault(row["author_id"], row["author_name"])
-    header = [*EXPORT_COLUMNS, *(["text"] if include_text else [])]
+    with await export_csv_file(db, cohort, names, include_text=include_text) as file:
+        return await asyncio.to_thread(file.read)
+
+
+def _stream_export(
+    db: Database, header: list[str], cohort: Cohort, names: dict[int, str], include_text: bool
+) -> BinaryIO:
+    with db.read_only() as conn:
+        for row in store.export_authors(conn, cohort.id):
+            names.setdefault(row["author_id"], row["author_name"])
+        rows = chain.from_iterable(store.export_row_batches(conn, cohort.id, EXPORT_BATCH))
+        return _write_export(header, rows, cohort, names, include_text)
+
+
+def _write_export(
+    header: list[str],
+    rows: Iterable,
+    cohort: Cohort,
+    names: dict[int, str],
+    include_text: bool,
+) -> BinaryIO:
+    """The CSV (UTF-8 with a byte-order mark, so spreadsheets detect the encoding) in a
+    spooled temporary file, rewound."""
+    out = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, mode="w+b")  # noqa: SIM115
+    try:
+        _write_lines(out, header, rows, cohort, names, include_text)
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def _write_lines(
+    out: BinaryIO,
+    header: list[str],
+    rows: Iterable,
+    cohort: Cohort,
+    names: dict[int, str],
+    include_text: bool,
+) -> None:
     zone = cohort.schedule.zone
-
-    def lines() -> Iterator[list]:
-        for record in _export_records(rows, cohort):
-            target = record["target_id"]
-            line = [
-                record["number"],
-                text_cell(record["title"] or ""),
-                id_cell(record["author_id"]),
-                text_cell(names.get(record["author_id"], "")),
-                record["kind"],
-                id_cell(target) if target else "",
-                text_cell(names.get(target, "")) if target else "",
-                from_db(record["posted_at"]).astimezone(zone).isoformat(timespec="seconds"),
-                "yes" if record["on_time"] else "no",
-                record["word_count"],
-                "yes" if record["counted"] else "no",
-            ]
-            if include_text:
-                line.append(text_cell(record["text"] or ""))
-            yield line
-
-    return _csv_bytes(header, lines())
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="")
+    writer = csv.writer(text)
+    writer.writerow(header)
+    for record in _export_records(rows, cohort):
+        target = record["target_id"]
+        line = [
+            record["number"],
+            text_cell(record["title"] or ""),
+            id_cell(record["author_id"]),
+            text_cell(names.get(record["author_id"], "")),
+            record["kind"],
+            id_cell(target) if target else "",
+            text_cell(names.get(target, "")) if target else "",
+            from_db(record["posted_at"]).astimezone(zone).isoformat(timespec="seconds"),
+            "yes" if record["on_time"] else "no",
+            record["word_count"],
+            "yes" if record["counted"] else "no",
+        ]
+        if include_text:
+            line.append(text_cell(record["text"] or ""))
+        writer.writerow(line)
+    text.flush()
+    text.detach()  # leaves ``out`` open
 
 
 def _export_records(rows, cohort: Cohort) -> Iterator[dict]:

@@ -115,9 +115,25 @@ def count_words(text: str | None) -> int:
     """Words a reader would count (see the module docstring); fast for plain ASCII."""
     if not text:
         return 0
-    if not text.isascii():
-        text = _strip_uncounted(text)
-    return len(_WORD.findall(text))
+    if text.isascii():
+        return _count_ascii_words(text.encode("ascii"))
+    return len(_WORD.findall(_strip_uncounted(text)))
+
+
+# In ASCII, ``_WORD`` is runs of letters and digits joined by single apostrophes or hyphens.
+_WORD_CLASSES = (
+    bytes(0x61 if chr(b).isalnum() else 0x6A if chr(b) in "'-" else 0x20 for b in range(128))
+    + b" " * 128
+)
+
+
+def _count_ascii_words(text: bytes) -> int:
+    """``len(_WORD.findall(text))`` at C speed (a reflection is ~1,300 characters): letters
+    and digits become "a", joiners "j", the rest spaces; joined runs merge; runs are counted."""
+    runs = text.translate(_WORD_CLASSES)
+    while b"aja" in runs:  # twice at most: "a-b-c" leaves one join after the first pass
+        runs = runs.replace(b"aja", b"aa")
+    return (b" " + runs).count(b" a") + runs.count(b"ja")
 
 
 def tidy_line(text: str) -> str:

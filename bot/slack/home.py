@@ -368,9 +368,8 @@ class HomeTabs:
         await self.flush()
 
     async def on_report(self, ack, body: dict[str, Any]) -> None:
-        """A facilitator's report buttons. The reports themselves are ``/praxis report``
-        commands (they post files in a channel, which a Home tab doesn't have), so the
-        answer, by direct message, says which command to type."""
+        """A facilitator's report buttons: the report, or the chart, by direct message
+        (a Home tab has no channel to answer in privately)."""
         await ack()
         user, team = body["user"]["id"], body["user"].get("team_id")
         action = body["actions"][0]
@@ -379,15 +378,12 @@ class HomeTabs:
             if cohort is None or cohort.platform != "slack":
                 raise NotFound("That cohort no longer exists.")
             await access.require_facilitator(self.rt, user, cohort)
-            kind = "chart" if action["action_id"] == REPORT_CHART else "round"
-            name = escape(cohort.name)
-            quoted = f'"{name}"' if " " in name else name
-            what = "chart" if kind == "chart" else "report"
-            answer.text = (
-                f"Type `/praxis report {kind} {quoted}` in any channel: the {what} is shown "
-                "only to you."
-            )
-        await self.rt.client.chat_postMessage(channel=user, text=answer.text)
+            if action["action_id"] == REPORT_CHART:
+                await self.rt.reporting.send_chart(cohort, user)
+            else:
+                await self.rt.reporting.send_round_report(cohort, user)
+        if answer.text is not None:
+            await self.rt.client.chat_postMessage(channel=user, text=answer.text)
 
     # ------------------------------------------------------------------ changes
 

@@ -12,11 +12,10 @@ from __future__ import annotations
 import asyncio
 
 from bot.core import reports
-from bot.core.chart import render_heatmap
 from bot.core.cohorts import Cohort
 from bot.core.errors import InvalidInput
 from bot.core.ports import Person
-from bot.slack.blocks import escape
+from bot.slack.blocks import escape, sections
 from bot.slack.commands import USER, Request
 from bot.slack.replies import answer_privately, send_file_by_dm
 from bot.slack.reports import member_summary_text, round_summary_text
@@ -96,7 +95,10 @@ class Reporting:
             note = " Text isn't part of this export." if include_text else ""
         else:
             names = {p.id: p.name for p in roster}
-            data = await reports.export_csv(self.rt.db, cohort, names, include_text=include_text)
+            with await reports.export_csv_file(
+                self.rt.db, cohort, names, include_text=include_text
+            ) as file:  # streamed from the database off the event loop, then uploaded
+                data = await asyncio.to_thread(file.read)
             filename = f"{slug}-{'texts' if include_text else 'figures'}.csv"
             note = (
                 " It contains members' own words: store it as carefully as case notes."
@@ -116,13 +118,28 @@ class Reporting:
 
     async def chart(self, request: Request) -> str:
         cohort = await self._cohort(request)
-        history = await reports.load_history(
+        return await self.send_chart(cohort, request.user)
+
+    async def send_round_report(self, cohort: Cohort, user: str) -> str:
+        """The latest round's summary by direct message (the Home tab's button)."""
+        summary = await reports.round_summary(
+            self.rt.db, cohort, await self._roster(cohort), None, now=self.rt.now()
+        )
+        text = round_summary_text(summary, heading="Report")
+        for part in sections(text):
+            await self.rt.client.chat_postMessage(
+                channel=user, text=part["text"]["text"], blocks=[part]
+            )
+        return f"The latest round of *{escape(cohort.name)}* is in your direct messages."
+
+    async def send_chart(self, cohort: Cohort, user: str) -> str:
+        """The participation chart by direct message (the command and the Home tab button)."""
+        png = await reports.participation_chart(
             self.rt.db, cohort, await self._roster(cohort), now=self.rt.now()
         )
-        png = await asyncio.to_thread(render_heatmap, reports.grid(history))
         await send_file_by_dm(
             self.rt,
-            request.user,
+            user,
             png,
             filename=f"{reports.file_slug(cohort.name)}-participation.png",
             title=f"{cohort.name} · participation",

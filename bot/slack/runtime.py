@@ -93,7 +93,8 @@ class SlackRuntime:
         self.threads.register(self.app)
         self.commands.register(self.app)
         self.home.register(self.app)
-        Reporting(self).register(self.commands)
+        self.reporting = Reporting(self)
+        self.reporting.register(self.commands)
         Member(self).register(self.commands, self.app)
         self.reflect.register(self.app)
         self.bot_user_id: str | None = None

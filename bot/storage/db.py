@@ -13,8 +13,8 @@ import asyncio
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -155,6 +155,27 @@ class Database:
         except TimeoutError:
             log.warning("Closing the database with a transaction in flight; it is rolled back.")
         await self._conn.close()
+
+    @property
+    def on_disk(self) -> bool:
+        return str(self.path) != ":memory:"
+
+    @contextmanager
+    def read_only(self) -> Iterator[sqlite3.Connection]:
+        """A separate read-only connection to the same file, for a worker thread.
+
+        Long reads (the CSV export) run on it in their own thread, so they neither hold
+        the event loop nor queue behind the writer; WAL gives them one consistent
+        snapshot per statement. Not for ``:memory:`` databases (check :attr:`on_disk`).
+        """
+        conn = sqlite3.connect(
+            f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        conn.row_factory = sqlite3.Row
+        try:
+            yield conn
+        finally:
+            conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -1,9 +1,14 @@
 """Read-only aggregate queries for reports: a handful per cohort, never one per member.
 
-Every function takes an optional ``round_id`` so a one-round report reads one round.
+Every function takes an optional ``round_id`` so a one-round report reads one round. The
+``member_*`` twins read one member's rows through the (round, author) and (round, target)
+indexes, so a member's report costs their rows, not the cohort's.
 """
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
 
 from bot.storage.db import Database, Row
 
@@ -73,6 +78,57 @@ async def excusals(db: Database, cohort_id: int, round_id: int | None = None) ->
     )
 
 
+_COHORT_ROUNDS = "p.round_id IN (SELECT id FROM rounds WHERE cohort_id = ?)"
+
+
+async def member_tallies(
+    db: Database, cohort_id: int, member_id: int, feedback_threshold: int
+) -> list[Row]:
+    """:func:`tallies` for one author, every round of the cohort."""
+    return await db.fetch_all(
+        f"""
+        SELECT p.round_id, p.author_id,
+               MAX(p.author_name) AS author_name,
+               SUM(CASE WHEN p.kind = 'reflection' AND p.deleted_at IS NULL
+                        THEN p.word_count ELSE 0 END) AS words,
+               SUM(CASE WHEN p.kind = 'reflection' AND p.deleted_at IS NULL AND p.late = 0
+                        THEN p.word_count ELSE 0 END) AS words_on_time,
+               COUNT(DISTINCT CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
+                                    AND p.word_count >= ? THEN p.target_id END) AS feedback_given,
+               SUM(CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
+                         AND p.word_count < ? THEN 1 ELSE 0 END) AS short_feedback
+          FROM posts p
+         WHERE {_COHORT_ROUNDS} AND p.author_id = ? AND p.kind IN ('reflection', 'feedback')
+         GROUP BY p.round_id
+        """,
+        [feedback_threshold, feedback_threshold, cohort_id, member_id],
+    )
+
+
+async def member_received(
+    db: Database, cohort_id: int, member_id: int, feedback_threshold: int
+) -> list[Row]:
+    """:func:`received` for one member, every round of the cohort."""
+    return await db.fetch_all(
+        f"""
+        SELECT p.round_id, p.target_id, COUNT(DISTINCT p.author_id) AS n
+          FROM posts p
+         WHERE {_COHORT_ROUNDS} AND p.target_id = ? AND p.kind = 'feedback'
+           AND p.deleted_at IS NULL AND p.word_count >= ?
+         GROUP BY p.round_id
+        """,
+        [cohort_id, member_id, feedback_threshold],
+    )
+
+
+async def member_excusals(db: Database, cohort_id: int, member_id: int) -> list[Row]:
+    return await db.fetch_all(
+        "SELECT e.round_id, e.member_id FROM excusals e JOIN rounds r ON r.id = e.round_id"
+        " WHERE r.cohort_id = ? AND e.member_id = ?",
+        (cohort_id, member_id),
+    )
+
+
 async def nudges_sent(db: Database, round_id: int) -> int:
     return await db.fetch_value(
         "SELECT COUNT(*) FROM member_notes WHERE round_id = ? AND outcome = 'sent'"
@@ -81,18 +137,39 @@ async def nudges_sent(db: Database, round_id: int) -> int:
     )
 
 
-async def export_rows(db: Database, cohort_id: int) -> list[Row]:
-    """Every live reflection part and feedback post of the cohort, in reading order."""
-    return await db.fetch_all(
-        """
-        SELECT r.number, r.title, r.id AS round_id, p.*
+_EXPORT_ORDER = "ORDER BY r.number, p.kind DESC, p.author_id, p.message_id"
+_EXPORT_FROM = """
           FROM posts p JOIN rounds r ON r.id = p.round_id
          WHERE r.cohort_id = ? AND p.kind IN ('reflection', 'feedback')
            AND p.deleted_at IS NULL
-         ORDER BY r.number, p.kind DESC, p.author_id, p.message_id
-        """,
+"""
+
+
+async def export_rows(db: Database, cohort_id: int) -> list[Row]:
+    """Every live reflection part and feedback post of the cohort, in reading order."""
+    return await db.fetch_all(
+        f"SELECT r.number, r.title, r.id AS round_id, p.* {_EXPORT_FROM} {_EXPORT_ORDER}",
         (cohort_id,),
     )
+
+
+def export_authors(conn: sqlite3.Connection, cohort_id: int) -> Iterator[Row]:
+    """(author_id, author_name) of :func:`export_rows`, in the same order, read in a worker
+    thread on a :meth:`Database.read_only` connection."""
+    yield from conn.execute(
+        f"SELECT p.author_id, p.author_name {_EXPORT_FROM} {_EXPORT_ORDER}", (cohort_id,)
+    )
+
+
+def export_row_batches(conn: sqlite3.Connection, cohort_id: int, size: int) -> Iterator[list[Row]]:
+    """:func:`export_rows` in batches of ``size``, so memory holds one batch, not the cohort
+    (worker thread, :meth:`Database.read_only` connection)."""
+    cursor = conn.execute(
+        f"SELECT r.number, r.title, r.id AS round_id, p.* {_EXPORT_FROM} {_EXPORT_ORDER}",
+        (cohort_id,),
+    )
+    while batch := cursor.fetchmany(size):
+        yield batch
 
 
 async def undigested_closed(db: Database) -> list[Row]:

@@ -1,0 +1,66 @@
+"""The event loop stays free while reports, exports and the chart are made.
+
+Not a timing test in the flaky sense: a probe task (``bench.looplag``) measures the
+longest time the loop was kept from running it, and the bound is generous (250 ms, where
+a healthy run stalls a few ms and the old in-loop export and in-thread chart stalled
+several hundred at this size), so a loaded CI machine passes and a regression that puts
+heavy work back on the loop fails.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bench.looplag import LoopLag
+from bench.reports import START, build
+from bot.core import digests, reports
+from bot.storage import reports as store
+
+MEMBERS, ROUNDS = 150, 26
+BOUND = 0.25  # seconds
+
+
+class DigestChat:
+    """What the digest needs from a chat platform: the roster, and somewhere to send."""
+
+    def __init__(self, roster) -> None:
+        self.roster_ = roster
+        self.charts: list[bytes] = []
+
+    async def roster(self, cohort):
+        return self.roster_
+
+    async def send_digest(self, cohort, summary, chart_png: bytes) -> None:
+        self.charts.append(chart_png)
+
+
+@pytest.fixture
+async def cohort(tmp_path):
+    db, cohort, roster, _, _ = await build(tmp_path / "guard.db", MEMBERS, ROUNDS)
+    yield db, cohort, roster
+    await db.close()
+
+
+async def test_reports_exports_and_the_chart_never_stall_the_loop(cohort):
+    db, found, roster = cohort
+    now = START + timedelta(weeks=ROUNDS - 1, days=1)
+    person = roster[len(roster) // 2]
+    names = {p.id: p.name for p in roster}
+    for row in (await store.undigested_closed(db))[:-1]:  # one digest (and chart) is due
+        assert await store.claim_digest(db, row["id"], "2000-01-01T00:00:00+00:00")
+    chat = DigestChat(roster)
+
+    jobs = {
+        "/report member": lambda: reports.member_report(db, found, roster, person, now),
+        "/report round": lambda: reports.round_summary(db, found, roster, now=now),
+        "export with texts": lambda: reports.export_csv(db, found, names, include_text=True),
+        "digest with its chart": lambda: digests.send_due(db, chat, now),
+    }
+    for name, job in jobs.items():
+        async with LoopLag() as lag:
+            await job()
+        assert lag.max < BOUND, f"{name} held the event loop: {lag}"
+    [png] = chat.charts
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
