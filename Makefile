@@ -18,7 +18,7 @@ RUN_STAMP  := $(VENV)/.installed-run
 DEV_STAMP  := $(VENV)/.installed-dev
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: install run test demo lint format bench clean python FORCE
+.PHONY: install run test demo demo-slack lint format bench clean python FORCE
 
 # A usable .venv has its base stamp and a Python 3.11+ that still runs; anything else is rebuilt.
 VENV_OK := $(shell test -f $(BASE) && $(BIN)/python $(IS_311) >/dev/null 2>&1 && echo yes)
@@ -67,6 +67,9 @@ test: $(DEV_STAMP)     ## set up and run the whole test suite
 
 demo: $(DEMO_STAMP)    ## play a simulated term on SimCord; files go to praxis-demo/
 	$(BIN)/praxis demo
+
+demo-slack: $(RUN_STAMP)  ## the same on the simulated Slack (ships with Praxis); praxis-demo-slack/
+	$(BIN)/praxis demo --platform slack --out praxis-demo-slack
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .

@@ -40,7 +40,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     backup = sub.add_parser("backup", help="copy the live database safely, even while running")
     backup.add_argument("dest", type=Path, help="file to write the copy to")
     backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
-    demo = sub.add_parser("demo", help="play a simulated term on SimCord (no token needed)")
+    demo = sub.add_parser(
+        "demo", help="play a simulated term on SimCord or slacksim (no token needed)"
+    )
+    demo.add_argument(
+        "--platform",
+        choices=("discord", "slack"),  # each has its driver, bot/demo_<platform>.py
+        default="discord",
+        help="a simulated Discord (SimCord; the default) or Slack (slacksim)",
+    )
     demo.add_argument("--members", default="8", help="learners in the cohort, 2-50 (default 8)")
     demo.add_argument("--weeks", default="4", help="weekly rounds to play, 1-12 (default 4)")
     demo.add_argument("--seed", default="1", help="random seed; same seed, same term (default 1)")
@@ -88,13 +96,14 @@ def _run(settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    """Validate, check SimCord is installed, then play the term and print its transcript."""
+    """Validate, check SimCord is installed (for Discord), then play the term and print its
+    transcript."""
     try:
         members, weeks, seed = (int(getattr(args, n)) for n in ("members", "weeks", "seed"))
     except ValueError:
         print("praxis: --members, --weeks and --seed must be whole numbers.", file=sys.stderr)
         return 2
-    from bot import demo  # lazy: the demo pulls in discord.py and SimCord
+    from bot import demo  # lazy: the demo pulls in a simulator
 
     problem = demo.option_problem(members, weeks)
     if problem is None and Path(args.out).exists() and not Path(args.out).is_dir():
@@ -102,12 +111,15 @@ def _demo(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"praxis: {problem}", file=sys.stderr)
         return 2
-    try:
-        import simcord  # noqa: F401
-    except ImportError:
-        print('praxis: the demo needs SimCord: pip install -e ".[demo]"', file=sys.stderr)
-        return 2
-    options = demo.DemoOptions(members=members, weeks=weeks, seed=seed, out=Path(args.out))
+    if args.platform == "discord":  # slacksim ships with Praxis; SimCord is an extra
+        try:
+            import simcord  # noqa: F401
+        except ImportError:
+            print('praxis: the demo needs SimCord: pip install -e ".[demo]"', file=sys.stderr)
+            return 2
+    options = demo.DemoOptions(
+        members=members, weeks=weeks, seed=seed, out=Path(args.out), platform=args.platform
+    )
     try:
         result = asyncio.run(demo.run_demo(options))
     except demo.DemoError as error:  # the bot answered a step unexpectedly: worth a bug report

@@ -1,16 +1,23 @@
-"""``praxis demo``: a whole term of Praxis on a simulated Discord, in seconds, with no token.
+"""``praxis demo``: a whole term of Praxis on a simulated Discord or Slack, in seconds, with
+no token.
 
 Why it exists: someone deciding whether to run Praxis (or reviewing a change to it) can
 watch a term happen — prompts posted, reflections and peer feedback, reminders, digests,
-reports — without creating a Discord application. The real, unmodified bot runs against
-SimCord's in-memory Discord; a facilitator and learners act through the same slash
-commands, buttons, forms and thread replies people use. Nothing is faked inside the bot.
+reports — without creating a Discord application or a Slack app. The real, unmodified bot
+runs against SimCord's in-memory Discord or slacksim's Slack; a facilitator and learners act
+through the same commands, buttons, forms and thread replies people use. Nothing is faked
+inside the bot.
 
-How: APScheduler is off (it reads the wall clock, not SimCord's), so the demo moves
-SimCord's virtual clock forward and calls ``bot.tick(now)`` at each moment something is
-due, exactly as the tests do. Every choice learners make comes from one
-``random.Random(seed)``, and SimCord's ids and timestamps come from its virtual clock, so
-a seed always gives the same transcript and a byte-identical CSV and PNG.
+What a term *is* lives here (:class:`Term`): learners with seeded habits, each week's plan
+of reflections, feedback, an excuse and the ticks, the transcript and the CSV and PNG. How a
+platform is *driven* lives in a :class:`Platform` per platform (``bot.demo_discord``,
+``bot.demo_slack``): its people, its commands and where the bot's answers show up.
+
+How: APScheduler is off (it reads the wall clock, not the simulator's), so the demo moves
+the simulated clock forward and calls ``bot.tick(now)`` at each moment something is due,
+exactly as the tests do. Every choice learners make comes from one ``random.Random(seed)``,
+and the simulators' ids and timestamps come from their frozen clocks, so a seed always gives
+the same transcript and a byte-identical CSV and PNG.
 
 The texts are invented for this demo: short, generic sentences with no names or client
 details, mixed by the seeded generator.
@@ -21,16 +28,15 @@ from __future__ import annotations
 import csv
 import io
 import random
-import re
 import tempfile
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
+from importlib import import_module
 from pathlib import Path
-from typing import Any
-
-import discord
+from typing import Any, Protocol
 
 MEMBER_RANGE = (2, 50)
 WEEK_RANGE = (1, 12)
@@ -40,6 +46,16 @@ MIN_WORDS, FEEDBACK_MIN_WORDS, FEEDBACK_REQUIRED = 30, 8, 2
 REFLECT_HOURS, FEEDBACK_HOURS, NUDGE_HOURS = 72, 144, 24
 WEEK = timedelta(days=7)
 WRAP = 100
+#: The cohort's settings, as the facilitator gives them (option names as in /cohort create).
+SETTINGS = {
+    "min_words": MIN_WORDS,
+    "feedback_min_words": FEEDBACK_MIN_WORDS,
+    "feedback_required": FEEDBACK_REQUIRED,
+    "reflect_hours": REFLECT_HOURS,
+    "feedback_hours": FEEDBACK_HOURS,
+    "reflect_nudge_hours": NUDGE_HOURS,
+    "feedback_nudge_hours": NUDGE_HOURS,
+}
 
 # Made-up names for the learners (never the facilitator's).
 NAMES = (
@@ -100,17 +116,9 @@ FEEDBACK_SENTENCES = (
 )
 SHORT_FEEDBACK = ("Lovely, thank you for sharing.", "So relatable!", "Great reflection.")
 
-STATUS_MARKS = {
-    "✅ on time": "✓",
-    "🕒 late": "L",
-    "✏️ too short": "s",
-    "— missing": "–",
-    "excused": "E",
-}
+#: A round report's status, as the participation table marks it.
+MARKS = {"on time": "✓", "late": "L", "too short": "s", "missing": "–", "excused": "E"}
 LEGEND = "✓ on time · L late · s too short · – missing · E excused"
-PAIR_LINE = re.compile(r"<@(\d+)> → (.+)")
-MENTION = re.compile(r"<@(\d+)>")
-DISCORD_TIME = re.compile(r"<t:(\d+):")
 
 
 class DemoError(Exception):
@@ -123,6 +131,7 @@ class DemoOptions:
     weeks: int = 4
     seed: int = 1
     out: Path = Path("praxis-demo")
+    platform: str = "discord"
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,12 +152,62 @@ def option_problem(members: int, weeks: int) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------------- the platform
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """The facilitator's cohort set-up: what they did, what Praxis said, the first round."""
+
+    said: str  # the command (and form) as the transcript shows it
+    reply: str  # Praxis's answer, as plain text
+    first_slot: datetime
+
+
+class Platform(Protocol):
+    """How a term is driven on one simulated platform: its people, its commands, and where
+    the bot's answers show up. A learner's ``key`` is their id on the platform; a "post" is
+    whatever the platform needs to answer a reflection (a message)."""
+
+    label: str  # "a simulated Discord (SimCord)", for the first line
+    nudges_off_command: str  # what a learner runs to turn reminders off
+    reports_said: str  # the reports the facilitator runs, for the transcript
+    export_command: str
+    chart_command: str
+    reflection_form: bool  # learners can write a reflection in a form
+    feedback_form: bool  # ...and give feedback through one
+
+    def now(self) -> datetime: ...
+    async def advance(self, seconds: float) -> None: ...
+    async def tick(self, moment: datetime) -> Any: ...
+    async def learner_key(self, member_id: int) -> Hashable: ...
+    def add_learner(self, name: str) -> Any: ...
+    async def create_cohort(self) -> Created: ...
+    async def nudges_off(self, actor: Any) -> None: ...
+    async def open_round(self, number: int) -> str: ...
+    async def reflect(self, actor: Any, text: str) -> Any: ...
+    async def reflect_in_form(self, actor: Any, fill: Callable[[list[str]], dict]) -> Any: ...
+    async def feedback(self, actor: Any, post: Any, peer: Hashable, text: str) -> None: ...
+    async def feedback_in_form(self, actor: Any, post: Any, peer: Hashable, text: str) -> None: ...
+    def pairs(self) -> dict[Hashable, list[Hashable]]: ...
+    async def excuse(self, actor: Any) -> None: ...
+    async def digest(self, number: int) -> str: ...
+    async def round_rows(self, number: int) -> list[tuple[str, str, int, int]]: ...
+    async def export_csv(self) -> bytes: ...
+    async def chart_png(self) -> bytes: ...
+
+
+def platform_for(name: str, database: Path) -> AbstractAsyncContextManager[Platform]:
+    """The platform's simulator, with Praxis started on it over ``database``."""
+    return import_module(f"bot.demo_{name}").driven(database)
+
+
 # --------------------------------------------------------------------------- the people
 
 
 @dataclass(slots=True)
 class Learner:
-    """A simulated learner: their SimCord actor and the habits the seed gave them."""
+    """A simulated learner: their actor on the platform and the habits the seed gave them."""
 
     actor: Any
     name: str
@@ -156,7 +215,7 @@ class Learner:
     likes_form: bool  # writes reflections in the form rather than in the thread
 
     @property
-    def id(self) -> int:
+    def id(self) -> Hashable:
         return self.actor.id
 
 
@@ -166,12 +225,12 @@ class WeekLog:
 
     number: int
     title: str = ""
-    reflections: dict[int, str] = field(default_factory=dict)  # id → "form", "late", ...
-    feedback: dict[int, int] = field(default_factory=dict)  # id → replies given
+    reflections: dict[Hashable, str] = field(default_factory=dict)  # id → "form", "late", ...
+    feedback: dict[Hashable, int] = field(default_factory=dict)  # id → replies given
     short_feedback: int = 0
     via_menu: int = 0
-    excused: list[int] = field(default_factory=list)
-    nudges: dict[str, list[int]] = field(default_factory=dict)  # kind → ids
+    excused: list[Hashable] = field(default_factory=list)
+    nudges: dict[str, list[Hashable]] = field(default_factory=dict)  # kind → ids
     pairs_posted: bool = False
     digest: str = ""
 
@@ -180,34 +239,23 @@ class WeekLog:
 
 
 async def run_demo(options: DemoOptions) -> DemoResult:
-    """Run the term on SimCord with a throwaway database; write the CSV and PNG to ``out``."""
-    import simcord  # lazy: only the demo needs SimCord
-
-    from bot.app import create_bot
-    from bot.config import Settings
-
+    """Run the term on the chosen platform with a throwaway database; write the CSV and PNG
+    to ``out``."""
     options.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="praxis-demo-") as tmp:
-        settings = Settings(database_path=Path(tmp) / "demo.db", scheduler_enabled=False)
-        bot = create_bot(settings)
-        try:
-            async with simcord.run(bot) as env:
-                return await Term(env, options).play()
-        finally:
-            if bot._db is not None:  # SimCord never calls bot.close()
-                await bot._db.close()
-                bot._db = None
+        async with platform_for(options.platform, Path(tmp) / "demo.db") as platform:
+            return await Term(platform, options).play()
 
 
 class Term:
     """One cohort's term, driven week by week through the real commands and ticks."""
 
-    def __init__(self, env: Any, options: DemoOptions) -> None:
-        self.env, self.options = env, options
+    def __init__(self, platform: Platform, options: DemoOptions) -> None:
+        self.platform, self.options = platform, options
         self.rng = random.Random(options.seed)
         self.lines: list[str] = []
         self.learners: list[Learner] = []
-        self.names: dict[int, str] = {}
+        self.names: dict[Hashable, str] = {}
 
     def say(self, text: str, indent: int = 0) -> None:
         """Add to the transcript, wrapped so long lists of names stay readable."""
@@ -230,7 +278,7 @@ class Term:
         weeks = f"{opts.weeks} week{'s' if opts.weeks > 1 else ''}"
         self.say(
             f"Praxis demo · seed {opts.seed} · {opts.members} learners · {weeks} · "
-            "the real bot on a simulated Discord (SimCord)"
+            f"the real bot on {self.platform.label}"
         )
         first_slot = await self.set_up()
         for number in range(1, opts.weeks + 1):
@@ -240,67 +288,30 @@ class Term:
     # ---------------------------------------------------------------------- set-up
 
     async def set_up(self) -> datetime:
-        """Build the server, create the cohort as the facilitator, and one opt-out."""
-        env = self.env
-        guild = env.create_guild("Helping Professions School")
-        self.channel = guild.create_text_channel("reflections")
-        learners_role = guild.create_role("Learners")
-        facilitators = guild.create_role("Facilitators")
-        staff = guild.create_role("Staff", permissions=discord.Permissions(manage_guild=True))
-        self.ruth = guild.add_member(
-            env.create_user(FACILITATOR.lower(), global_name=FACILITATOR),
-            roles=[staff, facilitators],
-        )
+        """Seed the learners, create the cohort as the facilitator, and one opt-out."""
         for name in sorted(self.rng.sample(NAMES, self.options.members)):
-            actor = guild.add_member(
-                env.create_user(name.lower(), global_name=name), roles=[learners_role]
-            )
+            actor = self.platform.add_learner(name)
             learner = Learner(actor, name, self.rng.uniform(0.7, 0.98), self.rng.random() < 0.4)
             self.learners.append(learner)
             self.names[actor.id] = name
-        created = await self.ruth.slash(
-            self.channel,
-            "cohort create",
-            name=COHORT,
-            channel=self.channel,
-            members=learners_role,
-            facilitators=facilitators,
-            min_words=MIN_WORDS,
-            feedback_min_words=FEEDBACK_MIN_WORDS,
-            feedback_required=FEEDBACK_REQUIRED,
-            reflect_hours=REFLECT_HOURS,
-            feedback_hours=FEEDBACK_HOURS,
-            reflect_nudge_hours=NUDGE_HOURS,
-            feedback_nudge_hours=NUDGE_HOURS,
-        )
-        reply = created.response.content if created.response else _reply_text(created)
-        if not reply.startswith("Created"):
-            raise DemoError(f"/cohort create was refused: {reply}")
-        first_slot = _first_time(created.response.embeds[0], "Next round")
+        created = await self.platform.create_cohort()
+        self.say(created.said)
         self.say(
-            f"{FACILITATOR} (facilitator): /cohort create name:{COHORT} "
-            f"channel:#reflections members:@Learners facilitators:@Facilitators "
-            f"min_words:{MIN_WORDS} feedback_min_words:{FEEDBACK_MIN_WORDS} "
-            f"feedback_required:{FEEDBACK_REQUIRED}"
-        )
-        self.say(
-            f"Praxis: {_plain(reply)} First round {first_slot:%a %d %b %H:%M} UTC; "
+            f"Praxis: {created.reply} First round {created.first_slot:%a %d %b %H:%M} UTC; "
             f"reflections due {REFLECT_HOURS} h later, feedback {FEEDBACK_HOURS} h.",
             2,
         )
         await self.opt_out()
-        return first_slot
+        return created.first_slot
 
     async def opt_out(self) -> None:
         """One learner turns private reminders off, so the transcript shows they are skipped."""
         learner = self.rng.choice(self.learners)
-        result = await learner.actor.slash(self.channel, "me nudges", setting="off")
-        if "off" not in _reply_text(result):
-            raise DemoError(f"/me nudges off was refused: {_reply_text(result)}")
+        await self.platform.nudges_off(learner.actor)
         self.quiet = learner.id
         self.say(
             f"Learners: {', '.join(x.name for x in self.learners)}. {learner.name} "
-            "ran /me nudges off."
+            f"ran {self.platform.nudges_off_command}."
         )
 
     # ------------------------------------------------------------------------ a week
@@ -309,29 +320,15 @@ class Term:
         """Post the round, play the week's events in time order, then summarise it."""
         log = WeekLog(number)
         await self.tick(slot, log)
-        self.prompt, self.thread = self.find_round(number)
-        log.title = self.prompt.embeds[0].title.split(" · ", 1)[1]
-        self.posted: dict[int, Any] = {}  # learner id → their reflection's first message
-        self.answered: dict[int, set[int]] = {}  # learner id → peers they responded to
-        self.known_pairs: dict[int, list[int]] | None = None
+        log.title = await self.platform.open_round(number)
+        self.posted: dict[Hashable, Any] = {}  # learner id → their reflection's first post
+        self.answered: dict[Hashable, set[Hashable]] = {}  # learner id → peers responded to
+        self.known_pairs: dict[Hashable, list[Hashable]] | None = None
         events = self.plan_week(number, slot, log)
         for moment, _, action in sorted(events, key=lambda e: (e[0], e[1])):
             await self.advance_to(moment)
             await action()
         self.summarise(log, slot)
-
-    def find_round(self, number: int) -> tuple[Any, Any]:
-        """The round's prompt message in the channel, and its thread (same id)."""
-        me = self.env.bot.user.id
-        prompts = [
-            m
-            for m in self.channel.history()
-            if m.author.id == me and m.embeds and m.embeds[0].title.startswith(f"Round {number} · ")
-        ]
-        if not prompts:
-            raise DemoError(f"Round {number} was not posted when it was due.")
-        thread = next(t for t in self.channel.threads if t.id == prompts[-1].id)
-        return prompts[-1], thread
 
     def plan_week(self, number: int, slot: datetime, log: WeekLog) -> list:
         """Every learner's choices for the week, as timed actions; ticks at the due moments."""
@@ -391,18 +388,20 @@ class Term:
     # --------------------------------------------------------------------- actions
 
     async def advance_to(self, moment: datetime) -> None:
-        """Move SimCord's clock: messages are stamped with it, and deadlines compare to it."""
-        seconds = (moment - self.env.now()).total_seconds()
+        """Move the simulated clock: messages are stamped with it, and deadlines compare to it."""
+        seconds = (moment - self.platform.now()).total_seconds()
         if seconds > 0:
-            await self.env.advance_time(seconds)
+            await self.platform.advance(seconds)
 
     async def tick(self, moment: datetime, log: WeekLog) -> None:
         """Run everything due now, as the scheduler would, and note nudges and pairs."""
-        report = await self.env.bot.tick(moment)
+        report = await self.platform.tick(moment)
         for member_id, kind in report.nudges.by_dm:
-            log.nudges.setdefault(kind, []).append(member_id)
+            key = await self.platform.learner_key(member_id)
+            log.nudges.setdefault(kind, []).append(key)
         for member_id, kind in report.nudges.in_thread:  # only if their DMs were closed
-            log.nudges.setdefault(f"{kind} in the thread", []).append(member_id)
+            key = await self.platform.learner_key(member_id)
+            log.nudges.setdefault(f"{kind} in the thread", []).append(key)
         log.pairs_posted = log.pairs_posted or bool(report.assigned)
         self.known_pairs = None  # a tick may have posted the pairs
         if report.failed_steps:
@@ -412,54 +411,39 @@ class Term:
         return lambda: self.tick(due + timedelta(hours=offset), log)
 
     async def tick_now(self, log: WeekLog) -> None:
-        await self.tick(self.env.now(), log)
+        await self.tick(self.platform.now(), log)
 
     async def excuse(self, learner: Learner, log: WeekLog) -> None:
-        """The facilitator excuses a learner from this round through /cohort excuse."""
-        result = await self.ruth.slash(
-            self.channel, "cohort excuse", name=COHORT, member=learner.actor
-        )
-        if "excused" not in _reply_text(result):
-            raise DemoError(f"/cohort excuse was refused: {_reply_text(result)}")
+        """The facilitator excuses a learner from this round."""
+        await self.platform.excuse(learner.actor)
         log.excused.append(learner.id)
 
     def reflect_action(self, learner: Learner, choice: str, log: WeekLog):
         async def act() -> None:
             self.known_pairs = None  # a reflection after the deadline adds pairs
+            in_form = learner.likes_form and self.platform.reflection_form
             if choice == "short":
-                message = await learner.actor.send(self.thread, self.rng.choice(SHORT_REFLECTIONS))
-                self.posted[learner.id] = message
-            elif learner.likes_form:
-                await self.reflect_in_form(learner)
+                text = self.rng.choice(SHORT_REFLECTIONS)
+                self.posted[learner.id] = await self.platform.reflect(learner.actor, text)
+            elif in_form:
+                post = await self.platform.reflect_in_form(learner.actor, self.fill_form)
+                self.posted[learner.id] = post
             else:
-                self.posted[learner.id] = await learner.actor.send(self.thread, self.compose(4))
+                self.posted[learner.id] = await self.platform.reflect(
+                    learner.actor, self.compose(4)
+                )
             how = {"early": "", "reminded": "after reminder", "late": "late", "short": "short"}
-            form = "form" if learner.likes_form and choice != "short" else ""
+            form = "form" if in_form and choice != "short" else ""
             log.reflections[learner.id] = ", ".join(filter(None, (form, how[choice])))
 
         return act
 
-    async def reflect_in_form(self, learner: Learner) -> None:
-        """Write reflection → the round's headings as a form → the bot posts it in the thread."""
-        shown = await learner.actor.click(self.prompt, label="Write reflection")
-        fields = sorted(_custom_ids(shown.modal or {}))
-        if not fields:
-            raise DemoError(f"Write reflection showed no form: {_reply_text(shown)}")
+    def fill_form(self, fields: list[str]) -> dict[str, str]:
+        """The reflection form's answers: two sentences first, a sentence in one or two more."""
         values = {fields[0]: self.compose(2)}
         for extra in fields[1 : self.rng.randint(2, 3)]:
             values[extra] = self.compose(1)
-        done = await learner.actor.submit_modal(shown, values)
-        if "Your reflection is posted" not in _reply_text(done):
-            raise DemoError(f"The reflection form was refused: {_reply_text(done)}")
-        me = self.env.bot.user.id
-        self.posted[learner.id] = next(
-            m
-            for m in self.thread.history()
-            if m.author.id == me
-            and m.embeds
-            and m.embeds[0].author.name == learner.name
-            and m.embeds[0].title == "Reflection"
-        )
+        return values
 
     def compose(self, sentences: int) -> str:
         return " ".join(self.rng.sample(REFLECTION_SENTENCES, sentences))
@@ -471,63 +455,35 @@ class Term:
                 return  # nobody's reflection is up yet that they haven't answered
             short = self.rng.random() < 0.06
             text = self.rng.choice(SHORT_FEEDBACK if short else FEEDBACK_SENTENCES)
-            if self.rng.random() < 0.15:
-                await self.feedback_in_form(learner, self.posted[target], text)
+            post = self.posted[target]
+            if self.rng.random() < 0.15 and self.platform.feedback_form:
+                await self.platform.feedback_in_form(learner.actor, post, target, text)
                 log.via_menu += 1
             else:
-                await learner.actor.send(self.thread, text, reply_to=self.posted[target])
+                await self.platform.feedback(learner.actor, post, target, text)
             log.feedback[learner.id] = log.feedback.get(learner.id, 0) + 1
             log.short_feedback += short
             self.answered.setdefault(learner.id, set()).add(target)
 
         return act
 
-    def feedback_target(self, learner: Learner) -> int | None:
+    def feedback_target(self, learner: Learner) -> Hashable | None:
         """A peer Praxis paired them with, if one has reflected; otherwise any peer who has."""
         done = self.answered.get(learner.id, set())
-        open_ = sorted(i for i in self.posted if i != learner.id and i not in done)
+        open_ = sorted(
+            (i for i in self.posted if i != learner.id and i not in done), key=self.names.get
+        )
         if not open_:
             return None
         if self.known_pairs is None:
-            self.known_pairs = self.pairs()
+            self.known_pairs = self.platform.pairs()
         paired = [i for i in self.known_pairs.get(learner.id, []) if i in open_]
         return self.rng.choice(paired or open_)
 
-    def pairs(self) -> dict[int, list[int]]:
-        """Who was asked to respond to whom, read from the bot's posts in the thread."""
-        found: dict[int, list[int]] = {}
-        me = self.env.bot.user.id
-        for message in self.thread.history():
-            if message.author.id != me or "feedback pairs" not in message.content.lower():
-                continue
-            for line in message.content.splitlines():
-                match = PAIR_LINE.match(line)
-                if match:
-                    authors = [int(i) for i in MENTION.findall(match[2])]
-                    found.setdefault(int(match[1]), []).extend(authors)
-        return found
-
-    async def feedback_in_form(self, learner: Learner, target: Any, text: str) -> None:
-        """The "Give feedback" message command: a form whose answer the bot posts as a reply."""
-        shown = await learner.actor.context_menu(self.thread, "Give feedback", target)
-        done = await learner.actor.submit_modal(shown, {"feedback": text})
-        if "Your feedback is posted" not in _reply_text(done):
-            raise DemoError(f"Give feedback was refused: {_reply_text(done)}")
-
     async def close(self, log: WeekLog) -> None:
-        """Feedback closes: the round ends and its digest goes to the facilitator by DM."""
+        """Feedback closes: the round ends and its digest reaches the facilitator."""
         await self.tick_now(log)
-        digests = [
-            m
-            for m in self.ruth.user.dm_channel.history()
-            if m.embeds and m.embeds[0].title.startswith(f"Digest · {COHORT} · round {log.number}:")
-        ]
-        if not digests:
-            raise DemoError(f"No digest reached {FACILITATOR} for round {log.number}.")
-        fields = {f.name.split(" (")[0]: f.value for f in digests[-1].embeds[0].fields}
-        log.digest = (
-            f"{fields['Reflections']} · {fields['Feedback']} · nudges sent: {fields['Nudges sent']}"
-        )
+        log.digest = await self.platform.digest(log.number)
 
     # -------------------------------------------------------------------- transcript
 
@@ -581,18 +537,22 @@ class Term:
 
     async def report(self) -> DemoResult:
         """The facilitator's reports: each round's table, then the CSV and the chart."""
+        by_name = {x.name: x.id for x in self.learners}
         table = {x.id: [] for x in self.learners}
-        totals: dict[int, list[int]] = {x.id: [0, 0, 0] for x in self.learners}
+        totals: dict[Hashable, list[int]] = {x.id: [0, 0, 0] for x in self.learners}
         for number in range(1, self.options.weeks + 1):
-            for member_id, mark, gave, got in await self.round_rows(number):
+            rows = [r for r in await self.platform.round_rows(number) if r[0] in by_name]
+            if len(rows) != len(self.learners):
+                raise DemoError(f"Round {number}'s report listed {len(rows)} of "
+                                f"{len(self.learners)} learners.")  # fmt: skip
+            for name, mark, gave, got in rows:
+                member_id = by_name[name]
                 table[member_id].append(mark)
                 totals[member_id][0] += mark in "✓L"
                 totals[member_id][1] += gave
                 totals[member_id][2] += got
         self.say("")
-        self.say(
-            f"Reports {FACILITATOR} ran: /report round (each round), /report export, /report chart"
-        )
+        self.say(self.platform.reports_said)
         self.say(f"Participation ({LEGEND}; gave/got = feedback that counted):", 2)
         rounds = " ".join(f"R{n:<2}" for n in range(1, self.options.weeks + 1))
         self.lines.append(f"    {'Learner':<9} {rounds} counted  gave  got")
@@ -602,84 +562,28 @@ class Term:
             self.lines.append(f"    {learner.name:<9} {marks} {counted:>7}  {gave:>4}  {got:>3}")
         return await self.save_files()
 
-    async def round_rows(self, number: int) -> list[tuple[int, str, int, int]]:
-        """Parse ``/report round``'s per-member lines (inline, or attached when too long)."""
-        result = await self.ruth.slash(self.channel, "report round", cohort=COHORT, round=number)
-        card = result.response.embeds[0]
-        text = card.description or ""
-        if result.response.attachments:
-            text = (await result.response.attachments[0].read()).decode("utf-8")
-        by_name = {x.name: x.id for x in self.learners}
-        rows = []
-        for line in text.splitlines():
-            name, _, rest = line.partition(": ")
-            status, _, figures = rest.partition(" · ")
-            numbers = [int(n) for n in re.findall(r"\d+", figures)]
-            if name in by_name and status in STATUS_MARKS and len(numbers) == 3:
-                rows.append((by_name[name], STATUS_MARKS[status], numbers[1], numbers[2]))
-        if len(rows) != len(self.learners):
-            raise DemoError(f"/report round {number} listed {len(rows)} of {len(self.learners)}.")
-        return rows
-
     async def save_files(self) -> DemoResult:
-        """Ask for the CSV and the chart as a facilitator would, and save the attachments."""
+        """Ask for the CSV and the chart as a facilitator would, and save the files."""
         out = self.options.out
-        csv_bytes = await self.attachment("report export", ".csv")
-        png_bytes = await self.attachment("report chart", ".png")
+        csv_bytes = await self.platform.export_csv()
+        png_bytes = await self.platform.chart_png()
         csv_path, png_path = out / "participation.csv", out / "participation.png"
         csv_path.write_bytes(csv_bytes)
         png_path.write_bytes(png_bytes)
         rows = list(csv.DictReader(io.StringIO(csv_bytes.decode("utf-8-sig"))))
         kinds = [r["kind"] for r in rows]
         width, height = int.from_bytes(png_bytes[16:20]), int.from_bytes(png_bytes[20:24])
+        export, chart = self.platform.export_command, self.platform.chart_command
+        pad = max(len(export), len(chart))
         self.lines.append(
-            f"  /report export → {csv_path} ({len(rows)} rows: "
+            f"  {export:<{pad}} → {csv_path} ({len(rows)} rows: "
             f"{kinds.count('reflection')} reflections, "
             f"{kinds.count('feedback')} feedback)"
         )
-        self.lines.append(f"  /report chart  → {png_path} ({width}×{height} px)")
+        self.lines.append(f"  {chart:<{pad}} → {png_path} ({width}×{height} px)")
         return DemoResult(self.lines, csv_path, png_path)
 
-    async def attachment(self, command: str, suffix: str) -> bytes:
-        """The first file with ``suffix`` in the command's reply or its follow-ups."""
-        result = await self.ruth.slash(self.channel, command, cohort=COHORT)
-        replies = [r for r in [result.response, *result.followups] if r is not None]
-        for reply in replies:
-            for attachment in reply.attachments:
-                if attachment.filename.endswith(suffix):
-                    return await attachment.read()
-        raise DemoError(f"/{command} sent no {suffix} file: {_reply_text(result)}")
 
-
-# ---------------------------------------------------------------------------- helpers
-
-
-def _reply_text(result: Any) -> str:
-    """Everything the bot said back to an interaction, as one string."""
-    parts = []
-    for reply in [result.response, *result.followups]:
-        if reply is None:
-            continue
-        parts.append(reply.content or "")
-        parts.extend(e.description or "" for e in reply.embeds)
-    return " ".join(p for p in parts if p)
-
-
-def _plain(text: str) -> str:
+def plain(text: str) -> str:
+    """Chat markup out of a sentence, for the transcript."""
     return text.replace("**", "")
-
-
-def _first_time(card: Any, field_name: str) -> datetime:
-    """The instant in a field's Discord timestamp (``<t:unix:F>``)."""
-    value = next(f.value for f in card.fields if f.name == field_name)
-    return datetime.fromtimestamp(int(DISCORD_TIME.search(value)[1]), tz=UTC)
-
-
-def _custom_ids(node: Any) -> list[str]:
-    """The text-input ids (``section_0``…) anywhere in a modal payload."""
-    if isinstance(node, dict):
-        found = [node["custom_id"]] if str(node.get("custom_id", "")).startswith("section_") else []
-        return found + [i for value in node.values() for i in _custom_ids(value)]
-    if isinstance(node, list):
-        return [i for value in node for i in _custom_ids(value)]
-    return []

@@ -122,3 +122,6 @@ def test_run_installs_only_what_running_needs_and_test_then_adds_dev(tmp_path: P
     assert '.venv/bin/python -m pip install --quiet -e ".[dev]"' in test
     demo = make(root, bin_dir, "-n", "demo").stdout.splitlines()
     assert '.venv/bin/python -m pip install --quiet -e ".[demo]"' in demo
+    slack = make(root, bin_dir, "-n", "demo-slack").stdout.splitlines()
+    assert ".venv/bin/praxis demo --platform slack --out praxis-demo-slack" in slack
+    assert not any("[demo]" in line for line in slack)  # slacksim ships with Praxis
