@@ -70,6 +70,28 @@ async def test_a_member_is_refused_every_facilitator_command(world, action):
     assert world.slack.files == {}  # no report file was sent anywhere
 
 
+@pytest.mark.parametrize("action", [a for a in FACILITATOR_ACTIONS if a != "create"])
+async def test_another_cohorts_facilitator_is_refused_every_action_on_this_one(world, action):
+    """Olga facilitates Spring through its own user group; Autumn is not hers."""
+    olga = world.ws.add_user("olga")
+    spring = world.ws.create_channel("spring", members=[world.admin, olga], private=False)
+    await world.ws.join(world.room, olga)  # she can even see Autumn's channel
+    spring_staff = world.ws.create_usergroup("spring-staff", users=[olga])
+    opened = await world.admin.command("/praxis", "create", channel=spring)
+    await world.admin.submit(
+        opened.view, {"name": "Spring", "channel": spring.id, "facilitators": spring_staff.id}
+    )
+    assert "Spring" in (await olga.command("/praxis", "show Spring", channel=spring)).text
+    before = await snapshot(world)
+    outcome = await olga.command(
+        "/praxis", action.format(member=world.members[1].id), channel=world.room
+    )
+    assert outcome.view is None and not outcome.messages
+    assert "Only this cohort's facilitators" in outcome.text
+    assert await snapshot(world) == before
+    assert world.slack.files == {}
+
+
 @pytest.mark.parametrize(
     "action", ["show Autumn", "pause Autumn", "prompts Autumn", "report chart Autumn"]
 )
