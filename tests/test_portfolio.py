@@ -132,6 +132,7 @@ async def test_me_portfolio_holds_my_rounds_reflection_and_feedback_privately(wo
     assert "田中さくら" in page.text and "Practice School" in page.text
     assert OTHERS not in html, "never another member's reflection"
     assert "Round 1" in first and "Opened Mon 5 Jan 2026, 09:00" in first
+    assert "1 written" in page.text, "the deleted reflection is not counted as written"
 
 
 async def test_a_forgotten_member_gets_a_portfolio_with_none_of_their_writing(world):

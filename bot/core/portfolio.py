@@ -177,7 +177,7 @@ def render(pages: list[Page], *, member_name: str, place: str, now: datetime) ->
         cohorts=cohorts,
         by_cohort=by_cohort,
         pages=pages,
-        reflections=sum(1 for page in pages if page.reflection),
+        reflections=sum(1 for page in pages if page.words),  # a deleted one counts 0 words
         words=sum(page.words for page in pages),
         feedback=sum(len(page.feedback) for page in pages),
         period=_period(pages),
