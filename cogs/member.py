@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core import cohorts, nudges, privacy_rights, reflections, reports
+from bot.core import cohorts, nudges, portfolio, privacy_rights, reflections, reports
 from bot.core.ports import Person
 from bot.core.reflections import Role
 from bot.core.wording import progress_lines
@@ -88,6 +88,28 @@ class MemberCommands(commands.GroupCog, group_name="me"):
         await interaction.response.send_message(
             "Here is everything Praxis stores about you in this server.",
             file=discord.File(io.BytesIO(data), filename="praxis-my-data.json"),
+            ephemeral=True,
+        )
+
+    @app_commands.command(
+        name="portfolio", description="Your reflective practice record, as a printable page"
+    )
+    async def portfolio_(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        found = await cohorts.list_cohorts(self.bot.db, interaction.guild_id)
+        mine = [c.id for c in found if glue.author_of(interaction.user, c).role is Role.MEMBER]
+        data = await portfolio.portfolio(
+            self.bot.db,
+            interaction.guild_id,
+            interaction.user.id,
+            mine,
+            member_name=interaction.user.display_name,
+            place=interaction.guild.name,
+            now=now(),
+        )
+        await interaction.followup.send(
+            "Here is your portfolio: open it in a browser, and print it or save it as a PDF.",
+            file=discord.File(io.BytesIO(data), filename=portfolio.FILENAME),
             ephemeral=True,
         )
 

@@ -37,6 +37,7 @@ thread and @mention them. Praxis nudges, privately, whoever hasn't responded.
 `/praxis me nudges on|off` · reminders by direct message
 `/praxis me progress [COHORT]` · where you stand, round by round
 `/praxis me export` · your data, as a file by direct message
+`/praxis me portfolio` · your reflective practice record, a printable page by direct message
 `/praxis me forget` · delete your texts and settings here (asks first)
 
 *For facilitators* (workspace admins, or a cohort's facilitator user group)

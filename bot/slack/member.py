@@ -1,6 +1,7 @@
 """``/praxis me …``: a member's own progress, and their data (Discord's ``/me``).
 
-``export`` sends the same JSON file as Discord's ``/me export`` into the member's direct
+``export`` sends the same JSON file as Discord's ``/me export``, and ``portfolio`` the same
+printable page as ``/me portfolio``, into the member's direct
 messages. ``forget`` asks first (buttons only they see), then calls
 ``core.privacy_rights.forget`` for this workspace and deletes what Praxis posted for
 them (their form posts); messages they typed themselves stay in Slack. The Slack ids of
@@ -19,7 +20,7 @@ from dataclasses import replace
 
 from slack_sdk.errors import SlackApiError
 
-from bot.core import cohorts, privacy_rights, reflections, reports
+from bot.core import cohorts, portfolio, privacy_rights, reflections, reports
 from bot.core.cohorts import Cohort
 from bot.core.errors import NotFound
 from bot.core.ports import Person
@@ -52,6 +53,7 @@ class Member:
     def register(self, commands, app) -> None:
         commands.add_me("progress", self.progress)
         commands.add_me("export", self.export)
+        commands.add_me("portfolio", self.portfolio)
         commands.add_me("forget", self.forget)
         app.action(FORGET_CONFIRM)(self.on_forget_confirm)
         app.action(FORGET_KEEP)(self.on_forget_keep)
@@ -122,6 +124,33 @@ class Member:
             comment="Here is everything Praxis stores about you in this workspace.",
         )
         return "I've sent you everything Praxis stores about you here, by direct message."
+
+    async def portfolio(self, request: Request) -> str:
+        team = await self.rt.ids.number("team", request.team)
+        user = await self.rt.ids.number("user", request.user)
+        person = await self.rt.people.person(request.user)
+        found = await cohorts.list_cohorts(self.rt.db, team)
+        mine = [cohort.id for cohort in found if await self._is_member(person, cohort)]
+        domain = request.body.get("team_domain")
+        data = await portfolio.portfolio(
+            self.rt.db,
+            team,
+            user,
+            mine,
+            member_name=person.name,
+            place=f"Slack workspace {domain}" if domain else "Slack",
+            now=self.rt.now(),
+        )
+        await send_file_by_dm(
+            self.rt,
+            request.user,
+            data,
+            filename=portfolio.FILENAME,
+            title="Your reflective practice portfolio",
+            comment="Here is your portfolio: open it in a browser, and print it or save it as "
+            "a PDF.",
+        )
+        return "I've sent you your portfolio by direct message."
 
     async def forget(self, request: Request) -> None:
         await answer_privately(

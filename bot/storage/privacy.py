@@ -9,7 +9,7 @@ _IN_GUILD = "r.cohort_id IN (SELECT id FROM cohorts WHERE guild_id = ?)"
 
 async def authored(db: Database, guild_id: int, user_id: int) -> list[Row]:
     return await db.fetch_all(
-        "SELECT c.name AS cohort, r.number AS round, r.title AS prompt_title, p.*"
+        "SELECT c.name AS cohort, r.cohort_id, r.number AS round, r.title AS prompt_title, p.*"
         " FROM posts p JOIN rounds r ON r.id = p.round_id JOIN cohorts c ON c.id = r.cohort_id"
         f" WHERE p.author_id = ? AND {_IN_GUILD} ORDER BY p.message_id",
         (user_id, guild_id),
@@ -18,10 +18,25 @@ async def authored(db: Database, guild_id: int, user_id: int) -> list[Row]:
 
 async def received(db: Database, guild_id: int, user_id: int) -> list[Row]:
     return await db.fetch_all(
-        "SELECT c.name AS cohort, r.number AS round, r.title AS prompt_title, p.*"
+        "SELECT c.name AS cohort, r.cohort_id, r.number AS round, r.title AS prompt_title, p.*"
         " FROM posts p JOIN rounds r ON r.id = p.round_id JOIN cohorts c ON c.id = r.cohort_id"
         f" WHERE p.target_id = ? AND p.kind = 'feedback' AND {_IN_GUILD} ORDER BY p.message_id",
         (user_id, guild_id),
+    )
+
+
+async def portfolio_rounds(db: Database, guild_id: int, cohort_ids: list[int]) -> list[Row]:
+    """The posted rounds of these cohorts here (prompt title and text), oldest first."""
+    if not cohort_ids:
+        return []
+    marks = ", ".join("?" * len(cohort_ids))
+    return await db.fetch_all(
+        "SELECT r.id, r.number, r.title, r.text, r.posted_at, r.reflect_due, r.feedback_due,"
+        " c.id AS cohort_id, c.name AS cohort, c.timezone FROM rounds r"
+        " JOIN cohorts c ON c.id = r.cohort_id"
+        f" WHERE c.guild_id = ? AND c.id IN ({marks}) AND r.posted_at IS NOT NULL"
+        " ORDER BY c.name_key, r.number",
+        (guild_id, *cohort_ids),
     )
 
 
