@@ -1,0 +1,123 @@
+"""Helpfulness ratings: the writer of a reflection rates each feedback on it, privately,
+once and changeably; facilitators see counts; /me forget keeps counts, unlinked."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+from bot.discord.ratings import rate_view
+from tests.helpers import create_cohort, refused, tick_at
+
+FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+FEEDBACK = "Your point about pacing stayed with me all week, thank you."
+
+
+def words(n: int, word: str = "honesty") -> str:
+    return " ".join([word] * n)
+
+
+def questions(member) -> list:
+    """Rating questions in the member's DMs, oldest first."""
+    channel = member.user.dm_channel
+    if channel is None:
+        return []
+    return [m for m in channel.history() if "responded to your reflection" in m.content]
+
+
+async def ratings_rows(world) -> list[dict]:
+    return [dict(r) for r in await world.db.fetch_all("SELECT * FROM ratings")]
+
+
+async def participation(world) -> dict[str, dict]:
+    result = await world.admin.slash(
+        world.channel, "report export", cohort="Autumn", kind="participation"
+    )
+    raw = await result.response.attachments[0].read()
+    return {row["member_id"]: row for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))}
+
+
+async def test_the_writer_rates_feedback_privately_and_can_change_it(world):
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben, cleo = world.members[:3]
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    await ben.send(thread, "And one more thought on the same theme.", reply_to=reflection)
+
+    [question, second] = questions(ada)
+    assert ben.member.display_name in question.content
+    assert questions(ben) == [] and questions(cleo) == [], "only the writer is asked"
+    rows = await ratings_rows(world)
+    assert len(rows) == 2 and all(r["helpful"] is None for r in rows), "asked, not rated"
+
+    answered = await ada.user.click(question, label="Helpful")
+    assert answered.ephemeral and "rated" in answered.response.content
+    await ada.user.click(second, label="Not yet")
+    row = await world.db.fetch_one(
+        "SELECT * FROM ratings WHERE feedback_message_id = ?", (by_ben.id,)
+    )
+    assert row["helpful"] == 1 and row["rater_id"] == ada.id and row["giver_id"] == ben.id
+    table = await participation(world)
+    assert table[f"#{ben.id}"]["feedback_rated"] == "2"
+    assert table[f"#{ben.id}"]["feedback_rated_helpful"] == "1"
+
+    await ada.user.click(second, label="Helpful")  # she changed her mind
+    table = await participation(world)
+    assert table[f"#{ben.id}"]["feedback_rated_helpful"] == "2"
+    assert table[f"#{ada.id}"]["feedback_rated"] == "0"
+    assert len(questions(ada)) == 2, "pressing a button asks nothing new"
+
+
+async def test_someone_else_cannot_rate_and_nothing_is_stored(world):
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben, cleo = world.members[:3]
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    # Buttons carrying Ada's feedback id, shown where Ben and Cleo can press them.
+    channel = world.bot.get_channel(world.channel.id)
+    crafted = await channel.send("Rate this?", view=rate_view(by_ben.id))
+    before = await ratings_rows(world)
+
+    for person in (ben, cleo):
+        result = await person.click(crafted, label="Helpful")
+        refused(world.env, result, "Only the person whose reflection")
+    assert await ratings_rows(world) == before, "a refusal stores nothing"
+
+
+async def test_forget_keeps_the_counts_and_export_holds_ratings(world):
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben = world.members[:2]
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    [question] = questions(ada)
+    await ada.user.click(question, label="Helpful")
+
+    for person, key in ((ada, "ratings_given"), (ben, "ratings_received")):
+        result = await person.slash(world.channel, "me export")
+        data = json.loads(await result.response.attachments[0].read())
+        assert [(r["feedback_message_id"], r["helpful"]) for r in data[key]] == [
+            (str(by_ben.id), True)
+        ]
+
+    asked = await ada.slash(world.channel, "me forget")
+    await ada.click(asked.response, label="Delete my data")
+    [row] = await ratings_rows(world)
+    assert row["rater_id"] < 0 and row["giver_id"] == ben.id and row["helpful"] == 1
+    table = await participation(world)
+    assert table[f"#{ben.id}"]["feedback_rated_helpful"] == "1", "the count stays"
+
+    asked = await ben.slash(world.channel, "me forget")
+    await ben.click(asked.response, label="Delete my data")
+    [row] = await ratings_rows(world)
+    assert row["giver_id"] < 0 and row["feedback_message_id"] != by_ben.id, "nothing links back"
+    assert await world.db.fetch_value(
+        "SELECT COUNT(*) FROM posts WHERE message_id = ?", (row["feedback_message_id"],)
+    ) == 1
