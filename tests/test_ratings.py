@@ -8,8 +8,11 @@ import io
 import json
 from datetime import UTC, datetime
 
+import pytest_asyncio
+
 from bot.discord.ratings import rate_view
 from tests.helpers import create_cohort, refused, tick_at
+from tests.slack_helpers import assert_no_errors_logged, open_round, running_praxis
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 FEEDBACK = "Your point about pacing stayed with me all week, thank you."
@@ -47,12 +50,15 @@ async def test_the_writer_rates_feedback_privately_and_can_change_it(world):
     reflection = await ada.send(thread, words(20))
     by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
     await ben.send(thread, "And one more thought on the same theme.", reply_to=reflection)
+    shown = await cleo.context_menu(thread, "Give feedback", reflection)
+    await cleo.submit_modal(shown, {"feedback": "You named the pull to rescue so clearly."})
 
-    [question, second] = questions(ada)
+    [question, second, by_form] = questions(ada)
     assert ben.member.display_name in question.content
+    assert cleo.member.display_name in by_form.content, "form feedback is asked about too"
     assert questions(ben) == [] and questions(cleo) == [], "only the writer is asked"
     rows = await ratings_rows(world)
-    assert len(rows) == 2 and all(r["helpful"] is None for r in rows), "asked, not rated"
+    assert len(rows) == 3 and all(r["helpful"] is None for r in rows), "asked, not rated"
 
     answered = await ada.user.click(question, label="Helpful")
     assert answered.ephemeral and "rated" in answered.response.content
@@ -69,7 +75,7 @@ async def test_the_writer_rates_feedback_privately_and_can_change_it(world):
     table = await participation(world)
     assert table[f"#{ben.id}"]["feedback_rated_helpful"] == "2"
     assert table[f"#{ada.id}"]["feedback_rated"] == "0"
-    assert len(questions(ada)) == 2, "pressing a button asks nothing new"
+    assert len(questions(ada)) == 3, "pressing a button asks nothing new"
 
 
 async def test_someone_else_cannot_rate_and_nothing_is_stored(world):
@@ -121,3 +127,52 @@ async def test_forget_keeps_the_counts_and_export_holds_ratings(world):
     assert await world.db.fetch_value(
         "SELECT COUNT(*) FROM posts WHERE message_id = ?", (row["feedback_message_id"],)
     ) == 1
+
+
+# ---------------------------------------------------------------------------- Slack
+
+
+@pytest_asyncio.fixture
+async def slack_world(tmp_path, caplog):
+    async with running_praxis(tmp_path) as world:
+        yield world
+    assert_no_errors_logged(caplog)
+
+
+def slack_questions(person) -> list:
+    return [m for m in person.dms() if "responded to your reflection" in (m.text or "")]
+
+
+async def slack_participation(world) -> dict[str, dict]:
+    await world.fran.command("/praxis", "report export Autumn participation")
+    im = world.ws.im_with(world.fran.id)
+    [upload] = [f for f in world.slack.files.values() if im.id in f.shared_to][-1:]
+    rows = csv.DictReader(io.StringIO(upload.content.decode("utf-8-sig")))
+    return {row["member_name"]: row for row in rows}
+
+
+async def test_slack_the_writer_rates_by_dm_and_others_cannot(slack_world):
+    world = slack_world
+    prompt = await open_round(world, min_words="5")
+    ada, ben, cleo = world.members[:3]
+    await ada.reply(prompt, "I sat with a client who was quiet for a long time.")
+    await ben.reply(prompt, f"<@{ada.id}> thank you, the silence part stayed with me.")
+
+    [question] = slack_questions(ada)
+    assert ben.user.name in question.text
+    assert slack_questions(ben) == [] and slack_questions(cleo) == []
+    refused_click = await cleo.click(question, "praxis_rate_helpful")  # someone else's button
+    assert "Only the person whose reflection" in refused_click.text
+    assert await world.db.fetch_value("SELECT COUNT(helpful) FROM ratings") == 0
+
+    done = await ada.click(question, "praxis_rate_not_yet")
+    assert "not helpful yet" in done.text
+    table = await slack_participation(world)
+    assert (table[ben.user.name]["feedback_rated"], table[ben.user.name]["feedback_rated_helpful"]) == (
+        "1",
+        "0",
+    )
+    await ada.click(question, "praxis_rate_helpful")  # changed her mind
+    table = await slack_participation(world)
+    assert table[ben.user.name]["feedback_rated_helpful"] == "1"
+    assert len(slack_questions(ada)) == 1, "asked once"
