@@ -77,6 +77,16 @@ async def test_the_writer_rates_feedback_privately_and_can_change_it(world):
     assert table[f"#{ada.id}"]["feedback_rated"] == "0"
     assert len(questions(ada)) == 3, "pressing a button asks nothing new"
 
+    report = await world.admin.slash(world.channel, "report round", cohort="Autumn")
+    feedback = next(f for f in report.response.embeds[0].fields if f.name == "Feedback")
+    assert "2 of 2 rated helpful" in feedback.value
+    progress = await ben.slash(world.channel, "me progress")
+    assert "Your feedback this round: 2 of 2 rated helpful" in (
+        progress.response.embeds[0].description
+    )
+    progress = await cleo.slash(world.channel, "me progress")
+    assert "rated helpful" not in progress.response.embeds[0].description, "Cleo's isn't rated"
+
 
 async def test_someone_else_cannot_rate_and_nothing_is_stored(world):
     await create_cohort(world, "Autumn", min_words=10)
@@ -124,9 +134,12 @@ async def test_forget_keeps_the_counts_and_export_holds_ratings(world):
     await ben.click(asked.response, label="Delete my data")
     [row] = await ratings_rows(world)
     assert row["giver_id"] < 0 and row["feedback_message_id"] != by_ben.id, "nothing links back"
-    assert await world.db.fetch_value(
-        "SELECT COUNT(*) FROM posts WHERE message_id = ?", (row["feedback_message_id"],)
-    ) == 1
+    assert (
+        await world.db.fetch_value(
+            "SELECT COUNT(*) FROM posts WHERE message_id = ?", (row["feedback_message_id"],)
+        )
+        == 1
+    )
 
 
 # ---------------------------------------------------------------------------- Slack
@@ -168,7 +181,10 @@ async def test_slack_the_writer_rates_by_dm_and_others_cannot(slack_world):
     done = await ada.click(question, "praxis_rate_not_yet")
     assert "not helpful yet" in done.text
     table = await slack_participation(world)
-    assert (table[ben.user.name]["feedback_rated"], table[ben.user.name]["feedback_rated_helpful"]) == (
+    assert (
+        table[ben.user.name]["feedback_rated"],
+        table[ben.user.name]["feedback_rated_helpful"],
+    ) == (
         "1",
         "0",
     )
@@ -176,3 +192,7 @@ async def test_slack_the_writer_rates_by_dm_and_others_cannot(slack_world):
     table = await slack_participation(world)
     assert table[ben.user.name]["feedback_rated_helpful"] == "1"
     assert len(slack_questions(ada)) == 1, "asked once"
+    report = await world.fran.command("/praxis", "report round Autumn")
+    assert "1 of 1 rated helpful by their readers" in report.text
+    progress = await ben.command("/praxis", "me progress", channel=world.room)
+    assert "Your feedback this round: 1 of 1 rated helpful" in progress.text

@@ -42,9 +42,7 @@ async def export(
         ],
         "nudges": [dict(row) for row in await store.notes(db, guild_id, user_id)],
         "ratings_given": [_rating(row) for row in await ratings.given(db, guild_id, user_id)],
-        "ratings_received": [
-            _rating(row) for row in await ratings.received(db, guild_id, user_id)
-        ],
+        "ratings_received": [_rating(row) for row in await ratings.received(db, guild_id, user_id)],
     }
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
 

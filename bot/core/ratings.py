@@ -20,8 +20,7 @@ from bot.storage import ratings as store
 from bot.storage.db import Database
 
 NOT_YOURS = (
-    "Only the person whose reflection this feedback answers can rate it, so nothing was "
-    "changed."
+    "Only the person whose reflection this feedback answers can rate it, so nothing was changed."
 )
 GONE = "That feedback is no longer there, so there is nothing to rate."
 
@@ -88,19 +87,10 @@ async def tallies(
     return {(r["round_id"], r["giver_id"]): Tally(r["rated"], r["helpful"]) for r in rows}
 
 
-async def round_line(db: Database, cohort_id: int, round_id: int) -> str | None:
-    """One sentence for a round's report, or None when nothing was rated."""
-    found = (await tallies(db, cohort_id, round_id)).values()
-    rated = sum(t.rated for t in found)
-    if not rated:
-        return None
-    helpful = sum(t.helpful for t in found)
-    return f"Feedback rated by its readers: {helpful} of {rated} helpful."
-
-
-async def member_line(db: Database, cohort_id: int, round_id: int, member_id: int) -> str | None:
-    """How a member's own feedback in one round was rated, for ``/me progress``."""
+async def member_line(db: Database, cohort_id: int, round_id: int, member_id: int) -> str:
+    """How a member's own feedback in one round was rated, as a line to add to
+    ``/me progress`` (starting with a line break), or "" before any rating."""
     tally = (await tallies(db, cohort_id, round_id)).get((round_id, member_id))
     if tally is None or not tally.rated:
-        return None
-    return f"Your feedback was rated helpful {tally.helpful} of {tally.rated} times."
+        return ""
+    return f"\n💬 Your feedback this round: {tally.helpful} of {tally.rated} rated helpful."

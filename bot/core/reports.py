@@ -168,6 +168,14 @@ class RoundSummary:
     rows: tuple[tuple[Person, Standing], ...]
     nudges_sent: int
     reflections_open: bool  # the reflection deadline is still ahead
+    rated: Tally = Tally()  # how writers rated the round's feedback (counts only)
+
+    @property
+    def rating_words(self) -> str:
+        """ " · 2 of 3 rated helpful by their readers", or nothing before any rating."""
+        if not self.rated.rated:
+            return ""
+        return f" · {self.rated.helpful} of {self.rated.rated} rated helpful by their readers"
 
     def _with(self, *statuses: str) -> list[Person]:
         return [person for person, standing in self.rows if standing.status in statuses]
@@ -226,8 +234,15 @@ async def round_summary(
         raise InvalidInput(f"**{cohort.name}** has no posted round {number}.")
     history = await load_history(db, cohort, roster, chosen.id, now=now)
     rows = tuple((p, history.standing(chosen.id, p.id)) for p in history.members)
+    tallies = history.ratings.values()
+    rated = Tally(sum(t.rated for t in tallies), sum(t.helpful for t in tallies))
     return RoundSummary(
-        cohort.name, chosen, rows, await store.nudges_sent(db, chosen.id), chosen.reflect_due > now
+        cohort.name,
+        chosen,
+        rows,
+        await store.nudges_sent(db, chosen.id),
+        chosen.reflect_due > now,
+        rated,
     )
 
 

@@ -50,7 +50,7 @@ async def ask(bot, feedback_message_id: int) -> None:
 
 
 class RateButton(discord.ui.DynamicItem[discord.ui.Button], template=RATE_PATTERN):
-    """"Helpful" or "Not yet" under a rating question; works across restarts."""
+    """ "Helpful" or "Not yet" under a rating question; works across restarts."""
 
     def __init__(self, feedback_message_id: int, helpful: bool) -> None:
         super().__init__(
