@@ -168,7 +168,7 @@ class RoundSummary:
     rows: tuple[tuple[Person, Standing], ...]
     nudges_sent: int
     reflections_open: bool  # the reflection deadline is still ahead
-    rated: Tally = field(default_factory=Tally)  # how writers rated the round's feedback (counts only)
+    rated: Tally = field(default_factory=Tally)  # how writers rated its feedback
 
     @property
     def rating_words(self) -> str:
