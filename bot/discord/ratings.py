@@ -15,6 +15,7 @@ import re
 import discord
 
 from bot.core import ratings
+from bot.core.errors import StorageBusy, StorageUnavailable
 from bot.core.text import without_mentions
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,11 @@ def rate_view(feedback_message_id: int) -> discord.ui.View:
 
 async def ask(bot, feedback_message_id: int) -> None:
     """Ask the reflection's writer about this feedback, once (claimed before sending)."""
-    question = await ratings.claim_ask(bot.db, feedback_message_id, discord.utils.utcnow())
+    try:
+        question = await ratings.claim_ask(bot.db, feedback_message_id, discord.utils.utcnow())
+    except (StorageBusy, StorageUnavailable):  # the feedback itself is stored: just don't ask
+        log.warning("Could not note a rating question; it is not sent")
+        return
     if question is None:
         return
     text = (

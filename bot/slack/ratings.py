@@ -13,6 +13,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core import ratings
+from bot.core.errors import StorageBusy, StorageUnavailable
 from bot.slack.blocks import escape, section
 from bot.slack.errors import kind_errors
 
@@ -47,7 +48,11 @@ class Ratings:
 
     async def ask(self, feedback_number: int) -> None:
         """Ask the reflection's writer about this feedback, once (claimed before sending)."""
-        asked = await ratings.claim_ask(self.rt.db, feedback_number, self.rt.now())
+        try:
+            asked = await ratings.claim_ask(self.rt.db, feedback_number, self.rt.now())
+        except (StorageBusy, StorageUnavailable):  # the feedback is stored: just don't ask
+            log.warning("Could not note a rating question; it is not sent")
+            return
         if asked is None:
             return
         try:
