@@ -106,6 +106,23 @@ async def test_someone_else_cannot_rate_and_nothing_is_stored(world):
     assert await ratings_rows(world) == before, "a refusal stores nothing"
 
 
+async def test_closed_dms_mean_no_question_and_the_feedback_still_counts(world):
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben = world.members[:2]
+    world.env.inject_error(
+        "POST", f"/channels/{ada.user.dm_channel.id}/messages", status=403, code=50007, times=None
+    )
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    assert questions(ada) == []
+    stored = await world.db.fetch_one("SELECT kind FROM posts WHERE message_id = ?", (by_ben.id,))
+    assert stored["kind"] == "feedback"
+    [row] = await ratings_rows(world)
+    assert row["helpful"] is None, "asked once (and not again), never rated"
+
+
 async def test_forget_keeps_the_counts_and_export_holds_ratings(world):
     await create_cohort(world, "Autumn", min_words=10)
     await tick_at(world, FIRST_SLOT)
