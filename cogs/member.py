@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core import cohorts, nudges, portfolio, privacy_rights, reflections, reports
+from bot.core import cohorts, nudges, portfolio, privacy_rights, ratings, reflections, reports
 from bot.core.ports import Person
 from bot.core.reflections import Role
 from bot.core.wording import progress_lines
@@ -141,10 +141,11 @@ class MemberCommands(commands.GroupCog, group_name="me"):
             mine = await reflections.member_progress(db, ctx, interaction.user.id)
             me = Person(interaction.user.id, interaction.user.display_name)
             record = await reports.member_report(db, cohort, [], me, now())
+            rated = await ratings.member_line(db, cohort.id, ctx.round.id, me.id)
             sections.append(
                 f"__{cohort.name}__\n{progress_lines(ctx.round, mine, now(), MARKUP)}\n"
                 f"🔥 Streak: {record.streak} round(s) · rounds completed: {record.completed} "
-                f"of {len(record.per_round)}"
+                f"of {len(record.per_round)}{rated}"
             )
         text = "\n\n".join(sections) or "You aren't in a cohort in this server."
         await interaction.response.send_message(

@@ -19,6 +19,7 @@ from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
 from bot.core.text import name_key
+from bot.discord import ratings as rating_glue
 from bot.discord import reflections as glue
 from bot.discord import views
 from bot.discord.embeds import Tone, embed
@@ -321,6 +322,12 @@ async def _post_feedback(interaction, ctx: RoundContext, author, form, target: i
     note = glue.short_note(ctx, outcome)
     reply = f"Your feedback is posted in {thread.mention}."
     await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
+    await rating_glue.ask(interaction.client, posted.id)
+
+
+def _new_feedback(outcome: reflections.Outcome) -> bool:
+    """Feedback just stored: its reflection's writer is asked whether it helped."""
+    return outcome.stored and outcome.kind == "feedback"
 
 
 class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.REFLECT_PATTERN):
@@ -374,7 +381,7 @@ class Reflections(commands.Cog):
                      "takes writes", waiting)  # fmt: skip
         self.bot.retry_hooks.append(self.retry_refused)  # after each healthy tick
         self.bot.message_handlers.append(self.take_message)
-        self.bot.add_dynamic_items(ReflectButton, DraftButton)
+        self.bot.add_dynamic_items(ReflectButton, DraftButton, rating_glue.RateButton)
         self.bot.tree.add_command(self.feedback_menu)
 
     async def cog_unload(self) -> None:
@@ -463,7 +470,7 @@ class Reflections(commands.Cog):
             return [None] * len(messages)
         for (message, member), (ctx, item), outcome in zip(sources, items, outcomes, strict=True):
             findings = find_identifiers(message.content) if outcome.stored else ()
-            if outcome.ack or outcome.unack or findings:
+            if outcome.ack or outcome.unack or findings or _new_feedback(outcome):
                 self._start(self._after_store(message, member, ctx, item.author, outcome, findings))
         return [None] * len(messages)
 
@@ -502,6 +509,8 @@ class Reflections(commands.Cog):
             await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
         if findings:
             await self._privacy_reminder(member, ctx, findings, message.jump_url)
+        if _new_feedback(outcome):
+            await rating_glue.ask(self.bot, message.id)
 
     async def settle(self) -> None:
         """Wait until every message received so far is stored and its ✅ is sent."""

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from bot.core.clock import to_db
 from bot.storage import posts as posts_store
 from bot.storage import privacy as store
+from bot.storage import ratings
 from bot.storage.db import Database, Tx
 
 
@@ -40,8 +41,20 @@ async def export(
             for row in await store.received(db, guild_id, user_id)
         ],
         "nudges": [dict(row) for row in await store.notes(db, guild_id, user_id)],
+        "ratings_given": [_rating(row) for row in await ratings.given(db, guild_id, user_id)],
+        "ratings_received": [_rating(row) for row in await ratings.received(db, guild_id, user_id)],
     }
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
+
+
+def _rating(row) -> dict:
+    return {
+        "cohort": row["cohort"],
+        "round": row["round"],
+        "feedback_message_id": str(row["feedback_message_id"]),
+        "helpful": bool(row["helpful"]),
+        "rated_at": row["rated_at"],
+    }
 
 
 def _post(row) -> dict:

@@ -33,6 +33,8 @@ from bot.core.clock import from_db
 from bot.core.cohorts import Cohort
 from bot.core.errors import InvalidInput
 from bot.core.ports import Person
+from bot.core.ratings import Tally
+from bot.core.ratings import tallies as rating_tallies
 from bot.core.rounds import Round
 from bot.storage import reports as store
 from bot.storage.db import Database
@@ -59,6 +61,7 @@ class CohortHistory:
     rounds: list[Round]
     members: list[Person]
     standings: dict[tuple[int, int], Standing] = field(default_factory=dict)
+    ratings: dict[tuple[int, int], Tally] = field(default_factory=dict)
 
     def standing(self, round_id: int, member_id: int) -> Standing:
         return self.standings.get((round_id, member_id), MISSING)
@@ -87,10 +90,13 @@ async def load_history(
     excused = await store.excusals(db, cohort.id, round_id)
     build = partial(_history, cohort, rounds, roster, tallies, received, excused, now)
     if len(tallies) + len(received) < _INLINE_ROWS:
-        return build()
-    # A big cohort's standings are ~0.1 s of Python per 10,000 cells: in a thread, the
-    # event loop gets its turn every few milliseconds meanwhile.
-    return await asyncio.to_thread(build)
+        history = build()
+    else:
+        # A big cohort's standings are ~0.1 s of Python per 10,000 cells: in a thread, the
+        # event loop gets its turn every few milliseconds meanwhile.
+        history = await asyncio.to_thread(build)
+    history.ratings = await rating_tallies(db, cohort.id, round_id)
+    return history
 
 
 _INLINE_ROWS = 2_000
@@ -162,6 +168,14 @@ class RoundSummary:
     rows: tuple[tuple[Person, Standing], ...]
     nudges_sent: int
     reflections_open: bool  # the reflection deadline is still ahead
+    rated: Tally = field(default_factory=Tally)  # how writers rated its feedback
+
+    @property
+    def rating_words(self) -> str:
+        """ " · 2 of 3 rated helpful by their readers", or nothing before any rating."""
+        if not self.rated.rated:
+            return ""
+        return f" · {self.rated.helpful} of {self.rated.rated} rated helpful by their readers"
 
     def _with(self, *statuses: str) -> list[Person]:
         return [person for person, standing in self.rows if standing.status in statuses]
@@ -220,8 +234,15 @@ async def round_summary(
         raise InvalidInput(f"**{cohort.name}** has no posted round {number}.")
     history = await load_history(db, cohort, roster, chosen.id, now=now)
     rows = tuple((p, history.standing(chosen.id, p.id)) for p in history.members)
+    tallies = history.ratings.values()
+    rated = Tally(sum(t.rated for t in tallies), sum(t.helpful for t in tallies))
     return RoundSummary(
-        cohort.name, chosen, rows, await store.nudges_sent(db, chosen.id), chosen.reflect_due > now
+        cohort.name,
+        chosen,
+        rows,
+        await store.nudges_sent(db, chosen.id),
+        chosen.reflect_due > now,
+        rated,
     )
 
 
@@ -345,8 +366,10 @@ EXPORT_COLUMNS = (
 )  # fmt: skip
 PARTICIPATION_COLUMNS = (
     "round", "round_date", "member_id", "member_name", "status", "reflection_words",
-    "feedback_given", "feedback_short", "feedback_received",
+    "feedback_given", "feedback_short", "feedback_received", "feedback_rated",
+    "feedback_rated_helpful",
 )  # fmt: skip
+_NOT_RATED = Tally()
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -513,6 +536,7 @@ def participation_csv(history: CohortHistory) -> bytes:
             opened = round_.slot_at.astimezone(zone).date().isoformat()
             for person in history.members:
                 s = history.standing(round_.id, person.id)
+                rated = history.ratings.get((round_.id, person.id), _NOT_RATED)
                 yield [
                     round_.number,
                     opened,
@@ -523,6 +547,8 @@ def participation_csv(history: CohortHistory) -> bytes:
                     s.feedback_given,
                     s.short_feedback,
                     s.feedback_received,
+                    rated.rated,
+                    rated.helpful,
                 ]
 
     return _csv_bytes(PARTICIPATION_COLUMNS, lines())

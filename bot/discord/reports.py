@@ -56,7 +56,7 @@ def round_embed(summary: RoundSummary) -> tuple[discord.Embed, discord.File | No
     card.add_field(
         name="Feedback",
         value=f"{sum(s.feedback_given for _, s in summary.rows)} counted responses · "
-        f"{summary.short_feedback} under the minimum",
+        f"{summary.short_feedback} under the minimum{summary.rating_words}",
     )
     card.add_field(name="Nudges sent", value=str(summary.nudges_sent))
     lines = [

@@ -20,7 +20,7 @@ from dataclasses import replace
 
 from slack_sdk.errors import SlackApiError
 
-from bot.core import cohorts, portfolio, privacy_rights, reflections, reports
+from bot.core import cohorts, portfolio, privacy_rights, ratings, reflections, reports
 from bot.core.cohorts import Cohort
 from bot.core.errors import NotFound
 from bot.core.ports import Person
@@ -101,10 +101,11 @@ class Member:
         rounds = " · ".join(
             f"R{round_.number} {STATUS_WORDS[s.status]}" for round_, s in record.per_round[-12:]
         )
+        rated = await ratings.member_line(self.rt.db, cohort.id, ctx.round.id, me.id)
         return (
             f"{name}\n{progress_lines(ctx.round, mine, moment, markup)}\n"
             f"🔥 Streak: {record.streak} round(s) · rounds completed: {record.completed} of "
-            f"{len(record.per_round)}\nYour rounds: {rounds}"
+            f"{len(record.per_round)}{rated}\nYour rounds: {rounds}"
         )
 
     # ------------------------------------------------------------------ your data

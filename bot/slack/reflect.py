@@ -473,6 +473,7 @@ class ReflectForms:
             await self._take_down([number])
             raise
         self.rt.home.cohort_changed(ctx.cohort.id)
+        await self.rt.ratings.ask(number)
         return outcome, f"Your feedback to {peer} is posted in the round's thread."
 
     async def _take_down(self, numbers: list[int]) -> None:

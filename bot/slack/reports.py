@@ -43,7 +43,8 @@ def round_summary_text(summary: RoundSummary, heading: str = "Digest") -> str:
     due = "are due" if summary.reflections_open else "were due"
     lines += [
         f"Feedback: {sum(s.feedback_given for _, s in summary.rows)} counted responses · "
-        f"{summary.short_feedback} under the minimum · nudges sent: {summary.nudges_sent}",
+        f"{summary.short_feedback} under the minimum{summary.rating_words} · "
+        f"nudges sent: {summary.nudges_sent}",
         f"Reflections {due} {date(round_.reflect_due)}; feedback {date(round_.feedback_due)}.",
     ]
     lines += [

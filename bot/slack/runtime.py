@@ -29,6 +29,7 @@ from bot.slack.directory import Directory
 from bot.slack.home import HomeTabs
 from bot.slack.ids import SlackIds
 from bot.slack.member import Member
+from bot.slack.ratings import Ratings
 from bot.slack.reflect import ReflectForms
 from bot.slack.reporting import Reporting
 from bot.slack.threads import Threads
@@ -97,6 +98,8 @@ class SlackRuntime:
         self.reporting.register(self.commands)
         Member(self).register(self.commands, self.app)
         self.reflect.register(self.app)
+        self.ratings = Ratings(self)  # "was it helpful?" to a reflection's writer, by DM
+        self.ratings.register(self.app)
         self.bot_user_id: str | None = None
         self.team_id: str | None = None
         self._server: Any = None

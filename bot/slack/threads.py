@@ -102,6 +102,8 @@ class Threads:
                 await pairs.add_latecomer(self.rt.db, self.rt.chat, ctx, message.author.id)
             if outcome.stored:  # may name a client: a private word in the thread, once a round
                 await self.rt.reflect.privacy_reminder(ctx, message.author.id, message.text)
+            if outcome.stored and outcome.kind == "feedback":
+                await self.rt.ratings.ask(message.message_id)
         return sum(outcome.stored for outcome in outcomes)
 
     async def _incoming(self, ctx, channel: str, event: dict[str, Any], author: Author) -> Incoming:

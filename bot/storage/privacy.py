@@ -126,6 +126,8 @@ async def anonymise(
         ("member_notes", "member_id"),  # the round's "nudges sent" count stays right
         ("excusals", "member_id"),  # reports still say "excused" for those rounds
         ("excusals", "excused_by"),  # excusals they made as a facilitator
+        ("ratings", "rater_id"),  # helpfulness counts stay; nobody can tell who rated
+        ("ratings", "giver_id"),  # (the feedback's own id follows the posts' new ids)
     ):
         await tx.execute(
             f"UPDATE {table} SET {column} = ? WHERE {column} = ? AND {rounds}",

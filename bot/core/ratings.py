@@ -1,0 +1,96 @@
+"""Helpfulness ratings: the writer of a reflection says, privately, whether each piece of
+feedback on it helped ("helpful" or "not yet"), and may change their mind.
+
+Praxis asks once per feedback (:func:`claim_ask`: the ratings row is claimed before the
+platform sends the question, so a retry or a second delivery never asks twice). Only the
+reflection's writer may answer; anyone else gets a kind refusal and nothing is stored.
+Facilitators see the counts per giver and round; a giver sees how their own feedback was
+rated. Nobody sees who rated what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.core.clock import to_db
+from bot.core.errors import InvalidInput
+from bot.storage import posts as posts_store
+from bot.storage import ratings as store
+from bot.storage.db import Database
+
+NOT_YOURS = (
+    "Only the person whose reflection this feedback answers can rate it, so nothing was changed."
+)
+GONE = "That feedback is no longer there, so there is nothing to rate."
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """A question to send the reflection's writer about one piece of feedback."""
+
+    feedback_message_id: int
+    round_id: int
+    rater_id: int
+    giver_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """How a giver's feedback in one round was rated."""
+
+    rated: int = 0
+    helpful: int = 0
+
+
+async def claim_ask(db: Database, feedback_message_id: int, now: datetime) -> Ask | None:
+    """The question to send about this feedback, or None if it isn't feedback on a member's
+    reflection or Praxis already asked (claimed before sending: at most one question each)."""
+    async with db.transaction() as tx:
+        post = await posts_store.get(tx, feedback_message_id)
+        if post is None or post["kind"] != "feedback" or post["target_id"] is None:
+            return None
+        if post["target_id"] == post["author_id"] or post["deleted_at"] is not None:
+            return None
+        if not await store.claim_ask(tx, post, to_db(now)):
+            return None
+    return Ask(feedback_message_id, post["round_id"], post["target_id"], post["author_name"])
+
+
+async def rate(
+    db: Database, rater_id: int, feedback_message_id: int, helpful: bool, now: datetime
+) -> str:
+    """Store (or change) ``rater_id``'s rating of this feedback; the sentence to answer with.
+
+    Raises :class:`InvalidInput` (nothing stored) unless the rater wrote the reflection
+    the feedback answers.
+    """
+    async with db.transaction() as tx:
+        post = await posts_store.get(tx, feedback_message_id)
+        if post is None or post["kind"] != "feedback" or post["deleted_at"] is not None:
+            raise InvalidInput(GONE)
+        if post["target_id"] != rater_id:
+            raise InvalidInput(NOT_YOURS)
+        await store.set_rating(tx, post, helpful, to_db(now))
+    answer = "helpful" if helpful else "not helpful yet"
+    return (
+        f"Thanks: you rated {post['author_name']}'s feedback {answer}. Only you and the "
+        "cohort's facilitators see ratings (as counts); press the other button to change it."
+    )
+
+
+async def tallies(
+    db: Database, cohort_id: int, round_id: int | None = None
+) -> dict[tuple[int, int], Tally]:
+    """Per (round, giver): how their feedback was rated."""
+    rows = await store.by_giver(db, cohort_id, round_id)
+    return {(r["round_id"], r["giver_id"]): Tally(r["rated"], r["helpful"]) for r in rows}
+
+
+async def member_line(db: Database, cohort_id: int, round_id: int, member_id: int) -> str:
+    """How a member's own feedback in one round was rated, as a line to add to
+    ``/me progress`` (starting with a line break), or "" before any rating."""
+    tally = (await tallies(db, cohort_id, round_id)).get((round_id, member_id))
+    if tally is None or not tally.rated:
+        return ""
+    return f"\n💬 Your feedback this round: {tally.helpful} of {tally.rated} rated helpful."

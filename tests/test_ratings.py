@@ -1,0 +1,215 @@
+"""Helpfulness ratings: the writer of a reflection rates each feedback on it, privately,
+once and changeably; facilitators see counts; /me forget keeps counts, unlinked."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime
+
+import pytest_asyncio
+
+from bot.discord.ratings import rate_view
+from tests.helpers import create_cohort, refused, tick_at
+from tests.slack_helpers import assert_no_errors_logged, open_round, running_praxis
+
+FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+FEEDBACK = "Your point about pacing stayed with me all week, thank you."
+
+
+def words(n: int, word: str = "honesty") -> str:
+    return " ".join([word] * n)
+
+
+def questions(member) -> list:
+    """Rating questions in the member's DMs, oldest first."""
+    channel = member.user.dm_channel
+    if channel is None:
+        return []
+    return [m for m in channel.history() if "responded to your reflection" in m.content]
+
+
+async def ratings_rows(world) -> list[dict]:
+    return [dict(r) for r in await world.db.fetch_all("SELECT * FROM ratings")]
+
+
+async def participation(world) -> dict[str, dict]:
+    result = await world.admin.slash(
+        world.channel, "report export", cohort="Autumn", kind="participation"
+    )
+    raw = await result.response.attachments[0].read()
+    return {row["member_id"]: row for row in csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))}
+
+
+async def test_the_writer_rates_feedback_privately_and_can_change_it(world):
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben, cleo = world.members[:3]
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    await ben.send(thread, "And one more thought on the same theme.", reply_to=reflection)
+    shown = await cleo.context_menu(thread, "Give feedback", reflection)
+    await cleo.submit_modal(shown, {"feedback": "You named the pull to rescue so clearly."})
+
+    [question, second, by_form] = questions(ada)
+    assert ben.member.display_name in question.content
+    assert cleo.member.display_name in by_form.content, "form feedback is asked about too"
+    assert questions(ben) == [] and questions(cleo) == [], "only the writer is asked"
+    rows = await ratings_rows(world)
+    assert len(rows) == 3 and all(r["helpful"] is None for r in rows), "asked, not rated"
+
+    answered = await ada.user.click(question, label="Helpful")
+    assert answered.ephemeral and "rated" in answered.response.content
+    await ada.user.click(second, label="Not yet")
+    row = await world.db.fetch_one(
+        "SELECT * FROM ratings WHERE feedback_message_id = ?", (by_ben.id,)
+    )
+    assert row["helpful"] == 1 and row["rater_id"] == ada.id and row["giver_id"] == ben.id
+    table = await participation(world)
+    assert table[f"#{ben.id}"]["feedback_rated"] == "2"
+    assert table[f"#{ben.id}"]["feedback_rated_helpful"] == "1"
+
+    await ada.user.click(second, label="Helpful")  # she changed her mind
+    table = await participation(world)
+    assert table[f"#{ben.id}"]["feedback_rated_helpful"] == "2"
+    assert table[f"#{ada.id}"]["feedback_rated"] == "0"
+    assert len(questions(ada)) == 3, "pressing a button asks nothing new"
+
+    report = await world.admin.slash(world.channel, "report round", cohort="Autumn")
+    feedback = next(f for f in report.response.embeds[0].fields if f.name == "Feedback")
+    assert "2 of 2 rated helpful" in feedback.value
+    progress = await ben.slash(world.channel, "me progress")
+    assert "Your feedback this round: 2 of 2 rated helpful" in (
+        progress.response.embeds[0].description
+    )
+    progress = await cleo.slash(world.channel, "me progress")
+    assert "rated helpful" not in progress.response.embeds[0].description, "Cleo's isn't rated"
+
+
+async def test_someone_else_cannot_rate_and_nothing_is_stored(world):
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben, cleo = world.members[:3]
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    # Buttons carrying Ada's feedback id, shown where Ben and Cleo can press them.
+    channel = world.bot.get_channel(world.channel.id)
+    crafted = await channel.send("Rate this?", view=rate_view(by_ben.id))
+    before = await ratings_rows(world)
+
+    for person in (ben, cleo):
+        result = await person.click(crafted, label="Helpful")
+        refused(world.env, result, "Only the person whose reflection")
+    assert await ratings_rows(world) == before, "a refusal stores nothing"
+
+
+async def test_closed_dms_mean_no_question_and_the_feedback_still_counts(world):
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben = world.members[:2]
+    world.env.inject_error(
+        "POST", f"/channels/{ada.user.dm_channel.id}/messages", status=403, code=50007, times=None
+    )
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    assert questions(ada) == []
+    stored = await world.db.fetch_one("SELECT kind FROM posts WHERE message_id = ?", (by_ben.id,))
+    assert stored["kind"] == "feedback"
+    [row] = await ratings_rows(world)
+    assert row["helpful"] is None, "asked once (and not again), never rated"
+
+
+async def test_forget_keeps_the_counts_and_export_holds_ratings(world):
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben = world.members[:2]
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    [question] = questions(ada)
+    await ada.user.click(question, label="Helpful")
+
+    for person, key in ((ada, "ratings_given"), (ben, "ratings_received")):
+        result = await person.slash(world.channel, "me export")
+        data = json.loads(await result.response.attachments[0].read())
+        assert [(r["feedback_message_id"], r["helpful"]) for r in data[key]] == [
+            (str(by_ben.id), True)
+        ]
+
+    asked = await ada.slash(world.channel, "me forget")
+    await ada.click(asked.response, label="Delete my data")
+    [row] = await ratings_rows(world)
+    assert row["rater_id"] < 0 and row["giver_id"] == ben.id and row["helpful"] == 1
+    table = await participation(world)
+    assert table[f"#{ben.id}"]["feedback_rated_helpful"] == "1", "the count stays"
+
+    asked = await ben.slash(world.channel, "me forget")
+    await ben.click(asked.response, label="Delete my data")
+    [row] = await ratings_rows(world)
+    assert row["giver_id"] < 0 and row["feedback_message_id"] != by_ben.id, "nothing links back"
+    assert (
+        await world.db.fetch_value(
+            "SELECT COUNT(*) FROM posts WHERE message_id = ?", (row["feedback_message_id"],)
+        )
+        == 1
+    )
+
+
+# ---------------------------------------------------------------------------- Slack
+
+
+@pytest_asyncio.fixture
+async def slack_world(tmp_path, caplog):
+    async with running_praxis(tmp_path) as world:
+        yield world
+    assert_no_errors_logged(caplog)
+
+
+def slack_questions(person) -> list:
+    return [m for m in person.dms() if "responded to your reflection" in (m.text or "")]
+
+
+async def slack_participation(world) -> dict[str, dict]:
+    await world.fran.command("/praxis", "report export Autumn participation")
+    im = world.ws.im_with(world.fran.id)
+    [upload] = [f for f in world.slack.files.values() if im.id in f.shared_to][-1:]
+    rows = csv.DictReader(io.StringIO(upload.content.decode("utf-8-sig")))
+    return {row["member_name"]: row for row in rows}
+
+
+async def test_slack_the_writer_rates_by_dm_and_others_cannot(slack_world):
+    world = slack_world
+    prompt = await open_round(world, min_words="5")
+    ada, ben, cleo = world.members[:3]
+    await ada.reply(prompt, "I sat with a client who was quiet for a long time.")
+    await ben.reply(prompt, f"<@{ada.id}> thank you, the silence part stayed with me.")
+
+    [question] = slack_questions(ada)
+    assert ben.user.name in question.text
+    assert slack_questions(ben) == [] and slack_questions(cleo) == []
+    refused_click = await cleo.click(question, "praxis_rate_helpful")  # someone else's button
+    assert "Only the person whose reflection" in refused_click.text
+    assert await world.db.fetch_value("SELECT COUNT(helpful) FROM ratings") == 0
+
+    done = await ada.click(question, "praxis_rate_not_yet")
+    assert "not helpful yet" in done.text
+    table = await slack_participation(world)
+    assert (
+        table[ben.user.name]["feedback_rated"],
+        table[ben.user.name]["feedback_rated_helpful"],
+    ) == (
+        "1",
+        "0",
+    )
+    await ada.click(question, "praxis_rate_helpful")  # changed her mind
+    table = await slack_participation(world)
+    assert table[ben.user.name]["feedback_rated_helpful"] == "1"
+    assert len(slack_questions(ada)) == 1, "asked once"
+    report = await world.fran.command("/praxis", "report round Autumn")
+    assert "1 of 1 rated helpful by their readers" in report.text
+    progress = await ben.command("/praxis", "me progress", channel=world.room)
+    assert "Your feedback this round: 1 of 1 rated helpful" in progress.text
