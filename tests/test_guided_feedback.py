@@ -3,7 +3,12 @@ fields, and the posted feedback keeps them as headings that don't count as words
 
 from __future__ import annotations
 
+import pytest_asyncio
+
 from bot.core.prompts import DEFAULT_FEEDBACK_GUIDE
+from bot.slack.reflect import FEEDBACK_SHORTCUT
+from tests.slack_helpers import assert_no_errors_logged, running_praxis
+from tests.slack_helpers import open_round as slack_open_round
 from tests.test_reflections import open_round, posts, words
 
 CUSTOM = "What moved you | One question | A next step"
@@ -42,8 +47,8 @@ async def edit_guide(world, guide: str):
 
 
 async def guide_column(world):
-    row = await world.db.fetch_one("SELECT feedback_guide FROM cohorts")
-    return row["feedback_guide"]
+    async with world.db.reading() as tx:
+        return await tx.fetch_value("SELECT feedback_guide FROM cohorts")
 
 
 async def test_the_default_guide_is_the_form(world):
@@ -115,3 +120,68 @@ async def test_too_many_or_too_long_questions_are_refused_kindly(world):
     from simcord import assert_error
 
     assert_error(world.env, Exception)
+
+
+# ------------------------------------------------------------------------------- Slack
+
+
+@pytest_asyncio.fixture
+async def slack(tmp_path, caplog):
+    async with running_praxis(tmp_path) as world:
+        yield world
+    assert_no_errors_logged(caplog)
+
+
+def slack_labels(view) -> list[str]:
+    return [b["label"]["text"] for b in view.body["blocks"] if b["type"] == "input"]
+
+
+async def slack_edit(world, guide: str):
+    opened = await world.admin.command("/praxis", "edit Autumn", channel=world.room)
+    return await world.admin.submit(opened.view, {"feedback_guide": guide})
+
+
+async def slack_feedback_form(world, prompt):
+    ada, ben = world.members[:2]
+    reflection = await ada.reply(prompt, "I sat with a client who was quiet for a long time.")
+    opened = await ben.shortcut(reflection, FEEDBACK_SHORTCUT)
+    assert opened.view is not None, opened.text
+    return opened.view
+
+
+async def test_slack_default_guide_posts_headings_that_do_not_count(slack):
+    prompt = await slack_open_round(slack, feedback_min_words="5")
+    form = await slack_feedback_form(slack, prompt)
+    assert slack_labels(form) == list(DEFAULT_FEEDBACK_GUIDE)
+    ben = slack.members[1]
+    done = await ben.submit(form, {"feedback_0": "Your patience", "feedback_1": "Why wait"})
+    assert not done.errors
+    post = [m for m in slack.ws.messages(slack.room, thread_ts=prompt.ts) if m.bot_id][-1]
+    shown = " ".join(b["text"]["text"] for b in post.blocks if b["type"] == "section")
+    assert "*What stood out*\nYour patience" in shown and "*A question you'd ask*" in shown
+    async with slack.db.reading() as tx:
+        row = await tx.fetch_one("SELECT * FROM posts WHERE kind = 'feedback'")
+    assert row["word_count"] == 4, "the headings are Praxis's words, not the member's"
+    assert "at least" in ben.private_messages()[-1].text, "4 words are short of 5"
+
+
+async def test_slack_cohort_form_sets_a_guide_and_refuses_a_bad_one(slack):
+    prompt = await slack_open_round(slack)
+    refused = await slack_edit(slack, "\n".join(f"Question {n}" for n in range(6)))
+    assert "at most 5" in refused.errors["feedback_guide"]
+    refused = await slack_edit(slack, "Fine\n" + "x" * 46)
+    assert "at most 45" in refused.errors["feedback_guide"]
+    assert await guide_column(slack) is None, "a refused form stores nothing"
+
+    done = await slack_edit(slack, "What moved you\nOne question")
+    assert not done.errors
+    assert await guide_column(slack) == '["What moved you", "One question"]'
+    form = await slack_feedback_form(slack, prompt)
+    assert slack_labels(form) == ["What moved you", "One question"]
+
+    await slack_edit(slack, "")
+    assert await guide_column(slack) == "[]", "an empty guide means free text"
+    form = await slack.members[2].shortcut(
+        slack.ws.messages(slack.room, thread_ts=prompt.ts)[-1], FEEDBACK_SHORTCUT
+    )
+    assert slack_labels(form.view) == ["Your response"]
