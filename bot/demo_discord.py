@@ -159,7 +159,7 @@ class SimCordPlatform:
     async def feedback_in_form(self, actor: Any, post: Any, peer: int, text: str) -> None:
         """The "Give feedback" message command: a form whose answer the bot posts as a reply."""
         shown = await actor.context_menu(self.thread, "Give feedback", post)
-        done = await actor.submit_modal(shown, {"feedback": text})
+        done = await actor.submit_modal(shown, {"feedback_0": text})
         if "Your feedback is posted" not in _reply_text(done):
             raise DemoError(f"Give feedback was refused: {_reply_text(done)}")
 

@@ -174,7 +174,7 @@ class SlackSimPlatform:
         opened = await actor.shortcut(post, FEEDBACK_SHORTCUT)
         if opened.view is None:
             raise DemoError(f"Give feedback was refused: {opened.text}")
-        done = await actor.submit(opened.view, {"feedback": text})
+        done = await actor.submit(opened.view, {"feedback_0": text})
         if "Your feedback" not in actor.private_messages()[-1].text or done.errors:
             raise DemoError(f"Give feedback was refused: {done.errors or done.text}")
 

@@ -125,6 +125,8 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
     card.add_field(name="Digests", value=digests)
     keep = f"{cohort.retention_days} days" if cohort.retention_days else "until deleted"
     card.add_field(name="Texts kept", value=keep)
+    guide = " | ".join(cohort.feedback_headings) or "free text"
+    card.add_field(name="Feedback guide", value=guide, inline=False)
     if skips:
         card.add_field(
             name="Skipped dates", value=", ".join(f"{d:%a %d %b %Y}" for d in skips), inline=False
@@ -266,6 +268,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         members="Role held by the cohort's learners",
         facilitators="Role whose holders may manage this cohort",
         clear="Remove a setting: the digest channel (digests go by DM) or the facilitator role",
+        feedback_guide='Feedback form questions split by "|"; "default" or "none" (free text)',
         **OPTION_HELP,
     )
     @app_commands.choices(weekday=WEEKDAY_CHOICES, clear=CLEAR_CHOICES)
@@ -295,6 +298,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         quiet_end: str | None = None,
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
         clear: app_commands.Choice[str] | None = None,
+        feedback_guide: app_commands.Range[str, 1, 300] | None = None,
     ) -> None:
         cohort = await facilitated_cohort(interaction, name)
         cleared = (clear.value,) if clear else ()
@@ -312,6 +316,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
             member_role_id=members.id if members else None,
             facilitator_role_id=facilitators.id if facilitators else None,
             digest_channel_id=digest_channel.id if digest_channel else None,
+            feedback_guide=feedback_guide,
         )
         if all(value is None for value in changes.values()) and not cleared:
             raise InvalidInput("Nothing to change: pick at least one option to edit.")

@@ -14,11 +14,11 @@ from bot.core import cohorts, notes, pairs, reflections, rounds
 from bot.core.batching import Batcher
 from bot.core.drafts import Drafts
 from bot.core.errors import InvalidInput, NotAllowed, StorageBusy, StorageUnavailable
-from bot.core.limits import MAX_SECTION_LABEL_CHARS
+from bot.core.limits import MAX_FEEDBACK_GUIDE_HEADINGS, MAX_SECTION_LABEL_CHARS
 from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
-from bot.core.text import name_key
+from bot.core.text import headed_text, name_key
 from bot.discord import ratings as rating_glue
 from bot.discord import reflections as glue
 from bot.discord import views
@@ -170,22 +170,56 @@ class ReflectionModal(discord.ui.Modal):
             )
 
 
-class FeedbackModal(discord.ui.Modal):
-    """One field answering a reflection; handled by its custom id (:func:`feedback_submitted`)."""
+def feedback_headings(ctx: RoundContext | None) -> tuple[str, ...]:
+    """The cohort's feedback guide: one form field per question (none: one free field)."""
+    return ctx.cohort.feedback_headings[:MAX_FEEDBACK_GUIDE_HEADINGS] if ctx else ()
 
-    def __init__(self, ctx: RoundContext, target_message_id: int, prefill: str = "") -> None:
+
+def feedback_sections(ctx: RoundContext | None, values: dict[str, str]) -> list[tuple[str, str]]:
+    """The answered fields as (heading, text). A form opened under another guide (or
+    before guides) still gives every word back: its free field has no heading."""
+    headings = feedback_headings(ctx)
+    fields = [("", values.get("feedback", ""))] + [
+        (headings[i] if i < len(headings) else "", values.get(f"feedback_{i}", ""))
+        for i in range(MAX_FEEDBACK_GUIDE_HEADINGS)
+    ]
+    return [(heading, text) for heading, text in fields if text.strip()]
+
+
+class FeedbackModal(discord.ui.Modal):
+    """The cohort's guide questions as fields (or one free field), answering a reflection;
+    handled by its custom id (:func:`feedback_submitted`), restart or not."""
+
+    def __init__(
+        self, ctx: RoundContext, target_message_id: int, prefill: dict[str, str] | None = None
+    ) -> None:
         custom_id = views.feedback_form_id(ctx.round.id, target_message_id)
         super().__init__(title="Give feedback", custom_id=custom_id)
-        self.add_item(
-            discord.ui.TextInput(
-                label="Your response to this reflection",
-                custom_id="feedback",
-                style=discord.TextStyle.paragraph,
-                max_length=FIELD_LIMIT,
-                placeholder="What struck you, and why? What might you try in their place?",
-                default=prefill or None,
-            )
-        )
+        prefill = prefill or {}
+        headings = feedback_headings(ctx)
+        if not headings:
+            self.add_item(_feedback_field("Your response to this reflection", "feedback", prefill))
+            return
+        share = (FIELD_LIMIT - 60 * len(headings)) // len(headings)  # the post is one embed
+        for index, heading in enumerate(headings):
+            field = _feedback_field(heading, f"feedback_{index}", prefill, max_length=share)
+            field.required = index == 0
+            self.add_item(field)
+
+
+def _feedback_field(
+    label: str, custom_id: str, prefill: dict[str, str], max_length: int = FIELD_LIMIT
+) -> discord.ui.TextInput:
+    return discord.ui.TextInput(
+        label=label[:MAX_SECTION_LABEL_CHARS],
+        custom_id=custom_id,
+        style=discord.TextStyle.paragraph,
+        max_length=max_length,
+        placeholder="What struck you, and why? What might you try in their place?"
+        if custom_id in ("feedback", "feedback_0")
+        else None,
+        default=prefill.get(custom_id) or None,
+    )
 
 
 CLOSED_FOR_REFLECTIONS = "This round has closed, so it no longer takes reflections."
@@ -275,24 +309,25 @@ async def _post_reflection(interaction, ctx: RoundContext, author, sections, val
 async def feedback_submitted(interaction: discord.Interaction, form: views.FormSubmission):
     """A "Give feedback" form came back: post it as a reply to the reflection, or give it
     back if the round or the reflection is gone."""
-    db, text = interaction.client.db, form.values.get("feedback", "")
+    db = interaction.client.db
     ctx = await form_context(db, form.round_id)
+    sections = feedback_sections(ctx, form.values)
     if ctx is None:
-        await give_back(interaction, "This round no longer takes feedback.", [("", text)])
+        await give_back(interaction, "This round no longer takes feedback.", sections)
         return
     target = await reflections.reflection_author(db, ctx, form.target_message_id)
     if target is None:
         gone = "That reflection has been deleted, so your feedback wasn't posted."
-        await give_back(interaction, gone, [("", text)])
+        await give_back(interaction, gone, sections)
         return
     author = _require_member(interaction, ctx)
-    findings = find_identifiers(text)
+    findings = find_identifiers(headed_text(sections))
     if findings:
         await _ask_before_posting(
             interaction,
             author.id,
             findings,
-            reopen=lambda: FeedbackModal(ctx, form.target_message_id, text),
+            reopen=lambda: FeedbackModal(ctx, form.target_message_id, form.values),
             post=lambda pressed: _post_feedback(pressed, ctx, author, form, target),
         )
         return
@@ -301,7 +336,7 @@ async def feedback_submitted(interaction: discord.Interaction, form: views.FormS
 
 async def _post_feedback(interaction, ctx: RoundContext, author, form, target: int) -> None:
     await interaction.response.defer(ephemeral=True, thinking=True)
-    text, target_message = form.values.get("feedback", ""), form.target_message_id
+    text, target_message = headed_text(feedback_sections(ctx, form.values)), form.target_message_id
     thread = await _thread(interaction.client, ctx)
     card = embed("Feedback", text, tone=Tone.SUCCESS)
     card.set_author(
@@ -311,11 +346,12 @@ async def _post_feedback(interaction, ctx: RoundContext, author, form, target: i
     posted = await thread.send(embed=card, reference=reference, mention_author=False)
     try:
         outcome = await reflections.save_form_feedback(
-            interaction.client.db, ctx, author, posted.id, text, (target, target_message), now()
-        )
+            interaction.client.db, ctx, author, posted.id, text, (target, target_message), now(),
+            feedback_headings(ctx),
+        )  # fmt: skip
     except (StorageBusy, StorageUnavailable) as error:
         again = reopen_form(
-            interaction, author.id, lambda: FeedbackModal(ctx, target_message, text)
+            interaction, author.id, lambda: FeedbackModal(ctx, target_message, form.values)
         )
         await _not_saved(interaction, thread, [posted.id], error, again)
         return

@@ -242,6 +242,7 @@ async def test_cohort_from_version_1_gets_later_columns_defaults(db: Database):
     assert row is not None
     assert (row["every_weeks"], row["prompt_cycle"]) == (1, 1)
     assert row["name"] == "Autumn 2025"
+    assert row["feedback_guide"] is None, "an older cohort gets the default feedback guide"
 
 
 async def test_migrating_twice_changes_nothing(db: Database):

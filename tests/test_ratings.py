@@ -51,7 +51,7 @@ async def test_the_writer_rates_feedback_privately_and_can_change_it(world):
     by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
     await ben.send(thread, "And one more thought on the same theme.", reply_to=reflection)
     shown = await cleo.context_menu(thread, "Give feedback", reflection)
-    await cleo.submit_modal(shown, {"feedback": "You named the pull to rescue so clearly."})
+    await cleo.submit_modal(shown, {"feedback_0": "You named the pull to rescue so clearly."})
 
     [question, second, by_form] = questions(ada)
     assert ben.member.display_name in question.content

@@ -138,7 +138,7 @@ async def test_give_feedback_context_menu(world):
     reflection = await ada.send(thread, words(60))
     shown = await ben.context_menu(thread, "Give feedback", reflection)
     await ben.submit_modal(
-        shown, {"feedback": "You named the pull to rescue so clearly; thank you."}
+        shown, {"feedback_0": "You named the pull to rescue so clearly; thank you."}
     )
     reply = [m for m in thread.history() if m.author.bot and m.embeds][-1]
     assert reply.reference.message_id == reflection.id

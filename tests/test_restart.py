@@ -65,7 +65,7 @@ async def test_a_feedback_form_opened_before_a_restart_is_posted_after_it(world,
 
     await restart(world.env, settings, bots)
     text = "You named the pull to rescue so clearly; thank you for that."
-    done = await ben.submit_modal(shown, {"feedback": text})
+    done = await ben.submit_modal(shown, {"feedback_0": text})
 
     assert "Your feedback is posted" in private_text(done)
     [reply] = form_posts(thread)
@@ -75,7 +75,7 @@ async def test_a_feedback_form_opened_before_a_restart_is_posted_after_it(world,
         "feedback",
         ben.id,
         ada.id,
-        text,
+        f"**What stood out**\n{text}",  # the default guide's first question heads it
     )
 
 

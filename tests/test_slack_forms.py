@@ -235,7 +235,7 @@ async def test_give_feedback_posts_in_the_givers_name_mentions_the_peer_and_coun
     reflection = await ada.reply(prompt, "I sat with a client who was quiet for a long time.")
     opened = await ben.shortcut(reflection, FEEDBACK_SHORTCUT)
     assert opened.view.body["title"]["text"] == "Give feedback"
-    await ben.submit(opened.view, {"feedback": "The silence part stayed with me, thank you."})
+    await ben.submit(opened.view, {"feedback_0": "The silence part stayed with me, thank you."})
     (post,) = thread_posts(world, prompt)
     assert post.username == ben.user.name and f"<@{ada.id}>" in post.text
     (row,) = await stored(world, "feedback")
@@ -253,7 +253,7 @@ async def test_give_feedback_posts_in_the_givers_name_mentions_the_peer_and_coun
     await cleo.submit(form, {"section_0": "Cleo's reflection, written in the form."})
     cleos = thread_posts(world, prompt)[-1]
     opened = await ben.shortcut(cleos, FEEDBACK_SHORTCUT)
-    await ben.submit(opened.view, {"feedback": "Short."})
+    await ben.submit(opened.view, {"feedback_0": "Short."})
     target = (await stored(world, "feedback"))[-1]["target_id"]
     assert target == await number(world, cleo)
     assert "at least" in ben.private_messages()[-1].text  # short feedback, said at once
@@ -287,7 +287,7 @@ async def test_feedback_on_a_reflection_deleted_meanwhile_is_given_back(world):
     reflection = await ada.reply(prompt, "A reflection that will be taken down.")
     opened = await ben.shortcut(reflection, FEEDBACK_SHORTCUT)
     await ada.delete(reflection)
-    await ben.submit(opened.view, {"feedback": "Kind words that must not be lost."})
+    await ben.submit(opened.view, {"feedback_0": "Kind words that must not be lost."})
     assert await stored(world, "feedback") == [] and thread_posts(world, prompt) == []
     reason, text = ben.dms()
     assert "deleted" in reason.text and "must not be lost" in text.blocks[0]["text"]["text"]

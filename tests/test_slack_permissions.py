@@ -201,7 +201,7 @@ async def test_only_the_cohorts_members_write_reflections_and_feedback(world):
     form = (await ada.click(prompt, "praxis_reflect")).view
     feedback = (await world.members[1].shortcut(reflection, "praxis_feedback")).view
     for index, person in enumerate((world.fran, world.admin, world.outsider)):
-        for body, field in ((form.body, "section_0"), (feedback.body, "feedback")):
+        for body, field in ((form.body, "section_0"), (feedback.body, "feedback_0")):
             view_id = f"V0FORGED{index}{field[0]}"
             forged = View(view_id, world.ws.id, person.id, body, "h", view_id)
             world.slack.views[forged.id] = forged

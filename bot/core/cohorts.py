@@ -7,6 +7,7 @@ drift apart. Validation happens before any write: bad input stores nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable, Collection, Mapping
@@ -20,6 +21,7 @@ from bot.core import limits
 from bot.core.clock import from_db, to_db
 from bot.core.default_prompts import DEFAULT_PROMPTS
 from bot.core.errors import Conflict, InvalidInput, NotFound
+from bot.core.prompts import DEFAULT_FEEDBACK_GUIDE
 from bot.core.schedule import WeeklySchedule
 from bot.core.text import count_words, name_key, tidy_line
 from bot.storage import cohorts as store
@@ -62,6 +64,7 @@ class Cohort:
     schedule_from: datetime
     created_at: datetime
     platform: str = "discord"  # or "slack": whose adapter runs it
+    feedback_guide: tuple[str, ...] | None = None  # None: the default guide; (): free text
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Cohort:
@@ -92,6 +95,7 @@ class Cohort:
             schedule_from=from_db(row["schedule_from"]),
             created_at=from_db(row["created_at"]),
             platform=row["platform"],
+            feedback_guide=_stored_guide(row["feedback_guide"]),
         )
 
     @property
@@ -123,6 +127,11 @@ class Cohort:
     def feedback_threshold(self) -> int:
         """Words feedback needs to count: an emoji alone is a kindness, not feedback."""
         return max(self.feedback_min_words, 1)
+
+    @property
+    def feedback_headings(self) -> tuple[str, ...]:
+        """The questions "Give feedback" asks; empty means one free-text field."""
+        return DEFAULT_FEEDBACK_GUIDE if self.feedback_guide is None else self.feedback_guide
 
     @property
     def weekday_name(self) -> str:
@@ -239,6 +248,33 @@ OPTIONS: dict[str, Option] = {
 }
 
 
+def _stored_guide(stored: str | None) -> tuple[str, ...] | None:
+    return None if stored is None else tuple(json.loads(stored))
+
+
+def parse_feedback_guide(raw: str) -> str | None:
+    """A guide as a facilitator types it (headings split by ``|`` or new lines) as the
+    column stores it: JSON, or None for "default". "none" means one free-text field."""
+    text = raw.strip()
+    if text.lower() == "default":
+        return None
+    headings = [] if text.lower() == "none" else [tidy_line(h) for h in re.split(r"[|\n]", text)]
+    headings = [heading for heading in headings if heading]
+    if len(headings) > limits.MAX_FEEDBACK_GUIDE_HEADINGS:
+        raise InvalidInput(
+            f"A feedback guide can ask at most {limits.MAX_FEEDBACK_GUIDE_HEADINGS} questions "
+            f"(you gave {len(headings)}), so the form stays short. Nothing was changed."
+        )
+    for heading in headings:
+        if len(heading) > limits.MAX_SECTION_LABEL_CHARS:
+            raise InvalidInput(
+                f"“{_clip(heading)}” is {len(heading)} characters; each feedback question can "
+                f"be at most {limits.MAX_SECTION_LABEL_CHARS}, as it labels a form field. "
+                "Nothing was changed."
+            )
+    return json.dumps(headings)
+
+
 def parse_name(raw: str) -> str:
     """The name as it will be stored and shown: tidied (:func:`tidy_line`), with at least
     one letter or digit someone can see, read and type."""
@@ -345,6 +381,8 @@ async def edit_cohort(
         if changes.get(key) is not None:
             updates[key] = changes[key]
     updates.update(_cleared(clear, changes))
+    if changes.get("feedback_guide") is not None:
+        updates["feedback_guide"] = parse_feedback_guide(changes["feedback_guide"])
     if changes.get("name") is not None:
         updates["name"] = parse_name(changes["name"])
         updates["name_key"] = name_key(updates["name"])

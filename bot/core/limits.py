@@ -21,6 +21,7 @@ MAX_PROMPT_TEXT_CHARS = 1500  # leaves room in a 4096-character embed for struct
 MAX_PROMPTS_PER_COHORT = 200
 MAX_STRUCTURE_SECTIONS = 5  # a Discord modal holds at most five text inputs
 MAX_SECTION_LABEL_CHARS = 45  # a Discord text-input label holds at most 45 characters
+MAX_FEEDBACK_GUIDE_HEADINGS = 5  # questions a feedback guide asks: one form field each
 MAX_IMPORT_BYTES = 256 * 1024
 
 # Messages that list members (Discord's own limits; the adapter passes them to

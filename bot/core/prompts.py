@@ -9,6 +9,13 @@ from bot.core import limits
 #: The classic reflective cycle (Rolfe et al.), used when a prompt names no structure of its own.
 DEFAULT_STRUCTURE: tuple[str, ...] = ("What happened?", "So what?", "Now what?")
 
+#: The questions "Give feedback" asks when a cohort sets no guide of its own.
+DEFAULT_FEEDBACK_GUIDE: tuple[str, ...] = (
+    "What stood out",
+    "A question you'd ask",
+    "Something to try",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class PromptDraft:

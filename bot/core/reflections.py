@@ -351,9 +351,14 @@ async def save_form_feedback(
     text: str,
     target: tuple[int, int],
     now: datetime,
+    headings: tuple[str, ...] = (),
 ) -> Outcome:
-    """Store feedback written through "Give feedback": ``target`` is (member id, message id)."""
+    """Store feedback written through "Give feedback": ``target`` is (member id, message id).
+
+    ``headings`` are the cohort's guide questions the text carries: like a reflection
+    form's, they are Praxis's words, so they don't count toward the member's minimum."""
     target_id, target_message = target
+    words = count_body_words(text, headings)
     async with db.transaction() as tx:
         await store.insert_if_new(
             tx,
@@ -367,13 +372,13 @@ async def save_form_feedback(
                 "reply_to_id": target_message,
                 "target_id": target_id,
                 "text": text,
-                "word_count": count_words(text),
+                "word_count": words,
                 "late": int(now > ctx.round.feedback_due),
                 "posted_at": to_db(now),
             },
         )
-        outcome = await _settle_counting(tx, ctx, author.id, "feedback", count_words(text))
-        outcome.words = count_words(text)
+        outcome = await _settle_counting(tx, ctx, author.id, "feedback", words)
+        outcome.words = words
         await _told_in_reply(tx, ctx, author.id, outcome, now)
     outcome.stored = True
     return outcome

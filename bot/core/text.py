@@ -174,7 +174,7 @@ def chunk_sections(sections: list[tuple[str, str]], limit: int) -> list[str]:
     Sections are kept whole where they fit and split at whitespace where they do not,
     so no word is cut and nothing the member wrote is dropped or altered.
     """
-    blocks = [f"**{heading}**\n{body}" if heading else body for heading, body in sections]
+    blocks = [_headed(heading, body) for heading, body in sections]
     chunks: list[str] = []
     current = ""
     for block in blocks:
@@ -193,6 +193,15 @@ def chunk_sections(sections: list[tuple[str, str]], limit: int) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def _headed(heading: str, body: str) -> str:
+    return f"**{heading}**\n{body}" if heading else body
+
+
+def headed_text(sections: list[tuple[str, str]]) -> str:
+    """Headed sections as one text, headings marked the way :func:`count_body_words` knows."""
+    return "\n\n".join(_headed(heading, body) for heading, body in sections)
 
 
 def count_body_words(text: str, headings: tuple[str, ...]) -> int:

@@ -236,6 +236,10 @@ class Commands:
                 errors[key] = (
                     str(error)[:150] if isinstance(error, InvalidInput) else "A number, please."
                 )
+        try:
+            cohorts.parse_feedback_guide(values["feedback_guide"])
+        except InvalidInput as error:
+            errors["feedback_guide"] = str(error)[:150]
         if errors:
             raise InvalidInput("Some fields need another look.")
         existing = await cohorts.get_cohort_by_id(self.rt.db, cohort_id) if cohort_id else None
@@ -269,7 +273,8 @@ class Commands:
         else:
             changes = {**options, "name": values["name"], "channel_id": channel,
                        "member_role_id": channel, "facilitator_role_id": group,
-                       "digest_channel_id": digest}  # fmt: skip
+                       "digest_channel_id": digest,
+                       "feedback_guide": values["feedback_guide"]}  # fmt: skip
             # The form shows every setting: a field left empty means "none" (digests by DM,
             # no facilitator group), where on Discord an option not given means "unchanged".
             emptied = (("digest_channel", digest), ("facilitator_role", group))
@@ -277,10 +282,8 @@ class Commands:
             return await cohorts.edit_cohort(
                 self.rt.db, existing, changes=changes, now=now, clear=clear
             )
-        if digest is not None:
-            cohort = await cohorts.edit_cohort(
-                self.rt.db, cohort, changes={"digest_channel_id": digest}, now=now
-            )
+        later = {"digest_channel_id": digest, "feedback_guide": values["feedback_guide"]}
+        cohort = await cohorts.edit_cohort(self.rt.db, cohort, changes=later, now=now)
         return cohort
 
     async def _check_channels(self, user: str, values: dict[str, Any], errors: dict) -> None:

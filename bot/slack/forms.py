@@ -110,6 +110,7 @@ def cohort_form(
                 optional=key != TIMEZONE,
             )
         )
+    blocks.append(_guide_input(cohort))
     digest = {"type": "conversations_select", "filter": {"include": ["private"]}}
     if digest_channel:
         digest["initial_conversation"] = digest_channel
@@ -126,6 +127,16 @@ def cohort_form(
     }
 
 
+def _guide_input(cohort: Cohort | None) -> dict[str, Any]:
+    """The feedback guide, one question per line: "default" for Praxis's, empty for free text."""
+    guide = cohort.feedback_guide if cohort else None
+    shown = "default" if guide is None else "\n".join(guide)
+    element = {"type": "plain_text_input", "multiline": True, "max_length": 300,
+               **({"initial_value": shown} if shown else {})}  # fmt: skip
+    hint = "One question per line, at most 5; “default” for Praxis's; empty for free text."
+    return _input("feedback_guide", "Feedback guide", element, optional=True, hint=hint)
+
+
 def read_cohort_form(values: dict[str, Any]) -> dict[str, Any]:
     """The submitted values by option key (None where empty), plus name and channels."""
 
@@ -137,6 +148,7 @@ def read_cohort_form(values: dict[str, Any]) -> dict[str, Any]:
         "channel": value("channel").get("selected_conversation"),
         "digest_channel": value("digest_channel").get("selected_conversation"),
         "facilitators": (value("facilitators").get("selected_option") or {}).get("value"),
+        "feedback_guide": value("feedback_guide").get("value") or "none",
     }
     for key in OPTIONS:
         entry = value(key)

@@ -32,12 +32,12 @@ from slack_sdk.errors import SlackApiError
 from bot.core import cohorts, notes, pairs, reflections, rounds
 from bot.core.drafts import Drafts
 from bot.core.errors import InvalidInput, NotAllowed
-from bot.core.limits import MAX_STRUCTURE_SECTIONS
+from bot.core.limits import MAX_FEEDBACK_GUIDE_HEADINGS, MAX_STRUCTURE_SECTIONS
 from bot.core.ports import NudgeMessage, Person
 from bot.core.privacy import describe, find_identifiers
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Author, Outcome, Role, RoundContext
-from bot.core.text import chunk_sections, name_key
+from bot.core.text import chunk_sections, headed_text, name_key
 from bot.core.wording import nudge_text
 from bot.slack import access, blocks
 from bot.slack.blocks import DEIDENTIFY_NOTE, context, escape, section, sections
@@ -131,19 +131,37 @@ def reflection_view(ctx: RoundContext) -> dict[str, Any]:
 
 
 def feedback_view(ctx: RoundContext, target_message: int, peer: str) -> dict[str, Any]:
+    """The cohort's guide questions as inputs, first required (no guide: one free input).
+    The metadata keeps the questions, so the answers are headed as the member saw them."""
     prompt = "What struck you, and why? What might you try in their place?"
+    guide = list(ctx.cohort.feedback_headings[:MAX_FEEDBACK_GUIDE_HEADINGS])
+    inputs = [
+        _text_input(f"feedback_{i}", heading, optional=i > 0, hint=prompt if i == 0 else None)
+        for i, heading in enumerate(guide)
+    ] or [_text_input("feedback", "Your response", optional=False, hint=prompt)]
+    meta = {"round": ctx.round.id, "target": target_message, "guide": guide}
     return {
         "type": "modal",
         "callback_id": FEEDBACK_FORM,
-        "private_metadata": json.dumps({"round": ctx.round.id, "target": target_message}),
+        "private_metadata": json.dumps(meta),
         "title": plain("Give feedback"),
         "submit": plain("Post"),
         "close": plain("Cancel"),
         "blocks": [
             context(f"Your response to <@{peer}>'s reflection, posted in the round's thread."),
-            _text_input("feedback", "Your response", optional=False, hint=prompt),
+            *inputs,
         ],
     }
+
+
+def _feedback_typed(view: dict[str, Any], guide: Any) -> list[tuple[str, str]]:
+    """The answered fields as (heading, text): the free field, or one per guide question."""
+    headings = (
+        [str(h) for h in guide][:MAX_FEEDBACK_GUIDE_HEADINGS] if isinstance(guide, list) else []
+    )
+    typed = [("", _typed(view, "feedback"))]
+    typed += [(heading, _typed(view, f"feedback_{i}")) for i, heading in enumerate(headings)]
+    return [(heading, text) for heading, text in typed if text.strip()]
 
 
 def privacy_view(findings, token: str) -> dict[str, Any]:
@@ -328,14 +346,14 @@ class ReflectForms:
 
     async def on_feedback_form(self, ack, body, view) -> None:
         meta = _metadata(view)
-        text = _typed(view, "feedback")
         form = Submitted(
             body["user"]["id"],
             _number(meta.get("round")),
-            [("", text)] if text.strip() else [],
+            _feedback_typed(view, meta.get("guide")),
             target_message=_number(meta.get("target")),
         )
-        await self._decide(ack, body["user"]["team_id"], form, error_field="feedback")
+        field = "feedback_0" if meta.get("guide") else "feedback"
+        await self._decide(ack, body["user"]["team_id"], form, error_field=field)
 
     async def _decide(self, ack, team: str, form: Submitted, *, error_field: str) -> None:
         """Check a form and answer Slack at once (within its 3 s): refuse it under the field,
@@ -452,6 +470,7 @@ class ReflectForms:
         return outcome, f"Your reflection is {verb} in the round's thread ({outcome.words} words)."
 
     async def _post_feedback(self, ctx, author: Author, form: Submitted, target: int):
+        text, headings = headed_text(form.sections), tuple(h for h, _ in form.sections if h)
         channel, thread_ts = await self.rt.ids.message_ref(ctx.round.thread_id)
         person = await self.rt.people.person(form.user)
         try:
@@ -460,14 +479,14 @@ class ReflectForms:
             peer = "a former member"
         sent = await self.rt.client.chat_postMessage(
             channel=channel, thread_ts=thread_ts, username=person.name, icon_url=person.avatar,
-            text=f"Feedback for {peer}", blocks=sections(f"{peer} {escape(form.text)}"),
+            text=f"Feedback for {peer}", blocks=sections(f"{peer}\n{render(text, headings)}"),
             unfurl_links=False, unfurl_media=False,
         )  # fmt: skip
         number = await self.rt.ids.message(channel, sent["ts"])
         try:
             outcome = await reflections.save_form_feedback(
-                self.rt.db, ctx, author, number, form.text, (target, form.target_message),
-                self.rt.now(),
+                self.rt.db, ctx, author, number, text, (target, form.target_message),
+                self.rt.now(), headings,
             )  # fmt: skip
         except Exception:
             await self._take_down([number])
