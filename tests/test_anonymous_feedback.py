@@ -14,6 +14,7 @@ import pytest_asyncio
 from bot.slack.reflect import FEEDBACK_SHORTCUT
 from tests.slack_helpers import assert_no_errors_logged, running_praxis
 from tests.slack_helpers import open_round as slack_open_round
+from tests.test_portfolio import portfolio_of
 from tests.test_reflections import open_round, words
 
 FEEDBACK = {"feedback_0": "Your calm with the silence stayed with me all week, thank you."}
@@ -72,6 +73,11 @@ async def test_form_feedback_is_posted_under_a_stable_peer_label(world):
     data = json.loads(await mine.response.attachments[0].read())
     assert [r["from"] for r in data["feedback_received"]] == ["Peer 1", "Peer 2"]
     assert ben.member.display_name not in json.dumps(data)
+    page = await portfolio_of(world, ada)
+    assert "Peer 1" in page and "Peer 2" in page and ben.member.display_name not in page
+    asked = [m.content for m in ada.user.dm_channel.history() if "responded" in m.content]
+    assert asked and all(ben.member.display_name not in text for text in asked)
+    assert any(text.startswith("Peer 1 responded") for text in asked), asked
 
 
 async def test_a_thread_reply_is_never_anonymous(world):
