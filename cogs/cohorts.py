@@ -128,6 +128,8 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
     card.add_field(name="Texts kept", value=keep)
     guide = " | ".join(cohort.feedback_headings) or "free text"
     card.add_field(name="Feedback guide", value=guide, inline=False)
+    given_as = "as “Peer N” (anonymous)" if cohort.anonymous_feedback else "under the giver's name"
+    card.add_field(name="Give feedback posts", value=given_as, inline=False)
     if skips:
         card.add_field(
             name="Skipped dates", value=", ".join(f"{d:%a %d %b %Y}" for d in skips), inline=False

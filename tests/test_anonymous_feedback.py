@@ -33,6 +33,8 @@ async def anonymous_round(world):
         world.channel, "cohort edit", name="Autumn", anonymous_feedback=True
     )
     assert edited.ephemeral and "Updated" in edited.response.content
+    shown = await world.admin.slash(world.channel, "cohort show", name="Autumn")
+    assert "as “Peer N” (anonymous)" in str(shown.response.embeds[0].to_dict())
     return thread
 
 
