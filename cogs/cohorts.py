@@ -38,6 +38,7 @@ OPTION_HELP = {
     "reflect_nudge_hours": "Remind about reflections this many hours before they are due (0 = off)",
     "last_call": "Send a last call at the reflection deadline (default on)",
     "feedback_nudge_hours": "Remind about feedback this many hours before it is due (0 = off)",
+    "anonymous_feedback": 'Post "Give feedback" as "Peer 1", "Peer 2"… (default off)',
     "quiet_start": "No nudges from this local time (default 21:00)",
     "quiet_end": "…until this local time (default 08:00)",
     "retention_days": "Delete stored texts of posts after this many days (0 = keep; counts stay)",
@@ -127,6 +128,8 @@ async def cohort_card(interaction: discord.Interaction, cohort: Cohort) -> disco
     card.add_field(name="Texts kept", value=keep)
     guide = " | ".join(cohort.feedback_headings) or "free text"
     card.add_field(name="Feedback guide", value=guide, inline=False)
+    given_as = "as “Peer N” (anonymous)" if cohort.anonymous_feedback else "under the giver's name"
+    card.add_field(name="Give feedback posts", value=given_as, inline=False)
     if skips:
         card.add_field(
             name="Skipped dates", value=", ".join(f"{d:%a %d %b %Y}" for d in skips), inline=False
@@ -236,6 +239,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         reflect_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
         last_call: bool | None = None,
         feedback_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
+        anonymous_feedback: bool | None = None,
         quiet_start: str | None = None,
         quiet_end: str | None = None,
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
@@ -294,6 +298,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         reflect_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
         last_call: bool | None = None,
         feedback_nudge_hours: app_commands.Range[int, 0, 168] | None = None,
+        anonymous_feedback: bool | None = None,
         quiet_start: str | None = None,
         quiet_end: str | None = None,
         retention_days: app_commands.Range[int, 0, 3650] | None = None,

@@ -194,7 +194,9 @@ class FeedbackModal(discord.ui.Modal):
         self, ctx: RoundContext, target_message_id: int, prefill: dict[str, str] | None = None
     ) -> None:
         custom_id = views.feedback_form_id(ctx.round.id, target_message_id)
-        super().__init__(title="Give feedback", custom_id=custom_id)
+        anonymous = ctx.cohort.anonymous_feedback
+        title = reflections.ANONYMOUS_FORM_TITLE if anonymous else "Give feedback"
+        super().__init__(title=title, custom_id=custom_id)
         prefill = prefill or {}
         headings = feedback_headings(ctx)
         if not headings:
@@ -222,6 +224,7 @@ def _feedback_field(
     )
 
 
+ANONYMOUS_REPLY_NOTE = "A thread reply is never anonymous."
 CLOSED_FOR_REFLECTIONS = "This round has closed, so it no longer takes reflections."
 
 
@@ -338,16 +341,19 @@ async def _post_feedback(interaction, ctx: RoundContext, author, form, target: i
     await interaction.response.defer(ephemeral=True, thinking=True)
     text, target_message = headed_text(feedback_sections(ctx, form.values)), form.target_message_id
     thread = await _thread(interaction.client, ctx)
+    label = await reflections.anonymous_label(interaction.client.db, ctx, author.id)
     card = embed("Feedback", text, tone=Tone.SUCCESS)
-    card.set_author(
-        name=interaction.user.display_name, icon_url=interaction.user.display_avatar.url
-    )
+    if label is None:
+        user = interaction.user
+        card.set_author(name=user.display_name, icon_url=user.display_avatar.url)
+    else:
+        card.set_author(name=label)  # no picture: nothing that leads back to the giver
     reference = thread.get_partial_message(target_message)
     posted = await thread.send(embed=card, reference=reference, mention_author=False)
     try:
         outcome = await reflections.save_form_feedback(
             interaction.client.db, ctx, author, posted.id, text, (target, target_message), now(),
-            feedback_headings(ctx),
+            feedback_headings(ctx), anonymous=label is not None,
         )  # fmt: skip
     except (StorageBusy, StorageUnavailable) as error:
         again = reopen_form(
@@ -357,6 +363,8 @@ async def _post_feedback(interaction, ctx: RoundContext, author, form, target: i
         return
     note = glue.short_note(ctx, outcome)
     reply = f"Your feedback is posted in {thread.mention}."
+    if label is not None:
+        reply = f"Your feedback is posted in {thread.mention} as {label}. {ANONYMOUS_REPLY_NOTE}"
     await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
     await rating_glue.ask(interaction.client, posted.id)
 

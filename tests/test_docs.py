@@ -178,7 +178,7 @@ def shown_default(key: str) -> str:
     default = OPTIONS[key].default
     if key == "weekday":
         return WEEKDAYS[default].title()
-    if key == "last_call":
+    if key in ("last_call", "anonymous_feedback"):  # checkboxes on Slack
         return "on" if default else "off"
     if default is None:  # retention_days: stored as "keep", given as 0
         return "0"

@@ -65,6 +65,7 @@ class Cohort:
     created_at: datetime
     platform: str = "discord"  # or "slack": whose adapter runs it
     feedback_guide: tuple[str, ...] | None = None  # None: the default guide; (): free text
+    anonymous_feedback: bool = False  # form feedback posted as "Peer N", not the giver's name
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Cohort:
@@ -96,6 +97,7 @@ class Cohort:
             created_at=from_db(row["created_at"]),
             platform=row["platform"],
             feedback_guide=_stored_guide(row["feedback_guide"]),
+            anonymous_feedback=bool(row["anonymous_feedback"]),
         )
 
     @property
@@ -236,6 +238,9 @@ OPTIONS: dict[str, Option] = {
     "last_call": Option("last_call", "Last call at the deadline", 1, lambda raw: int(bool(raw))),
     "feedback_nudge_hours": Option(
         "feedback_nudge_hours", "Feedback reminder", 24, _bounded("feedback_nudge_hours", 0, 168)
+    ),
+    "anonymous_feedback": Option(
+        "anonymous_feedback", "Anonymous form feedback", 0, lambda raw: int(bool(raw))
     ),
     "quiet_start": Option("quiet_start", "Quiet hours from", "21:00", parse_time),
     "quiet_end": Option("quiet_end", "Quiet hours until", "08:00", parse_time),

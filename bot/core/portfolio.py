@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from bot.core.clock import from_db, from_db_optional
+from bot.core.text import giver_shown
 from bot.storage import privacy as store
 from bot.storage.db import Database
 
@@ -102,7 +103,7 @@ async def gather(db: Database, guild_id: int, user_id: int, cohort_ids: list[int
             pages[row["round_id"]].reflection.append(_written(row, zones[row["round_id"]]))
     for row in received:
         if row["round_id"] in pages:
-            feedback = _written(row, zones[row["round_id"]], by=row["author_name"])
+            feedback = _written(row, zones[row["round_id"]], by=giver_shown(row))
             pages[row["round_id"]].feedback.append(feedback)
     return list(pages.values())
 

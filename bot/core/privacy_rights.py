@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.core.clock import to_db
+from bot.core.text import giver_shown
 from bot.storage import posts as posts_store
 from bot.storage import privacy as store
 from bot.storage import ratings
@@ -37,7 +38,7 @@ async def export(
         "feedback_given": [_post(row) for row in authored if row["kind"] == "feedback"],
         "comments": [_post(row) for row in authored if row["kind"] in ("comment", "facilitator")],
         "feedback_received": [
-            {**_post(row), "from": row["author_name"]}
+            {**_post(row), "from": giver_shown(row)}
             for row in await store.received(db, guild_id, user_id)
         ],
         "nudges": [dict(row) for row in await store.notes(db, guild_id, user_id)],

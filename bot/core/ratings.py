@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot.core.clock import to_db
 from bot.core.errors import InvalidInput
+from bot.core.text import giver_shown
 from bot.storage import posts as posts_store
 from bot.storage import ratings as store
 from bot.storage.db import Database
@@ -54,7 +55,7 @@ async def claim_ask(db: Database, feedback_message_id: int, now: datetime) -> As
             return None
         if not await store.claim_ask(tx, post, to_db(now)):
             return None
-    return Ask(feedback_message_id, post["round_id"], post["target_id"], post["author_name"])
+    return Ask(feedback_message_id, post["round_id"], post["target_id"], giver_shown(post))
 
 
 async def rate(
@@ -74,7 +75,7 @@ async def rate(
         await store.set_rating(tx, post, helpful, to_db(now))
     answer = "helpful" if helpful else "not helpful yet"
     return (
-        f"Thanks: you rated {post['author_name']}'s feedback {answer}. Only you and the "
+        f"Thanks: you rated {giver_shown(post)}'s feedback {answer}. Only you and the "
         "cohort's facilitators see ratings (as counts); press the other button to change it."
     )
 

@@ -29,7 +29,7 @@ from bot.core.cohorts import Cohort, get_cohort_by_id
 from bot.core.errors import InvalidInput
 from bot.core.ports import Person
 from bot.core.rounds import Round, recent_rounds, round_for_thread
-from bot.core.text import count_body_words, count_words
+from bot.core.text import count_body_words, count_words, peer_label
 from bot.storage import cohorts as cohort_store
 from bot.storage import posts as store
 from bot.storage import rounds as round_store
@@ -343,6 +343,24 @@ async def reflection_author(db: Database, ctx: RoundContext, message_id: int) ->
     return row["author_id"] if row["deleted_at"] is None else None
 
 
+async def anonymous_label(db: Database, ctx: RoundContext, author_id: int) -> str | None:
+    """The name form feedback is posted under when the cohort keeps givers anonymous
+    ("Peer 3": one number per giver per round, stored so it survives restarts); None: the
+    giver's own name, as usual."""
+    if not ctx.cohort.anonymous_feedback:
+        return None
+    async with db.transaction() as tx:
+        number = await store.feedback_label(tx, ctx.round.id, author_id)
+    return peer_label(number)
+
+
+ANONYMOUS_NOTE = (
+    "Praxis posts this form's feedback as “Peer N”, not under your name. "
+    "A thread reply is never anonymous."
+)
+ANONYMOUS_FORM_TITLE = "Anonymous feedback (thread replies aren't)"  # Discord's limit: 45
+
+
 async def save_form_feedback(
     db: Database,
     ctx: RoundContext,
@@ -352,8 +370,12 @@ async def save_form_feedback(
     target: tuple[int, int],
     now: datetime,
     headings: tuple[str, ...] = (),
+    anonymous: bool = False,
 ) -> Outcome:
     """Store feedback written through "Give feedback": ``target`` is (member id, message id).
+
+    ``anonymous``: it was posted under the giver's label (:func:`anonymous_label`); the row
+    still names the real giver, so it counts for them and facilitators see who wrote it.
 
     ``headings`` are the cohort's guide questions the text carries: like a reflection
     form's, they are Praxis's words, so they don't count toward the member's minimum."""
@@ -375,6 +397,7 @@ async def save_form_feedback(
                 "word_count": words,
                 "late": int(now > ctx.round.feedback_due),
                 "posted_at": to_db(now),
+                "anonymous": int(anonymous),
             },
         )
         outcome = await _settle_counting(tx, ctx, author.id, "feedback", words)

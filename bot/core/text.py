@@ -253,3 +253,15 @@ def pack_lines(head: str, lines: Sequence[Line], *, max_chars: int, max_pings: i
         )
         for group in groups
     ]
+
+
+def peer_label(number: int) -> str:
+    """The name anonymous form feedback is posted under: one number per giver per round."""
+    return f"Peer {number}"
+
+
+def giver_shown(post) -> str:
+    """Who a member is told gave feedback: its label if it was posted anonymously (a row
+    with ``peer_number``), else the giver's name."""
+    number = post["peer_number"]
+    return peer_label(number) if number is not None else post["author_name"]

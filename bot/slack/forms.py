@@ -16,6 +16,10 @@ COHORT_FORM = "praxis_cohort"
 PROMPT_FORM = "praxis_prompt"
 TIMEZONE = "timezone"
 TIMES = {"time", "quiet_start", "quiet_end"}
+CHECKBOXES = {  # on/off options: one checkbox each, with what ticking it does
+    "last_call": "Send a last call at the reflection deadline",
+    "anonymous_feedback": 'Post "Give feedback" as "Peer 1", "Peer 2"… (never thread replies)',
+}
 
 
 def _text(text: str) -> dict[str, Any]:
@@ -51,8 +55,8 @@ def _option_element(key: str, value: Any) -> dict[str, Any]:
         return {"type": "static_select", "options": options, "initial_option": options[value]}
     if key in TIMES:
         return {"type": "timepicker", "initial_time": str(value)}
-    if key == "last_call":
-        box = _option("Send a last call at the reflection deadline", "on")
+    if key in CHECKBOXES:
+        box = _option(CHECKBOXES[key], "on")
         return {
             "type": "checkboxes",
             "options": [box],
@@ -66,7 +70,7 @@ def _current(cohort: Cohort | None, key: str, zone: str) -> Any:
     if cohort is None:
         return zone if key == TIMEZONE else option.default
     value = getattr(cohort, option.column)
-    return int(value) if key == "last_call" else value
+    return int(value) if key in CHECKBOXES else value
 
 
 def cohort_form(
@@ -156,7 +160,7 @@ def read_cohort_form(values: dict[str, Any]) -> dict[str, Any]:
             read[key] = (entry.get("selected_option") or {}).get("value")
         elif key in TIMES:
             read[key] = entry.get("selected_time")
-        elif key == "last_call":
+        elif key in CHECKBOXES:
             read[key] = bool(entry.get("selected_options"))
         else:
             read[key] = entry.get("value")

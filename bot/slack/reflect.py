@@ -149,6 +149,7 @@ def feedback_view(ctx: RoundContext, target_message: int, peer: str) -> dict[str
         "close": plain("Cancel"),
         "blocks": [
             context(f"Your response to <@{peer}>'s reflection, posted in the round's thread."),
+            *([context(reflections.ANONYMOUS_NOTE)] if ctx.cohort.anonymous_feedback else []),
             *inputs,
         ],
     }
@@ -472,13 +473,13 @@ class ReflectForms:
     async def _post_feedback(self, ctx, author: Author, form: Submitted, target: int):
         text, headings = headed_text(form.sections), tuple(h for h, _ in form.sections if h)
         channel, thread_ts = await self.rt.ids.message_ref(ctx.round.thread_id)
-        person = await self.rt.people.person(form.user)
         try:
             peer = f"<@{await self.rt.ids.text(target)}>"
         except KeyError:  # forgotten since: a pseudonym has no Slack id
             peer = "a former member"
+        label = await reflections.anonymous_label(self.rt.db, ctx, author.id)
         sent = await self.rt.client.chat_postMessage(
-            channel=channel, thread_ts=thread_ts, username=person.name, icon_url=person.avatar,
+            channel=channel, thread_ts=thread_ts, **await self._signed(form.user, label),
             text=f"Feedback for {peer}", blocks=sections(f"{peer}\n{render(text, headings)}"),
             unfurl_links=False, unfurl_media=False,
         )  # fmt: skip
@@ -486,14 +487,26 @@ class ReflectForms:
         try:
             outcome = await reflections.save_form_feedback(
                 self.rt.db, ctx, author, number, text, (target, form.target_message),
-                self.rt.now(), headings,
+                self.rt.now(), headings, anonymous=label is not None,
             )  # fmt: skip
         except Exception:
             await self._take_down([number])
             raise
         self.rt.home.cohort_changed(ctx.cohort.id)
         await self.rt.ratings.ask(number)
+        if label is not None:
+            where = (
+                f"is posted in the round's thread as {label}. A thread reply is never anonymous."
+            )
+            return outcome, f"Your feedback to {peer} {where}"
         return outcome, f"Your feedback to {peer} is posted in the round's thread."
+
+    async def _signed(self, user: str, label: str | None) -> dict[str, str]:
+        """Who the feedback appears from: the giver, or only their label (no picture)."""
+        if label is not None:
+            return {"username": label}
+        person = await self.rt.people.person(user)
+        return {"username": person.name, "icon_url": person.avatar}
 
     async def _take_down(self, numbers: list[int]) -> None:
         for number in numbers:

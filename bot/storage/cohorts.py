@@ -14,7 +14,7 @@ _WRITABLE = frozenset(
         "feedback_required", "min_words", "paused", "schedule_from", "created_at", "updated_at",
         "prompt_cycle", "feedback_min_words", "reflect_nudge_hours", "last_call",
         "feedback_nudge_hours", "quiet_start", "quiet_end", "digest_channel_id",
-        "retention_days", "platform", "feedback_guide",
+        "retention_days", "platform", "feedback_guide", "anonymous_feedback",
     }
 )  # fmt: skip
 

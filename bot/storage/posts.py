@@ -9,8 +9,29 @@ from bot.storage.db import Database, Row, Tx
 
 _COLUMNS = (
     "message_id", "round_id", "author_id", "author_name", "kind", "source", "form_group",
-    "reply_to_id", "target_id", "text", "word_count", "late", "acked", "posted_at",
+    "reply_to_id", "target_id", "text", "word_count", "late", "acked", "posted_at", "anonymous",
 )  # fmt: skip
+
+
+#: The giver's label number for anonymous form feedback (NULL otherwise), as ``peer_number``.
+PEER_NUMBER = (
+    "(SELECT l.number FROM feedback_labels l WHERE p.anonymous = 1"
+    " AND l.round_id = p.round_id AND l.author_id = p.author_id) AS peer_number"
+)
+
+
+async def feedback_label(tx: Tx, round_id: int, author_id: int) -> int:
+    """The giver's number for anonymous feedback in this round, assigned on first use."""
+    await tx.execute(
+        "INSERT INTO feedback_labels (round_id, author_id, number) SELECT ?, ?,"
+        " COALESCE(MAX(number), 0) + 1 FROM feedback_labels WHERE round_id = ?"
+        " ON CONFLICT (round_id, author_id) DO NOTHING",
+        (round_id, author_id, round_id),
+    )
+    return await tx.fetch_value(
+        "SELECT number FROM feedback_labels WHERE round_id = ? AND author_id = ?",
+        (round_id, author_id),
+    )
 
 
 async def insert_if_new(tx: Tx, values: Mapping[str, Any]) -> bool:
@@ -121,7 +142,9 @@ async def short_posts(
 
 
 async def get(tx: Tx, message_id: int) -> Row | None:
-    return await tx.fetch_one("SELECT * FROM posts WHERE message_id = ?", (message_id,))
+    return await tx.fetch_one(
+        f"SELECT p.*, {PEER_NUMBER} FROM posts p WHERE p.message_id = ?", (message_id,)
+    )
 
 
 async def update_text(tx: Tx, message_id: int, text: str, words: int, edited_at: str) -> None:

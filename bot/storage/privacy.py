@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.storage.db import Database, Row, Tx
+from bot.storage.posts import PEER_NUMBER
 
 _IN_GUILD = "r.cohort_id IN (SELECT id FROM cohorts WHERE guild_id = ?)"
 
@@ -18,7 +19,8 @@ async def authored(db: Database, guild_id: int, user_id: int) -> list[Row]:
 
 async def received(db: Database, guild_id: int, user_id: int) -> list[Row]:
     return await db.fetch_all(
-        "SELECT c.name AS cohort, r.cohort_id, r.number AS round, r.title AS prompt_title, p.*"
+        "SELECT c.name AS cohort, r.cohort_id, r.number AS round, r.title AS prompt_title, p.*,"
+        f" {PEER_NUMBER}"
         " FROM posts p JOIN rounds r ON r.id = p.round_id JOIN cohorts c ON c.id = r.cohort_id"
         f" WHERE p.target_id = ? AND p.kind = 'feedback' AND {_IN_GUILD} ORDER BY p.message_id",
         (user_id, guild_id),
@@ -128,6 +130,7 @@ async def anonymise(
         ("excusals", "excused_by"),  # excusals they made as a facilitator
         ("ratings", "rater_id"),  # helpfulness counts stay; nobody can tell who rated
         ("ratings", "giver_id"),  # (the feedback's own id follows the posts' new ids)
+        ("feedback_labels", "author_id"),  # "Peer 3" stays, leading to nobody
     ):
         await tx.execute(
             f"UPDATE {table} SET {column} = ? WHERE {column} = ? AND {rounds}",
