@@ -1,0 +1,90 @@
+"""Private reflections: sent to the cohort's facilitators only, counted, never in the thread,
+never assigned for peer feedback, and refused kindly when the cohort turned them off."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.helpers import create_cohort, refused, tick_at
+
+FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+REFLECT_DUE = FIRST_SLOT + timedelta(hours=72)
+SECRET = "sensitive"
+
+
+def words(n: int, word: str = "listening") -> str:
+    return " ".join([word] * n)
+
+
+async def open_round(world, **options):
+    options.setdefault("min_words", 20)
+    await create_cohort(world, "Autumn", **options)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    return thread
+
+
+async def reflect_privately(member, world, text: str):
+    shown = await member.slash(world.channel, "reflect", private=True)
+    return await member.submit_modal(shown, {"section_0": text})
+
+
+def dm_text(person) -> str:
+    channel = person.user.dm_channel
+    if channel is None:
+        return ""
+    return "\n".join(
+        f"{m.content} {' '.join(f'{e.title} {e.description}' for e in m.embeds)}"
+        for m in channel.history()
+    )
+
+
+def thread_text(thread) -> str:
+    return "\n".join(
+        f"{m.content} {' '.join(str(e.description) for e in m.embeds)}" for m in thread.history()
+    )
+
+
+async def test_a_private_reflection_counts_reaches_facilitators_only(world):
+    thread = await open_round(world)
+    ada = world.members[0]
+    done = await reflect_privately(ada, world, words(30, SECRET))
+
+    reply = done.response.content
+    assert done.ephemeral and "facilitators" in reply and "counts" in reply
+    assert SECRET not in thread_text(thread), "never in the thread"
+    assert SECRET in dm_text(world.facilitator), "the facilitator gets it by DM"
+    assert all(SECRET not in dm_text(m) for m in world.members)
+    [row] = await world.db.fetch_all("SELECT * FROM posts WHERE author_id = ?", (ada.id,))
+    assert (row["private"], row["kind"], row["source"], row["late"]) == (1, "reflection", "form", 0)
+
+    report = await world.admin.slash(world.channel, "report round", cohort="Autumn")
+    field = report.response.embeds[0].fields[0].value
+    assert report.ephemeral and field.startswith("1 of 4 counted") and "1 private" in field
+
+
+async def test_nobody_is_asked_to_review_a_private_reflection(world):
+    thread = await open_round(world, feedback_required=2)
+    ada, *others = world.members
+    await reflect_privately(ada, world, words(30))
+    for member in others:
+        await member.send(thread, words(30))
+    await tick_at(world, REFLECT_DUE)
+
+    rows = await world.db.fetch_all("SELECT reviewer_id, author_id FROM assignments")
+    assert rows, "the pairs were made"
+    assert all(row["author_id"] != ada.id for row in rows), "no one reviews it"
+    assert any(row["reviewer_id"] == ada.id for row in rows), "Ada still reviews peers"
+
+
+async def test_a_cohort_can_turn_private_reflections_off(world):
+    await open_round(world)
+    edit = await world.admin.slash(
+        world.channel, "cohort edit", name="Autumn", private_reflections=False
+    )
+    assert edit.ephemeral
+    ada = world.members[0]
+    result = await ada.slash(world.channel, "reflect", private=True)
+    refused(world.env, result, "doesn't take private reflections")
+    assert await world.db.fetch_all("SELECT * FROM posts") == []
+    assert SECRET not in dm_text(world.facilitator)
