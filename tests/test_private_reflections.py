@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest_asyncio
+
+from bot.slack.reflect import _private_choice
 from tests.helpers import create_cohort, refused, tick_at
+from tests.slack_helpers import assert_no_errors_logged, running_praxis
+from tests.slack_helpers import open_round as open_round_on_slack
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 REFLECT_DUE = FIRST_SLOT + timedelta(hours=72)
@@ -88,3 +93,46 @@ async def test_a_cohort_can_turn_private_reflections_off(world):
     refused(world.env, result, "doesn't take private reflections")
     assert await world.db.fetch_all("SELECT * FROM posts") == []
     assert SECRET not in dm_text(world.facilitator)
+
+
+# ----------------------------------------------------------------------------------- Slack
+
+
+@pytest_asyncio.fixture
+async def slack(tmp_path, caplog):
+    async with running_praxis(tmp_path) as world:
+        yield world
+    assert_no_errors_logged(caplog)
+
+
+async def test_on_slack_the_form_sends_it_to_the_facilitators_dms_only(slack):
+    prompt = await open_round_on_slack(slack, min_words="5")
+    ada = slack.members[0]
+    form = (await ada.click(prompt, "praxis_reflect")).view
+    done = await ada.submit(form, {"section_0": words(12, SECRET), "private": ["private"]})
+
+    assert not done.errors and not form.open
+    thread = slack.ws.messages(slack.room, thread_ts=prompt.ts)
+    assert all(SECRET not in (m.text or "") for m in thread), "never in the thread"
+    assert any(SECRET in str(m.blocks) + m.text for m in slack.fran.dms())
+    assert all(SECRET not in str(m.blocks) + m.text for p in slack.members for m in p.dms())
+    (said,) = [e for e in ada.private_messages() if e.thread_ts == prompt.ts]
+    assert "facilitators" in said.text and "counts" in said.text
+    async with slack.db.reading() as tx:
+        (row,) = await tx.fetch_all("SELECT private, kind FROM posts")
+    assert tuple(row) == (1, "reflection")
+
+
+async def test_on_slack_a_cohort_without_private_reflections_refuses_the_form(slack):
+    prompt = await open_round_on_slack(slack, min_words="5")
+    async with slack.db.transaction() as tx:
+        await tx.execute("UPDATE cohorts SET private_reflections = 0")
+    ada = slack.members[0]
+    form = (await ada.click(prompt, "praxis_reflect")).view
+    assert "private" not in {b.get("block_id") for b in form.body["blocks"]}
+    form.body["blocks"].append(_private_choice())  # a form opened before it was turned off
+    done = await ada.submit(form, {"section_0": words(12, SECRET), "private": ["private"]})
+    assert "doesn't take private reflections" in done.errors["section_0"]
+    async with slack.db.reading() as tx:
+        assert await tx.fetch_all("SELECT * FROM posts") == []
+    assert all(SECRET not in str(m.blocks) + m.text for m in slack.fran.dms())
