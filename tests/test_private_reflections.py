@@ -3,6 +3,7 @@ never assigned for peer feedback, and refused kindly when the cohort turned them
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
@@ -80,6 +81,27 @@ async def test_nobody_is_asked_to_review_a_private_reflection(world):
     assert rows, "the pairs were made"
     assert all(row["author_id"] != ada.id for row in rows), "no one reviews it"
     assert any(row["reviewer_id"] == ada.id for row in rows), "Ada still reviews peers"
+
+
+async def test_the_member_keeps_it_in_export_and_portfolio_and_forget_removes_it(world):
+    await open_round(world)
+    ada = world.members[0]
+    await reflect_privately(ada, world, words(30, SECRET))
+
+    exported = await ada.slash(world.channel, "me export")
+    data = json.loads(await exported.response.attachments[0].read())
+    [mine] = data["reflections"]
+    assert mine["private"] is True and SECRET in mine["text"]
+    page = await ada.slash(world.channel, "me portfolio")
+    html = (await page.response.attachments[0].read()).decode("utf-8")
+    assert SECRET in html and "private (sent to the facilitators only)" in html
+    csv = await world.admin.slash(world.channel, "report export", cohort="Autumn")
+    header, row = (await csv.response.attachments[0].read()).decode("utf-8-sig").splitlines()
+    assert header.split(",")[-1] == "private" and row.split(",")[-1] == "yes"
+
+    asked = await ada.slash(world.channel, "me forget")
+    await ada.click(asked.response, label="Delete my data")
+    assert await world.db.fetch_all("SELECT * FROM posts WHERE text LIKE ?", (f"%{SECRET}%",)) == []
 
 
 async def test_a_cohort_can_turn_private_reflections_off(world):
