@@ -260,20 +260,24 @@ async def reflection_submitted(interaction: discord.Interaction, form: views.For
     if not sections:
         raise InvalidInput("Your reflection is empty, so nothing was posted.")
     values = values[: len(headings)]
-    if form.private:
-        await _send_privately(interaction, ctx, author, sections)
-        return
+
+    async def post(pressed: discord.Interaction) -> None:
+        if form.private:  # to the facilitators only, never the thread
+            await _send_privately(pressed, ctx, author, sections)
+        else:
+            await _post_reflection(pressed, ctx, author, sections, values)
+
     findings = find_identifiers("\n\n".join(text for _, text in sections))
     if findings:
         await _ask_before_posting(
             interaction,
             author.id,
             findings,
-            reopen=lambda: ReflectionModal(ctx, values),
-            post=lambda pressed: _post_reflection(pressed, ctx, author, sections, values),
+            reopen=lambda: ReflectionModal(ctx, values, private=form.private),
+            post=post,
         )
         return
-    await _post_reflection(interaction, ctx, author, sections, values)
+    await post(interaction)
 
 
 async def _send_privately(interaction, ctx: RoundContext, author, sections) -> None:

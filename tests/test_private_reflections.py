@@ -104,6 +104,20 @@ async def test_the_member_keeps_it_in_export_and_portfolio_and_forget_removes_it
     assert await world.db.fetch_all("SELECT * FROM posts WHERE text LIKE ?", (f"%{SECRET}%",)) == []
 
 
+async def test_a_private_reflection_that_may_name_a_client_is_checked_first(world):
+    await open_round(world)
+    ada = world.members[0]
+    asked = await reflect_privately(ada, world, f"{words(30, SECRET)} jo.bloggs@example.org")
+    assert asked.ephemeral and "could identify a client" in asked.response.content
+    assert await world.db.fetch_all("SELECT * FROM posts") == []
+    assert SECRET not in dm_text(world.facilitator)
+
+    await ada.click(asked.response, label="Post anyway")
+    assert SECRET in dm_text(world.facilitator)
+    [row] = await world.db.fetch_all("SELECT private FROM posts")
+    assert row["private"] == 1
+
+
 async def test_a_cohort_can_turn_private_reflections_off(world):
     await open_round(world)
     edit = await world.admin.slash(
