@@ -273,6 +273,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         facilitators="Role whose holders may manage this cohort",
         clear="Remove a setting: the digest channel (digests go by DM) or the facilitator role",
         feedback_guide='Feedback form questions split by "|"; "default" or "none" (free text)',
+        private_reflections="Let members send a reflection to facilitators only (default on)",
         **OPTION_HELP,
     )
     @app_commands.choices(weekday=WEEKDAY_CHOICES, clear=CLEAR_CHOICES)
@@ -304,6 +305,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
         retention_days: app_commands.Range[int, 0, 3650] | None = None,
         clear: app_commands.Choice[str] | None = None,
         feedback_guide: app_commands.Range[str, 1, 300] | None = None,
+        private_reflections: bool | None = None,
     ) -> None:
         cohort = await facilitated_cohort(interaction, name)
         cleared = (clear.value,) if clear else ()
@@ -322,6 +324,7 @@ class CohortCommands(commands.GroupCog, group_name="cohort"):
             facilitator_role_id=facilitators.id if facilitators else None,
             digest_channel_id=digest_channel.id if digest_channel else None,
             feedback_guide=feedback_guide,
+            private_reflections=private_reflections,
         )
         if all(value is None for value in changes.values()) and not cleared:
             raise InvalidInput("Nothing to change: pick at least one option to edit.")

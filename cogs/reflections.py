@@ -153,9 +153,13 @@ class ReflectionModal(discord.ui.Modal):
     """The round's headings as fields. Only what the member sees: the submission is
     handled by the form's custom id (:func:`reflection_submitted`), restart or not."""
 
-    def __init__(self, ctx: RoundContext, prefill: list[str] | None = None) -> None:
-        title = f"Round {ctx.round.number} reflection"[:45]
-        super().__init__(title=title, custom_id=views.reflect_form_id(ctx.round.id))
+    def __init__(
+        self, ctx: RoundContext, prefill: list[str] | None = None, *, private: bool = False
+    ) -> None:
+        kind = "private reflection" if private else "reflection"
+        title = f"Round {ctx.round.number} {kind}"[:45]
+        custom_id = views.reflect_form_id(ctx.round.id, private=private)
+        super().__init__(title=title, custom_id=custom_id)
         for index, heading in enumerate(form_headings(ctx)):
             self.add_item(
                 discord.ui.TextInput(
@@ -259,17 +263,44 @@ async def reflection_submitted(interaction: discord.Interaction, form: views.For
     if not sections:
         raise InvalidInput("Your reflection is empty, so nothing was posted.")
     values = values[: len(headings)]
+
+    async def post(pressed: discord.Interaction) -> None:
+        if form.private:  # to the facilitators only, never the thread
+            await _send_privately(pressed, ctx, author, sections)
+        else:
+            await _post_reflection(pressed, ctx, author, sections, values)
+
     findings = find_identifiers("\n\n".join(text for _, text in sections))
     if findings:
         await _ask_before_posting(
             interaction,
             author.id,
             findings,
-            reopen=lambda: ReflectionModal(ctx, values),
-            post=lambda pressed: _post_reflection(pressed, ctx, author, sections, values),
+            reopen=lambda: ReflectionModal(ctx, values, private=form.private),
+            post=post,
         )
         return
-    await _post_reflection(interaction, ctx, author, sections, values)
+    await post(interaction)
+
+
+async def _send_privately(interaction, ctx: RoundContext, author, sections) -> None:
+    """A reflection for the facilitators only: to them, counted, never in the thread."""
+    reflections.require_private_allowed(ctx)  # the cohort may have turned it off since
+    await interaction.response.defer(ephemeral=True, thinking=True)
+    db = interaction.client.db
+    outcome = await reflections.save_private_reflection(
+        db, interaction.client.chat, ctx, author, interaction.id, sections, now()
+    )
+    if outcome.ack:
+        await pairs.add_latecomer(db, interaction.client.chat, ctx, author.id)
+    reply = (
+        f"Your private reflection ({outcome.words} words) went to the facilitators of "
+        f"**{ctx.cohort.name}** only; it isn't in the thread."
+    )
+    if outcome.counted:
+        reply += " It counts for this round."
+    note = glue.short_note(ctx, outcome)
+    await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
 
 
 async def _ask_before_posting(interaction, author_id: int, findings, *, reopen, post) -> None:
@@ -438,11 +469,18 @@ class Reflections(commands.Cog):
     # ------------------------------------------------------------------ commands
 
     @app_commands.command(name="reflect", description="Write this round's reflection in a form")
-    @app_commands.describe(cohort="Your cohort (needed only if you are in more than one)")
+    @app_commands.describe(
+        cohort="Your cohort (needed only if you are in more than one)",
+        private="Send it to the facilitators only (it counts, but isn't in the thread)",
+    )
     @app_commands.guild_only()
-    async def reflect(self, interaction: discord.Interaction, cohort: str | None = None) -> None:
+    async def reflect(
+        self, interaction: discord.Interaction, cohort: str | None = None, private: bool = False
+    ) -> None:
         ctx = await self._members_round(interaction, cohort)
-        await views.show_form(interaction, ReflectionModal(ctx))
+        if private:
+            reflections.require_private_allowed(ctx)
+        await views.show_form(interaction, ReflectionModal(ctx, private=private))
 
     async def _members_round(
         self, interaction: discord.Interaction, name: str | None

@@ -66,6 +66,7 @@ class Cohort:
     platform: str = "discord"  # or "slack": whose adapter runs it
     feedback_guide: tuple[str, ...] | None = None  # None: the default guide; (): free text
     anonymous_feedback: bool = False  # form feedback posted as "Peer N", not the giver's name
+    private_reflections: bool = True  # members may send a reflection to facilitators only
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> Cohort:
@@ -98,6 +99,7 @@ class Cohort:
             platform=row["platform"],
             feedback_guide=_stored_guide(row["feedback_guide"]),
             anonymous_feedback=bool(row["anonymous_feedback"]),
+            private_reflections=bool(row["private_reflections"]),
         )
 
     @property
@@ -388,6 +390,8 @@ async def edit_cohort(
     updates.update(_cleared(clear, changes))
     if changes.get("feedback_guide") is not None:
         updates["feedback_guide"] = parse_feedback_guide(changes["feedback_guide"])
+    if changes.get("private_reflections") is not None:
+        updates["private_reflections"] = int(bool(changes["private_reflections"]))
     if changes.get("name") is not None:
         updates["name"] = parse_name(changes["name"])
         updates["name_key"] = name_key(updates["name"])

@@ -21,7 +21,7 @@ from bot.core.assignment import Plan, assign_late, assign_peers, pair
 from bot.core.clock import to_db
 from bot.core.cohorts import get_cohort_by_id
 from bot.core.ports import Chat, DeliveryError
-from bot.core.reflections import RoundContext, counted_reflectors
+from bot.core.reflections import RoundContext, counted_reflectors, private_reflectors
 from bot.core.rounds import Round
 from bot.storage import assignments as store
 from bot.storage.db import Database
@@ -63,11 +63,18 @@ async def add_latecomer(db: Database, chat: Chat, ctx: RoundContext, member_id: 
     if member_id in plan or ctx.cohort.feedback_required == 0:
         return False
     reflectors = await counted_reflectors(db, ctx)
-    everyone = {person: plan.get(person, ()) for person in reflectors if person != member_id}
+    private = await private_reflectors(db, ctx)
+    everyone = {
+        person: plan.get(person, ())
+        for person in reflectors
+        if person != member_id and person not in private
+    }
     if not everyone:
         return False
     recent = await _recent(db, ctx)
     reviews, reviewers = assign_late(member_id, everyone, ctx.cohort.feedback_required, recent)
+    if member_id in private:  # they may review others; nobody is asked to review theirs
+        reviewers = ()
     pairs = [(member_id, author) for author in reviews] + [(r, member_id) for r in reviewers]
     async with db.transaction() as tx:
         await store.insert(tx, round_.id, pairs, late=True)
@@ -86,9 +93,15 @@ async def _fresh_plan(db: Database, ctx: RoundContext) -> Plan:
     if ctx.cohort.feedback_required == 0:
         return {}
     reflectors = await counted_reflectors(db, ctx)
-    return assign_peers(
-        reflectors, ctx.cohort.feedback_required, ctx.round.id, await _recent(db, ctx)
-    )
+    private = await private_reflectors(db, ctx)
+    recent = await _recent(db, ctx)
+    k = ctx.cohort.feedback_required
+    plan = assign_peers([p for p in reflectors if p not in private], k, ctx.round.id, recent)
+    public = dict(plan)
+    for person in sorted(set(reflectors) & private):
+        if public:  # reviews public reflections only; their own is in no one's list
+            plan[person] = assign_late(person, public, k, recent)[0]
+    return plan
 
 
 async def _recent(db: Database, ctx: RoundContext) -> set[frozenset[int]]:

@@ -45,6 +45,7 @@ class Written:
     words: int
     edited: bool
     by: str = ""  # the giver's display name, for feedback
+    private: bool = False  # a reflection sent to the facilitators only
 
 
 @dataclass(slots=True)
@@ -136,6 +137,7 @@ def _written(row, zone: ZoneInfo, *, by: str = "") -> Written:
         words=row["word_count"],
         edited=row["edited_at"] is not None,
         by=by,
+        private=bool(row["private"]),
     )
 
 

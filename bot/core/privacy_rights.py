@@ -67,6 +67,7 @@ def _post(row) -> dict:
         "posted_at": row["posted_at"],
         "edited_at": row["edited_at"],
         "late": bool(row["late"]),
+        "private": bool(row["private"]),  # sent to the facilitators only
         "word_count": row["word_count"],
         "text": row["text"],
         "deleted": row["deleted_at"] is not None,

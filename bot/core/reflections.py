@@ -27,7 +27,7 @@ from enum import StrEnum
 from bot.core.clock import from_db, to_db
 from bot.core.cohorts import Cohort, get_cohort_by_id
 from bot.core.errors import InvalidInput
-from bot.core.ports import Person
+from bot.core.ports import DeliveryError, Person
 from bot.core.rounds import Round, recent_rounds, round_for_thread
 from bot.core.text import count_body_words, count_words, peer_label
 from bot.storage import cohorts as cohort_store
@@ -285,6 +285,7 @@ async def form_message_ids(db: Database, round_id: int, author_id: int) -> list[
         return [
             row["message_id"]
             for row in await store.form_group(tx, round_id, author_id, "reflection")
+            if not row["private"]  # a private one has no thread message to edit
         ]
 
 
@@ -295,11 +296,14 @@ async def save_form_reflection(
     parts: list[tuple[int, str]],
     headings: tuple[str, ...],
     now: datetime,
+    *,
+    private: bool = False,
 ) -> Outcome:
     """Store (or replace) a reflection written through the form and posted as ``parts``.
 
     A resubmission keeps the first submission's time, so fixing a typo after the
-    deadline does not make an on-time reflection late.
+    deadline does not make an on-time reflection late. A ``private`` one was sent to the
+    facilitators only: its "parts" are ids of the submission, never thread messages.
     """
     async with db.transaction() as tx:
         old = await store.form_group(tx, ctx.round.id, author.id, "reflection")
@@ -323,6 +327,7 @@ async def save_form_reflection(
                     "late": late,
                     "acked": int(message_id in was_acked),
                     "posted_at": first_posted,
+                    "private": int(private),
                 },
             )
         words = sum(count_body_words(text, headings) for _, text in parts)
@@ -332,6 +337,68 @@ async def save_form_reflection(
         await _told_in_reply(tx, ctx, author.id, outcome, now)
     outcome.stored = True
     return outcome
+
+
+PRIVATE_OFF = (
+    "**{name}** doesn't take private reflections: please write yours in the round's "
+    "thread, or talk to a facilitator directly."
+)
+IN_THREAD_ALREADY = (
+    "Your reflection for this round is already in the thread, so it can't become private. "
+    "Delete it there first if you'd rather send it to the facilitators only."
+)
+NOT_DELIVERED = (
+    "Praxis couldn't reach the facilitators just now, so your private reflection wasn't "
+    "sent or counted. Please try again later, or write to a facilitator directly."
+)
+NOTICE_CHARS = 3500  # one facilitator notice; fits a Discord embed and a Slack message
+
+
+def require_private_allowed(ctx: RoundContext) -> None:
+    """A cohort that turned private reflections off refuses them before anything is stored."""
+    if not ctx.cohort.private_reflections:
+        raise InvalidInput(PRIVATE_OFF.format(name=ctx.cohort.name))
+
+
+async def save_private_reflection(
+    db: Database,
+    chat,
+    ctx: RoundContext,
+    author: Author,
+    submission_id: int,
+    sections: list[tuple[str, str]],
+    now: datetime,
+) -> Outcome:
+    """Send a reflection meant for the facilitators only to them, then store it.
+
+    It counts like any reflection (same deadline, same minimum), is stored under the
+    form submission's id (it has no thread message) and is marked private, so pairing
+    never asks anyone to review it. It reaches the cohort's facilitators through the
+    Chat port's private path (their DMs or the digest channel).
+    """
+    require_private_allowed(ctx)
+    async with db.reading() as tx:
+        in_thread = await store.form_group(tx, ctx.round.id, author.id, "reflection")
+    if any(not row["private"] for row in in_thread):
+        raise InvalidInput(IN_THREAD_ALREADY)
+    text = "\n\n".join(f"**{h}**\n{t}" if h else t for h, t in sections)
+    await _deliver_privately(chat, ctx, author, text)
+    headings = tuple(h for h, _ in sections if h)
+    return await save_form_reflection(
+        db, ctx, author, [(submission_id, text)], headings, now, private=True
+    )
+
+
+async def _deliver_privately(chat, ctx: RoundContext, author: Author, text: str) -> None:
+    """To the facilitators first: a private reflection nobody can read is not stored."""
+    title = f"Private reflection: {author.name}, round {ctx.round.number} of {ctx.cohort.name}"
+    chunks = [text[i : i + NOTICE_CHARS] for i in range(0, len(text), NOTICE_CHARS)]
+    try:
+        for number, chunk in enumerate(chunks, start=1):
+            part = f" ({number}/{len(chunks)})" if len(chunks) > 1 else ""
+            await chat.tell_facilitators(ctx.cohort, f"{title}{part}"[:250], chunk)
+    except DeliveryError as error:
+        raise InvalidInput(NOT_DELIVERED) from error
 
 
 async def reflection_author(db: Database, ctx: RoundContext, message_id: int) -> int | None:
@@ -503,6 +570,11 @@ async def counted_reflectors(db: Database, ctx: RoundContext) -> list[int]:
     rows = await store.round_tallies(db, ctx.round.id, ctx.cohort.feedback_threshold)
     need = ctx.cohort.reflection_threshold
     return [row["author_id"] for row in rows if row["reflection_words"] >= need]
+
+
+async def private_reflectors(db: Database, ctx: RoundContext) -> set[int]:
+    """Members whose reflection went to the facilitators only: nobody reviews it."""
+    return await store.private_reflectors(db, ctx.round.id)
 
 
 class ContextCache:

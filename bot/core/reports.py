@@ -50,6 +50,7 @@ class Standing:
     feedback_given: int = 0
     feedback_received: int = 0
     short_feedback: int = 0
+    private: bool = False  # their reflection went to the facilitators only
 
 
 MISSING = Standing("missing")
@@ -155,6 +156,7 @@ def standing(
         feedback_given=tally["feedback_given"] if tally else 0,
         feedback_received=received,
         short_feedback=tally["short_feedback"] if tally else 0,
+        private=bool(tally["private"]) if tally else False,
     )
 
 
@@ -216,6 +218,12 @@ class RoundSummary:
     @property
     def short_feedback(self) -> int:
         return sum(standing.short_feedback for _, standing in self.rows)
+
+    @property
+    def private_words(self) -> str:
+        """ " · 1 private (to facilitators only)", or nothing when none was private."""
+        private = sum(1 for _, s in self.rows if s.private and s.status in COUNTED)
+        return f" · {private} private (to facilitators only)" if private else ""
 
 
 async def round_summary(
@@ -362,7 +370,7 @@ async def participation_chart(
 
 EXPORT_COLUMNS = (
     "round", "prompt_title", "member_id", "member_name", "kind", "to_member_id",
-    "to_member_name", "posted_at", "on_time", "word_count", "counted",
+    "to_member_name", "posted_at", "on_time", "word_count", "counted", "private",
 )  # fmt: skip
 PARTICIPATION_COLUMNS = (
     "round", "round_date", "member_id", "member_name", "status", "reflection_words",
@@ -482,6 +490,7 @@ def _write_lines(
             "yes" if record["on_time"] else "no",
             record["word_count"],
             "yes" if record["counted"] else "no",
+            "yes" if record["private"] else "no",
         ]
         if include_text:
             line.append(text_cell(record["text"] or ""))

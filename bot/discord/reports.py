@@ -37,7 +37,7 @@ def round_embed(summary: RoundSummary) -> tuple[discord.Embed, discord.File | No
     card.add_field(
         name="Reflections",
         value=f"{summary.counted} of {summary.members} counted · {summary.on_time} on time · "
-        f"{summary.late} late",
+        f"{summary.late} late{summary.private_words}",
         inline=False,
     )
     waiting, label = (

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import discord
 
 REFLECT_PATTERN = r"praxis:reflect:(?P<round_id>[0-9]+)"
-REFLECT_FORM_PATTERN = re.compile(r"praxis:reflect-form:(?P<round_id>[0-9]+)")
+REFLECT_FORM_PATTERN = re.compile(r"praxis:reflect-form:(?P<round_id>[0-9]+)(?P<private>:private)?")
 FEEDBACK_FORM_PATTERN = re.compile(
     r"praxis:feedback-form:(?P<round_id>[0-9]+):(?P<message_id>[0-9]+)"
 )
@@ -41,8 +41,9 @@ def draft_button(token: str, action: str, label: str, style: discord.ButtonStyle
     return discord.ui.Button(label=label, style=style, custom_id=f"praxis:draft:{token}:{action}")
 
 
-def reflect_form_id(round_id: int) -> str:
-    return f"praxis:reflect-form:{round_id}"
+def reflect_form_id(round_id: int, *, private: bool = False) -> str:
+    """A reflection form; a ``private`` one goes to the facilitators only."""
+    return f"praxis:reflect-form:{round_id}" + (":private" if private else "")
 
 
 def feedback_form_id(round_id: int, message_id: int) -> str:
@@ -57,6 +58,7 @@ class FormSubmission:
     round_id: int
     target_message_id: int | None  # the reflection answered; None for a reflection form
     values: dict[str, str]  # text field custom id -> what the member typed
+    private: bool = False  # a reflection for the facilitators only
 
 
 async def show_form(interaction: discord.Interaction, form: discord.ui.Modal) -> None:
@@ -81,7 +83,7 @@ def form_submission(interaction: discord.Interaction) -> FormSubmission | None:
     custom_id = interaction.data.get("custom_id", "")
     values = _text_values(interaction.data.get("components", []))
     if found := REFLECT_FORM_PATTERN.fullmatch(custom_id):
-        return FormSubmission(int(found["round_id"]), None, values)
+        return FormSubmission(int(found["round_id"]), None, values, bool(found["private"]))
     if found := FEEDBACK_FORM_PATTERN.fullmatch(custom_id):
         return FormSubmission(int(found["round_id"]), int(found["message_id"]), values)
     return None

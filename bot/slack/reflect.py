@@ -73,6 +73,7 @@ class Submitted:
     round_id: int
     sections: list[tuple[str, str]]  # (heading, text), empty sections left out
     target_message: int | None = None  # the reflection answered; None for a reflection
+    private: str | None = None  # the form's view id when sent to the facilitators only
 
     @property
     def text(self) -> str:
@@ -119,6 +120,7 @@ def reflection_view(ctx: RoundContext) -> dict[str, Any]:
         f"Round {ctx.round.number} of *{escape(ctx.cohort.name)}* · posted in the round's "
         "thread under your name; sending the form again updates it."
     )
+    private = [_private_choice()] if ctx.cohort.private_reflections else []
     return {
         "type": "modal",
         "callback_id": REFLECT_FORM,
@@ -126,8 +128,25 @@ def reflection_view(ctx: RoundContext) -> dict[str, Any]:
         "title": plain(f"Round {ctx.round.number} reflection"[:TITLE_CHARS]),
         "submit": plain("Post"),
         "close": plain("Cancel"),
-        "blocks": [intro, *inputs],
+        "blocks": [intro, *inputs, *private],
     }
+
+
+PRIVATE_CHOICE = "Send it to the facilitators only (it counts, but isn't posted in the thread)"
+
+
+def _private_choice() -> dict[str, Any]:
+    """A checkbox: the reflection goes to the cohort's facilitators by DM, not the thread."""
+    box = {"text": plain(PRIVATE_CHOICE), "value": "private"}
+    element = {"type": "checkboxes", "action_id": "private", "options": [box]}
+    return {"type": "input", "block_id": "private", "optional": True,
+            "label": plain("Private"), "element": element}  # fmt: skip
+
+
+def _chose_private(view: dict[str, Any]) -> bool:
+    entry = ((view.get("state") or {}).get("values") or {}).get("private") or {}
+    chosen = (entry.get("private") or {}).get("selected_options") or []
+    return any(option.get("value") == "private" for option in chosen)
 
 
 def feedback_view(ctx: RoundContext, target_message: int, peer: str) -> dict[str, Any]:
@@ -341,7 +360,10 @@ class ReflectForms:
         headings = form_headings(ctx) if ctx else ("",) * MAX_STRUCTURE_SECTIONS  # gone: no labels
         typed = [(h, _typed(view, f"section_{i}")) for i, h in enumerate(headings)]
         form = Submitted(
-            body["user"]["id"], _number(meta.get("round")), [(h, t) for h, t in typed if t.strip()]
+            body["user"]["id"],
+            _number(meta.get("round")),
+            [(h, t) for h, t in typed if t.strip()],
+            private=view.get("id") if _chose_private(view) else None,
         )
         await self._decide(ack, body["user"]["team_id"], form, error_field="section_0")
 
@@ -390,6 +412,8 @@ class ReflectForms:
                 raise InvalidInput("That's your own reflection: add to it in the thread instead.")
         if not form.sections:
             raise InvalidInput("It's empty, so nothing was posted.")
+        if form.private:
+            reflections.require_private_allowed(ctx)
         return Checked(ctx, author, target)
 
     async def on_post_anyway(self, ack, body, view) -> None:
@@ -420,18 +444,35 @@ class ReflectForms:
             await self._give_back(form.user, found.refusal, form.sections)
             return
         async with kind_errors("posting a member's form", team) as answer:
-            if form.target_message is None:
+            if form.private:
+                outcome, reply = await self._send_privately(ctx, author, form)
+            elif form.target_message is None:
                 outcome, reply = await self._post_reflection(ctx, author, form)
             else:
                 outcome, reply = await self._post_feedback(ctx, author, form, found.target)
         if answer.text is not None:
             await self._give_back(form.user, f"{answer.text} Nothing was posted.", form.sections)
             return
-        await self.rt.threads.apply(outcome)
+        if not form.private:  # a private reflection has no thread message to ✅
+            await self.rt.threads.apply(outcome)
         if outcome.ack and ctx.round.assigned:
             async with kind_errors("pairing a latecomer", team):
                 await pairs.add_latecomer(self.rt.db, self.rt.chat, ctx, author.id)
         await self._tell(form.user, ctx, reply, self._short_note(ctx, author, outcome))
+
+    async def _send_privately(self, ctx: RoundContext, author: Author, form: Submitted):
+        """To the facilitators' DMs (or the digest channel) only, counted, never in the thread;
+        stored under a number made from the form's view id, as it has no message."""
+        number = await self.rt.ids.number("message", f"private:{form.private}")
+        outcome = await reflections.save_private_reflection(
+            self.rt.db, self.rt.chat, ctx, author, number, form.sections, self.rt.now()
+        )
+        self.rt.home.cohort_changed(ctx.cohort.id)
+        reply = (
+            f"Your private reflection ({outcome.words} words) went to the facilitators of "
+            f"*{escape(ctx.cohort.name)}* only; it isn't in the thread."
+        )
+        return outcome, reply + (" It counts for this round." if outcome.counted else "")
 
     async def _post_reflection(self, ctx: RoundContext, author: Author, form: Submitted):
         """Post (or edit) the parts under the member's name, then store them; a post the

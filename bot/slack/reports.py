@@ -34,7 +34,7 @@ def round_summary_text(summary: RoundSummary, heading: str = "Digest") -> str:
         f"*{heading} · {escape(summary.cohort_name)} · round {round_.number}: "
         f"{escape(round_.title)}*",
         f"Reflections: {summary.counted} of {summary.members} counted · {summary.on_time} on "
-        f"time · {summary.late} late",
+        f"time · {summary.late} late{summary.private_words}",
         f"{label} ({len(waiting)}): {_names(waiting)}",
         f"Too short ({len(summary.short)}): {_names(summary.short)}",
     ]

@@ -15,6 +15,7 @@ _WRITABLE = frozenset(
         "prompt_cycle", "feedback_min_words", "reflect_nudge_hours", "last_call",
         "feedback_nudge_hours", "quiet_start", "quiet_end", "digest_channel_id",
         "retention_days", "platform", "feedback_guide", "anonymous_feedback",
+        "private_reflections",
     }
 )  # fmt: skip
 

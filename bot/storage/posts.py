@@ -10,6 +10,7 @@ from bot.storage.db import Database, Row, Tx
 _COLUMNS = (
     "message_id", "round_id", "author_id", "author_name", "kind", "source", "form_group",
     "reply_to_id", "target_id", "text", "word_count", "late", "acked", "posted_at", "anonymous",
+    "private",
 )  # fmt: skip
 
 
@@ -200,6 +201,16 @@ async def form_group(tx: Tx, round_id: int, author_id: int, kind: str) -> list[R
         " AND source = 'form' AND deleted_at IS NULL ORDER BY message_id",
         (round_id, author_id, kind),
     )
+
+
+async def private_reflectors(db: Database, round_id: int) -> set[int]:
+    """Members whose reflection in the round went to the facilitators only."""
+    rows = await db.fetch_all(
+        "SELECT DISTINCT author_id FROM posts WHERE round_id = ? AND kind = 'reflection'"
+        " AND private = 1 AND deleted_at IS NULL",
+        (round_id,),
+    )
+    return {row["author_id"] for row in rows}
 
 
 async def delete_rows(tx: Tx, message_ids: Iterable[int]) -> None:

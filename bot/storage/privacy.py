@@ -61,10 +61,12 @@ async def settings(db: Database, guild_id: int, user_id: int) -> Row | None:
 
 
 async def form_messages(db: Database, guild_id: int, user_id: int) -> list[Row]:
-    """Messages the bot posted on the member's behalf (form posts), to delete from Discord."""
+    """Messages the bot posted on the member's behalf (form posts), to delete from Discord.
+    A private reflection has none: it was never posted in a thread."""
     return await db.fetch_all(
         "SELECT p.message_id, r.thread_id FROM posts p JOIN rounds r ON r.id = p.round_id"
-        f" WHERE p.author_id = ? AND p.source = 'form' AND p.deleted_at IS NULL AND {_IN_GUILD}",
+        " WHERE p.author_id = ? AND p.source = 'form' AND p.private = 0"
+        f" AND p.deleted_at IS NULL AND {_IN_GUILD}",
         (user_id, guild_id),
     )
 

@@ -37,7 +37,9 @@ _TALLY_COLUMNS = """SELECT p.round_id, p.author_id,
                COUNT(DISTINCT CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
                                     AND p.word_count >= ? THEN p.target_id END) AS feedback_given,
                SUM(CASE WHEN p.kind = 'feedback' AND p.deleted_at IS NULL
-                         AND p.word_count < ? THEN 1 ELSE 0 END) AS short_feedback"""
+                         AND p.word_count < ? THEN 1 ELSE 0 END) AS short_feedback,
+               MAX(CASE WHEN p.kind = 'reflection' AND p.deleted_at IS NULL
+                        THEN p.private ELSE 0 END) AS private"""
 
 
 async def tallies(
