@@ -56,6 +56,8 @@ SETTINGS = {
     "reflect_nudge_hours": NUDGE_HOURS,
     "feedback_nudge_hours": NUDGE_HOURS,
 }
+#: Feedback given through the Give feedback form is posted as "Peer 1", "Peer 2"…
+ANONYMOUS_FEEDBACK = True
 
 # Made-up names for the learners (never the facilitator's).
 NAMES = (
@@ -139,6 +141,7 @@ class DemoResult:
     lines: list[str]
     csv_path: Path
     png_path: Path
+    portfolio_path: Path
 
 
 def option_problem(members: int, weeks: int) -> str | None:
@@ -174,6 +177,7 @@ class Platform(Protocol):
     reports_said: str  # the reports the facilitator runs, for the transcript
     export_command: str
     chart_command: str
+    portfolio_command: str  # what a learner runs for their CPD portfolio
     reflection_form: bool  # learners can write a reflection in a form
     feedback_form: bool  # ...and give feedback through one
 
@@ -195,6 +199,7 @@ class Platform(Protocol):
     async def round_rows(self, number: int) -> list[tuple[str, str, int, int]]: ...
     async def export_csv(self) -> bytes: ...
     async def chart_png(self) -> bytes: ...
+    async def portfolio_html(self, actor: Any) -> bytes: ...
 
 
 def platform_for(name: str, database: Path) -> AbstractAsyncContextManager[Platform]:
@@ -299,6 +304,11 @@ class Term:
         self.say(
             f"Praxis: {created.reply} First round {created.first_slot:%a %d %b %H:%M} UTC; "
             f"reflections due {REFLECT_HOURS} h later, feedback {FEEDBACK_HOURS} h.",
+            2,
+        )
+        self.say(
+            "Anonymous feedback is on: Give feedback posts as “Peer 1”, “Peer 2”…; "
+            "thread replies keep the giver's name.",
             2,
         )
         await self.opt_out()
@@ -581,7 +591,20 @@ class Term:
             f"{kinds.count('feedback')} feedback)"
         )
         self.lines.append(f"  {chart:<{pad}} → {png_path} ({width}×{height} px)")
-        return DemoResult(self.lines, csv_path, png_path)
+        return DemoResult(self.lines, csv_path, png_path, await self.save_portfolio())
+
+    async def save_portfolio(self) -> Path:
+        """The most diligent learner asks for their CPD portfolio, a printable HTML page."""
+        learner = max(self.learners, key=lambda x: x.diligence)
+        data = await self.platform.portfolio_html(learner.actor)
+        path = self.options.out / f"portfolio-{learner.name.lower()}.html"
+        path.write_bytes(data)
+        self.say("")
+        self.say(
+            f"{learner.name} ran {self.platform.portfolio_command} → {path} "
+            f"(their CPD portfolio, {len(data):,} bytes of HTML to print or save as a PDF)"
+        )
+        return path
 
 
 def plain(text: str) -> str:

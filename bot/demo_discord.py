@@ -18,7 +18,7 @@ from typing import Any
 
 import discord
 
-from bot.demo import COHORT, FACILITATOR, SETTINGS, Created, DemoError, plain
+from bot.demo import ANONYMOUS_FEEDBACK, COHORT, FACILITATOR, SETTINGS, Created, DemoError, plain
 
 PAIR_LINE = re.compile(r"<@(\d+)> → (.+)")
 MENTION = re.compile(r"<@(\d+)>")
@@ -54,6 +54,7 @@ class SimCordPlatform:
     )
     export_command = "/report export"
     chart_command = "/report chart"
+    portfolio_command = "/me portfolio"
     reflection_form = True
     feedback_form = True
 
@@ -97,6 +98,7 @@ class SimCordPlatform:
             channel=self.channel,
             members=self.learners_role,
             facilitators=self.facilitators,
+            anonymous_feedback=ANONYMOUS_FEEDBACK,
             **SETTINGS,
         )
         reply = created.response.content if created.response else _reply_text(created)
@@ -107,7 +109,8 @@ class SimCordPlatform:
             f"channel:#reflections members:@Learners facilitators:@Facilitators "
             f"min_words:{SETTINGS['min_words']} "
             f"feedback_min_words:{SETTINGS['feedback_min_words']} "
-            f"feedback_required:{SETTINGS['feedback_required']}"
+            f"feedback_required:{SETTINGS['feedback_required']} "
+            f"anonymous_feedback:{ANONYMOUS_FEEDBACK}"
         )
         first_slot = _first_time(created.response.embeds[0], "Next round")
         return Created(said, plain(reply), first_slot)
@@ -218,15 +221,24 @@ class SimCordPlatform:
     async def chart_png(self) -> bytes:
         return await self._attachment("report chart", ".png")
 
+    async def portfolio_html(self, actor: Any) -> bytes:
+        result = await actor.slash(self.channel, "me portfolio")
+        return await _file_in(result, ".html", "me portfolio")
+
     async def _attachment(self, command: str, suffix: str) -> bytes:
         """The first file with ``suffix`` in the command's reply or its follow-ups."""
         result = await self.ruth.slash(self.channel, command, cohort=COHORT)
-        replies = [r for r in [result.response, *result.followups] if r is not None]
-        for reply in replies:
-            for attachment in reply.attachments:
-                if attachment.filename.endswith(suffix):
-                    return await attachment.read()
-        raise DemoError(f"/{command} sent no {suffix} file: {_reply_text(result)}")
+        return await _file_in(result, suffix, command)
+
+
+async def _file_in(result: Any, suffix: str, command: str) -> bytes:
+    """The first file with ``suffix`` in an interaction's reply or its follow-ups."""
+    replies = [r for r in [result.response, *result.followups] if r is not None]
+    for reply in replies:
+        for attachment in reply.attachments:
+            if attachment.filename.endswith(suffix):
+                return await attachment.read()
+    raise DemoError(f"/{command} sent no {suffix} file: {_reply_text(result)}")
 
 
 def _reply_text(result: Any) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.cohorts import OPTIONS
-from bot.demo import COHORT, FACILITATOR, SETTINGS, Created, DemoError
+from bot.demo import ANONYMOUS_FEEDBACK, COHORT, FACILITATOR, SETTINGS, Created, DemoError
 from bot.slack.blocks import REFLECT_ACTION
 from bot.slack.reflect import FEEDBACK_SHORTCUT
 
@@ -77,6 +77,7 @@ class SlackSimPlatform:
     )
     export_command = "/praxis report export"
     chart_command = "/praxis report chart"
+    portfolio_command = "/praxis me portfolio"
     reflection_form = True
     feedback_form = True
 
@@ -112,7 +113,8 @@ class SlackSimPlatform:
         if opened.view is None:
             raise DemoError(f"/praxis create was refused: {opened.text}")
         values = {"name": COHORT, "channel": self.room.id, "facilitators": self.facilitators.id,
-                  "timezone": "UTC", **{k: str(v) for k, v in SETTINGS.items()}}  # fmt: skip
+                  "timezone": "UTC", **{k: str(v) for k, v in SETTINGS.items()},
+                  "anonymous_feedback": ["on"] if ANONYMOUS_FEEDBACK else []}  # fmt: skip
         done = await self.ruth.submit(opened.view, values)
         reply = self.ruth.private_messages()[-1].text
         if done.errors or not reply.startswith("Created"):
@@ -122,6 +124,7 @@ class SlackSimPlatform:
         said = (
             f"{FACILITATOR} (facilitator): /praxis create, then the form: name {COHORT} · "
             f"channel #reflections · facilitators @facilitators · {' · '.join(shown)}"
+            f"{' · anonymous feedback ticked' if ANONYMOUS_FEEDBACK else ''}"
         )
         first_slot = datetime.fromtimestamp(int(SLACK_DATE.search(reply)[1]), tz=UTC)
         return Created(said, _plain(reply.split(" The next round")[0]), first_slot)
@@ -227,15 +230,22 @@ class SlackSimPlatform:
     async def chart_png(self) -> bytes:
         return await self._file("chart", ".png")
 
+    async def portfolio_html(self, actor: Any) -> bytes:
+        return await self._file_to(actor, "me portfolio", ".html")
+
     async def _file(self, report: str, suffix: str) -> bytes:
         """``/praxis report REPORT``: the file it sent to the facilitator's DMs."""
+        return await self._file_to(self.ruth, f'report {report} "{COHORT}"', suffix)
+
+    async def _file_to(self, person: Any, command: str, suffix: str) -> bytes:
+        """``/praxis COMMAND``: the file it sent to ``person``'s DMs."""
         before = set(self.slack.files)
-        said = await self.ruth.command("/praxis", f'report {report} "{COHORT}"', channel=self.room)
-        dm = self.ws.im_with(self.ruth.id)
+        said = await person.command("/praxis", command, channel=self.room)
+        dm = self.ws.im_with(person.id)
         for file_id, file in self.slack.files.items():
             if file_id not in before and file.filename.endswith(suffix) and dm.id in file.shared_to:
                 return file.content
-        raise DemoError(f"/praxis report {report} sent no {suffix} file: {said.text}")
+        raise DemoError(f"/praxis {command} sent no {suffix} file: {said.text}")
 
     def _thread(self) -> list[Any]:
         return self.ws.messages(self.room, thread_ts=self.prompt.ts)
