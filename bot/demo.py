@@ -192,7 +192,9 @@ class Platform(Protocol):
     async def reflect(self, actor: Any, text: str) -> Any: ...
     async def reflect_in_form(self, actor: Any, fill: Callable[[list[str]], dict]) -> Any: ...
     async def feedback(self, actor: Any, post: Any, peer: Hashable, text: str) -> None: ...
-    async def feedback_in_form(self, actor: Any, post: Any, peer: Hashable, text: str) -> None: ...
+    async def feedback_in_form(
+        self, actor: Any, post: Any, peer: Hashable, fill: Callable[[list[str]], dict]
+    ) -> None: ...
     def pairs(self) -> dict[Hashable, list[Hashable]]: ...
     async def excuse(self, actor: Any) -> None: ...
     async def digest(self, number: int) -> str: ...
@@ -467,7 +469,8 @@ class Term:
             text = self.rng.choice(SHORT_FEEDBACK if short else FEEDBACK_SENTENCES)
             post = self.posted[target]
             if self.rng.random() < 0.15 and self.platform.feedback_form:
-                await self.platform.feedback_in_form(learner.actor, post, target, text)
+                fill = self.feedback_answers(text)
+                await self.platform.feedback_in_form(learner.actor, post, target, fill)
                 log.via_menu += 1
             else:
                 await self.platform.feedback(learner.actor, post, target, text)
@@ -476,6 +479,16 @@ class Term:
             self.answered.setdefault(learner.id, set()).add(target)
 
         return act
+
+    def feedback_answers(self, text: str) -> Callable[[list[str]], dict[str, str]]:
+        """The Give feedback form asks the cohort's feedback guide, one field a question:
+        ``text`` answers the first, another seeded sentence each of the rest."""
+
+        def fill(fields: list[str]) -> dict[str, str]:
+            others = self.rng.sample([s for s in FEEDBACK_SENTENCES if s != text], len(fields) - 1)
+            return dict(zip(fields, [text, *others], strict=True))
+
+        return fill
 
     def feedback_target(self, learner: Learner) -> Hashable | None:
         """A peer Praxis paired them with, if one has reflected; otherwise any peer who has."""

@@ -140,7 +140,7 @@ class SimCordPlatform:
     async def reflect_in_form(self, actor: Any, fill: Callable[[list[str]], dict]) -> Any:
         """Write reflection → the round's headings as a form → the bot posts it in the thread."""
         shown = await actor.click(self.prompt, label="Write reflection")
-        fields = sorted(_custom_ids(shown.modal or {}))
+        fields = _in_order(_custom_ids(shown.modal or {}, "section_"))
         if not fields:
             raise DemoError(f"Write reflection showed no form: {_reply_text(shown)}")
         done = await actor.submit_modal(shown, fill(fields))
@@ -159,10 +159,16 @@ class SimCordPlatform:
     async def feedback(self, actor: Any, post: Any, peer: int, text: str) -> None:
         await actor.send(self.thread, text, reply_to=post)
 
-    async def feedback_in_form(self, actor: Any, post: Any, peer: int, text: str) -> None:
-        """The "Give feedback" message command: a form whose answer the bot posts as a reply."""
+    async def feedback_in_form(
+        self, actor: Any, post: Any, peer: int, fill: Callable[[list[str]], dict]
+    ) -> None:
+        """The "Give feedback" message command: a field per question of the cohort's feedback
+        guide; the bot posts the answers as a reply."""
         shown = await actor.context_menu(self.thread, "Give feedback", post)
-        done = await actor.submit_modal(shown, {"feedback_0": text})
+        fields = _in_order(_custom_ids(shown.modal or {}, "feedback_"))
+        if not fields:
+            raise DemoError(f"Give feedback showed no form: {_reply_text(shown)}")
+        done = await actor.submit_modal(shown, fill(fields))
         if "Your feedback is posted" not in _reply_text(done):
             raise DemoError(f"Give feedback was refused: {_reply_text(done)}")
 
@@ -258,11 +264,16 @@ def _first_time(card: Any, field_name: str) -> datetime:
     return datetime.fromtimestamp(int(DISCORD_TIME.search(value)[1]), tz=UTC)
 
 
-def _custom_ids(node: Any) -> list[str]:
-    """The text-input ids (``section_0``…) anywhere in a modal payload."""
+def _custom_ids(node: Any, prefix: str) -> list[str]:
+    """The text-input ids (``section_0``…, ``feedback_0``…) anywhere in a modal payload."""
     if isinstance(node, dict):
-        found = [node["custom_id"]] if str(node.get("custom_id", "")).startswith("section_") else []
-        return found + [i for value in node.values() for i in _custom_ids(value)]
+        found = [node["custom_id"]] if str(node.get("custom_id", "")).startswith(prefix) else []
+        return found + [i for value in node.values() for i in _custom_ids(value, prefix)]
     if isinstance(node, list):
-        return [i for value in node for i in _custom_ids(value)]
+        return [i for value in node for i in _custom_ids(value, prefix)]
     return []
+
+
+def _in_order(ids: list[str]) -> list[str]:
+    """``field_0``, ``field_1``… by number (``field_10`` after ``field_9``)."""
+    return sorted(ids, key=lambda i: int(i.rsplit("_", 1)[1]))

@@ -152,11 +152,7 @@ class SlackSimPlatform:
     async def reflect_in_form(self, actor: Any, fill: Callable[[list[str]], dict]) -> Any:
         """Write reflection → a form of the round's headings → posted under their name."""
         opened = await actor.click(self.prompt, REFLECT_ACTION)
-        fields = sorted(
-            b["block_id"]
-            for b in (opened.view.body["blocks"] if opened.view else [])
-            if b["type"] == "input" and b["block_id"].startswith("section_")
-        )
+        fields = _inputs(opened.view, "section_")
         if not fields:
             raise DemoError(f"Write reflection showed no form: {opened.text}")
         done = await actor.submit(opened.view, fill(fields))
@@ -172,12 +168,16 @@ class SlackSimPlatform:
         """Slack's threads are flat: a reply that @mentions the peer is feedback to them."""
         await actor.reply(self.prompt, f"<@{peer}> {text}")
 
-    async def feedback_in_form(self, actor: Any, post: Any, peer: str, text: str) -> None:
-        """The Give feedback shortcut on the peer's reflection: a form, posted as a reply."""
+    async def feedback_in_form(
+        self, actor: Any, post: Any, peer: str, fill: Callable[[list[str]], dict]
+    ) -> None:
+        """The Give feedback shortcut on the peer's reflection: a field per question of the
+        cohort's feedback guide, posted as a reply."""
         opened = await actor.shortcut(post, FEEDBACK_SHORTCUT)
-        if opened.view is None:
+        fields = _inputs(opened.view, "feedback_")
+        if not fields:
             raise DemoError(f"Give feedback was refused: {opened.text}")
-        done = await actor.submit(opened.view, {"feedback_0": text})
+        done = await actor.submit(opened.view, fill(fields))
         if "Your feedback" not in actor.private_messages()[-1].text or done.errors:
             raise DemoError(f"Give feedback was refused: {done.errors or done.text}")
 
@@ -249,6 +249,13 @@ class SlackSimPlatform:
 
     def _thread(self) -> list[Any]:
         return self.ws.messages(self.room, thread_ts=self.prompt.ts)
+
+
+def _inputs(view: Any, prefix: str) -> list[str]:
+    """A form's text inputs (``section_0``…, ``feedback_0``…), in order."""
+    blocks = view.body["blocks"] if view else []
+    ids = [b["block_id"] for b in blocks if b["type"] == "input"]
+    return sorted((i for i in ids if i.startswith(prefix)), key=lambda i: int(i.rsplit("_", 1)[1]))
 
 
 def _plain(text: str) -> str:
