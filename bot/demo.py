@@ -201,6 +201,8 @@ class Platform(Protocol):
     async def round_rows(self, number: int) -> list[tuple[str, str, int, int]]: ...
     async def export_csv(self) -> bytes: ...
     async def chart_png(self) -> bytes: ...
+    async def reflect_privately(self, actor: Any, text: str) -> None: ...
+    async def rate(self, actor: Any, helpful: Callable[[], bool]) -> list[bool]: ...
     async def portfolio_html(self, actor: Any) -> bytes: ...
 
 
@@ -237,6 +239,7 @@ class WeekLog:
     short_feedback: int = 0
     via_menu: int = 0
     excused: list[Hashable] = field(default_factory=list)
+    ratings: dict[Hashable, list[bool]] = field(default_factory=dict)  # id → helpful or not
     nudges: dict[str, list[Hashable]] = field(default_factory=dict)  # kind → ids
     pairs_posted: bool = False
     digest: str = ""
@@ -346,13 +349,17 @@ class Term:
         """Every learner's choices for the week, as timed actions; ticks at the due moments."""
         events: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         excused = self.pick_excused(number)
+        private_week = number == self.options.weeks
         if excused is not None:
             events.append((slot + timedelta(hours=1), 0, lambda: self.excuse(excused, log)))
         for learner in self.learners:
             if learner is excused:
                 continue
             choice = self.reflect_choice(learner)
-            windows = {"early": (1, 47), "short": (1, 47), "reminded": (49, 71), "late": (73, 100)}
+            if private_week and choice in ("early", "reminded"):
+                choice, private_week = "private", False  # one, in the last week
+            windows = {"early": (1, 47), "private": (1, 47), "short": (1, 47),
+                       "reminded": (49, 71), "late": (73, 100)}  # fmt: skip
             if choice in windows:
                 at = self.between(slot, *windows[choice])
                 events.append((at, 1, self.reflect_action(learner, choice, log)))
@@ -434,7 +441,9 @@ class Term:
         async def act() -> None:
             self.known_pairs = None  # a reflection after the deadline adds pairs
             in_form = learner.likes_form and self.platform.reflection_form
-            if choice == "short":
+            if choice == "private":  # to the facilitators only: nobody answers it
+                await self.platform.reflect_privately(learner.actor, self.compose(4))
+            elif choice == "short":
                 text = self.rng.choice(SHORT_REFLECTIONS)
                 self.posted[learner.id] = await self.platform.reflect(learner.actor, text)
             elif in_form:
@@ -444,7 +453,8 @@ class Term:
                 self.posted[learner.id] = await self.platform.reflect(
                     learner.actor, self.compose(4)
                 )
-            how = {"early": "", "reminded": "after reminder", "late": "late", "short": "short"}
+            how = {"early": "", "reminded": "after reminder", "late": "late", "short": "short",
+                   "private": "private, to the facilitators only"}  # fmt: skip
             form = "form" if in_form and choice != "short" else ""
             log.reflections[learner.id] = ", ".join(filter(None, (form, how[choice])))
 
@@ -505,8 +515,18 @@ class Term:
 
     async def close(self, log: WeekLog) -> None:
         """Feedback closes: the round ends and its digest reaches the facilitator."""
+        await self.rate(log)
         await self.tick_now(log)
         log.digest = await self.platform.digest(log.number)
+
+    async def rate(self, log: WeekLog) -> None:
+        """Some writers answer the DMs asking whether each feedback helped (Helpful / Not
+        yet); the seed picks who, and how."""
+        for learner in self.learners:
+            if learner.id in log.reflections and self.rng.random() < 0.6:
+                given = await self.platform.rate(learner.actor, lambda: self.rng.random() < 0.75)
+                if given:
+                    log.ratings[learner.id] = given
 
     # -------------------------------------------------------------------- transcript
 
@@ -538,7 +558,17 @@ class Term:
         paired = "pairs posted at the deadline; " if log.pairs_posted else ""
         more = f" ({'; '.join(notes)})" if notes else ""
         self.say(f"feedback ({given}): {paired}{detail or 'none'}{more}", 2)
+        if log.ratings:
+            self.say(f"rated by DM: {self.ratings_text(log.ratings)}", 2)
         self.say(f"digest to {FACILITATOR}: {log.digest}", 2)
+
+    def ratings_text(self, ratings: dict[Hashable, list[bool]]) -> str:
+        parts = []
+        for member_id in sorted(ratings, key=self.names.get):
+            helpful, not_yet = ratings[member_id].count(True), ratings[member_id].count(False)
+            counts = [f"{helpful} helpful"] * bool(helpful) + [f"{not_yet} not yet"] * bool(not_yet)
+            parts.append(f"{self.names[member_id]} {', '.join(counts)}")
+        return " · ".join(parts)
 
     def nudge_text(self, nudges: dict[str, list[int]]) -> str:
         labels = (

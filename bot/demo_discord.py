@@ -60,6 +60,7 @@ class SimCordPlatform:
 
     def __init__(self, env: Any) -> None:
         self.env = env
+        self.rated: set[int] = set()  # rating questions already answered
         guild = env.create_guild("Helping Professions School")
         self.channel = guild.create_text_channel("reflections")
         self.learners_role = guild.create_role("Learners")
@@ -155,6 +156,30 @@ class SimCordPlatform:
             and m.embeds[0].author.name == name
             and m.embeds[0].title == "Reflection"
         )
+
+    async def reflect_privately(self, actor: Any, text: str) -> None:
+        """``/reflect private:True``: the form, sent to the facilitators only."""
+        shown = await actor.slash(self.channel, "reflect", private=True)
+        done = await actor.submit_modal(shown, {"section_0": text})
+        if "private reflection" not in _reply_text(done):
+            raise DemoError(f"The private reflection was refused: {_reply_text(done)}")
+
+    async def rate(self, actor: Any, helpful: Callable[[], bool]) -> list[bool]:
+        """Press Helpful or Not yet under each new rating question in the writer's DMs."""
+        dm = actor.user.dm_channel
+        asked = [
+            m for m in (dm.history() if dm else []) if "responded to your reflection" in m.content
+        ]
+        given = []
+        for question in asked:
+            if question.id in self.rated:
+                continue
+            self.rated.add(question.id)
+            given.append(helpful())
+            done = await actor.user.click(question, label="Helpful" if given[-1] else "Not yet")
+            if "helpful" not in _reply_text(done).lower():
+                raise DemoError(f"The rating was refused: {_reply_text(done)}")
+        return given
 
     async def feedback(self, actor: Any, post: Any, peer: int, text: str) -> None:
         await actor.send(self.thread, text, reply_to=post)

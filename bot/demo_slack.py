@@ -24,6 +24,7 @@ from typing import Any
 from bot.core.cohorts import OPTIONS
 from bot.demo import ANONYMOUS_FEEDBACK, COHORT, FACILITATOR, SETTINGS, Created, DemoError
 from bot.slack.blocks import REFLECT_ACTION
+from bot.slack.ratings import HELPFUL, NOT_YET
 from bot.slack.reflect import FEEDBACK_SHORTCUT
 
 #: SimCord's clock starts here too, so both platforms play the same calendar.
@@ -83,6 +84,7 @@ class SlackSimPlatform:
 
     def __init__(self, slack: Any, workspace: Any) -> None:
         self.slack, self.ws = slack, workspace
+        self.rated: set[tuple[str, str]] = set()  # rating questions already answered
         self.bot: Any = None
         self.ruth = workspace.add_user(FACILITATOR, admin=True, tz="UTC")
         self.facilitators = workspace.create_usergroup("facilitators", users=[self.ruth])
@@ -163,6 +165,30 @@ class SlackSimPlatform:
             for m in reversed(self._thread())
             if m.bot_id and m.username == actor.user.name and m.text.startswith("Reflection")
         )
+
+    async def reflect_privately(self, actor: Any, text: str) -> None:
+        """The reflection form with its "facilitators only" box ticked."""
+        opened = await actor.click(self.prompt, REFLECT_ACTION)
+        if opened.view is None:
+            raise DemoError(f"Write reflection showed no form: {opened.text}")
+        done = await actor.submit(opened.view, {"section_0": text, "private": ["private"]})
+        if "facilitators" not in actor.private_messages()[-1].text or done.errors:
+            raise DemoError(f"The private reflection was refused: {done.errors or done.text}")
+
+    async def rate(self, actor: Any, helpful: Callable[[], bool]) -> list[bool]:
+        """Press Helpful or Not yet under each new rating question in the writer's DMs."""
+        given = []
+        for question in actor.dms():
+            if "responded to your reflection" not in (question.text or ""):
+                continue
+            if (question.channel, question.ts) in self.rated:
+                continue
+            self.rated.add((question.channel, question.ts))
+            given.append(helpful())
+            done = await actor.click(question, HELPFUL if given[-1] else NOT_YET)
+            if "helpful" not in (done.text or "").lower():
+                raise DemoError(f"The rating was refused: {done.text}")
+        return given
 
     async def feedback(self, actor: Any, post: Any, peer: str, text: str) -> None:
         """Slack's threads are flat: a reply that @mentions the peer is feedback to them."""

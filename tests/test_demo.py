@@ -57,6 +57,9 @@ async def test_the_transcript_agrees_with_the_csv_and_chart(tmp_path: Path):
         sent = sum(len(names.split(",")) for names in reminders)
         assert f"nudges sent: {sent}" in block, block
     assert re.search(r"excused by Ruth: \w+", blocks[2]), "a facilitator excused someone"
+    assert "Anonymous feedback is on" in text
+    assert "(private, to the facilitators only)" in blocks[3], "one private reflection"
+    assert re.search(r"rated by DM: \w+ \d+ (helpful|not yet)", text), "writers rate feedback"
     assert "(form" in text, "someone used the Write reflection form"
 
     lines = text.splitlines()

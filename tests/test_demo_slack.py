@@ -51,6 +51,9 @@ async def test_the_slack_term_agrees_with_the_export_and_uses_slacks_ways(tmp_pa
         sent = sum(len(names.split(",")) for names in reminders)
         assert f"nudges sent: {sent}" in block, "the digest in Ruth's DMs counts the nudges"
     assert re.search(r"excused by Ruth: \w+", blocks[2]), "/praxis excuse"
+    assert "Anonymous feedback is on" in text
+    assert "(private, to the facilitators only)" in blocks[3], "one private reflection"
+    assert re.search(r"rated by DM: \w+ \d+ (helpful|not yet)", text), "writers rate feedback"
     assert "(form" in text, "someone used the Write reflection button"
     assert "via Give feedback" in text, "someone used the Give feedback shortcut"
 
