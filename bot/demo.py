@@ -9,7 +9,9 @@ through the same commands, buttons, forms and thread replies people use. Nothing
 inside the bot.
 
 What a term *is* lives here (:class:`Term`): learners with seeded habits, each week's plan
-of reflections, feedback, an excuse and the ticks, the transcript and the CSV and PNG. How a
+of reflections (one private), feedback (the form answers the cohort's feedback guide, and
+is anonymous), an excuse, the writers' helpfulness ratings and the ticks, the transcript,
+the CSV and PNG, and one learner's CPD portfolio page. How a
 platform is *driven* lives in a :class:`Platform` per platform (``bot.demo_discord``,
 ``bot.demo_slack``): its people, its commands and where the bot's answers show up.
 
@@ -17,7 +19,7 @@ How: APScheduler is off (it reads the wall clock, not the simulator's), so the d
 the simulated clock forward and calls ``bot.tick(now)`` at each moment something is due,
 exactly as the tests do. Every choice learners make comes from one ``random.Random(seed)``,
 and the simulators' ids and timestamps come from their frozen clocks, so a seed always gives
-the same transcript and a byte-identical CSV and PNG.
+the same transcript and a byte-identical CSV, PNG and portfolio.
 
 The texts are invented for this demo: short, generic sentences with no names or client
 details, mixed by the seeded generator.
