@@ -9,7 +9,9 @@ through the same commands, buttons, forms and thread replies people use. Nothing
 inside the bot.
 
 What a term *is* lives here (:class:`Term`): learners with seeded habits, each week's plan
-of reflections, feedback, an excuse and the ticks, the transcript and the CSV and PNG. How a
+of reflections (one private), feedback (the form answers the cohort's feedback guide, and
+is anonymous), an excuse, the writers' helpfulness ratings and the ticks, the transcript,
+the CSV and PNG, and one learner's CPD portfolio page. How a
 platform is *driven* lives in a :class:`Platform` per platform (``bot.demo_discord``,
 ``bot.demo_slack``): its people, its commands and where the bot's answers show up.
 
@@ -17,7 +19,7 @@ How: APScheduler is off (it reads the wall clock, not the simulator's), so the d
 the simulated clock forward and calls ``bot.tick(now)`` at each moment something is due,
 exactly as the tests do. Every choice learners make comes from one ``random.Random(seed)``,
 and the simulators' ids and timestamps come from their frozen clocks, so a seed always gives
-the same transcript and a byte-identical CSV and PNG.
+the same transcript and a byte-identical CSV, PNG and portfolio.
 
 The texts are invented for this demo: short, generic sentences with no names or client
 details, mixed by the seeded generator.
@@ -56,6 +58,8 @@ SETTINGS = {
     "reflect_nudge_hours": NUDGE_HOURS,
     "feedback_nudge_hours": NUDGE_HOURS,
 }
+#: Feedback given through the Give feedback form is posted as "Peer 1", "Peer 2"…
+ANONYMOUS_FEEDBACK = True
 
 # Made-up names for the learners (never the facilitator's).
 NAMES = (
@@ -139,6 +143,7 @@ class DemoResult:
     lines: list[str]
     csv_path: Path
     png_path: Path
+    portfolio_path: Path
 
 
 def option_problem(members: int, weeks: int) -> str | None:
@@ -174,6 +179,7 @@ class Platform(Protocol):
     reports_said: str  # the reports the facilitator runs, for the transcript
     export_command: str
     chart_command: str
+    portfolio_command: str  # what a learner runs for their CPD portfolio
     reflection_form: bool  # learners can write a reflection in a form
     feedback_form: bool  # ...and give feedback through one
 
@@ -188,13 +194,18 @@ class Platform(Protocol):
     async def reflect(self, actor: Any, text: str) -> Any: ...
     async def reflect_in_form(self, actor: Any, fill: Callable[[list[str]], dict]) -> Any: ...
     async def feedback(self, actor: Any, post: Any, peer: Hashable, text: str) -> None: ...
-    async def feedback_in_form(self, actor: Any, post: Any, peer: Hashable, text: str) -> None: ...
+    async def feedback_in_form(
+        self, actor: Any, post: Any, peer: Hashable, fill: Callable[[list[str]], dict]
+    ) -> None: ...
     def pairs(self) -> dict[Hashable, list[Hashable]]: ...
     async def excuse(self, actor: Any) -> None: ...
     async def digest(self, number: int) -> str: ...
     async def round_rows(self, number: int) -> list[tuple[str, str, int, int]]: ...
     async def export_csv(self) -> bytes: ...
     async def chart_png(self) -> bytes: ...
+    async def reflect_privately(self, actor: Any, text: str) -> None: ...
+    async def rate(self, actor: Any, helpful: Callable[[], bool]) -> list[bool]: ...
+    async def portfolio_html(self, actor: Any) -> bytes: ...
 
 
 def platform_for(name: str, database: Path) -> AbstractAsyncContextManager[Platform]:
@@ -230,6 +241,7 @@ class WeekLog:
     short_feedback: int = 0
     via_menu: int = 0
     excused: list[Hashable] = field(default_factory=list)
+    ratings: dict[Hashable, list[bool]] = field(default_factory=dict)  # id → helpful or not
     nudges: dict[str, list[Hashable]] = field(default_factory=dict)  # kind → ids
     pairs_posted: bool = False
     digest: str = ""
@@ -301,6 +313,11 @@ class Term:
             f"reflections due {REFLECT_HOURS} h later, feedback {FEEDBACK_HOURS} h.",
             2,
         )
+        self.say(
+            "Anonymous feedback is on: Give feedback posts as “Peer 1”, “Peer 2”…; "
+            "thread replies keep the giver's name.",
+            2,
+        )
         await self.opt_out()
         return created.first_slot
 
@@ -334,13 +351,17 @@ class Term:
         """Every learner's choices for the week, as timed actions; ticks at the due moments."""
         events: list[tuple[datetime, int, Callable[[], Awaitable[None]]]] = []
         excused = self.pick_excused(number)
+        private_week = number == self.options.weeks
         if excused is not None:
             events.append((slot + timedelta(hours=1), 0, lambda: self.excuse(excused, log)))
         for learner in self.learners:
             if learner is excused:
                 continue
             choice = self.reflect_choice(learner)
-            windows = {"early": (1, 47), "short": (1, 47), "reminded": (49, 71), "late": (73, 100)}
+            if private_week and choice in ("early", "reminded"):
+                choice, private_week = "private", False  # one, in the last week
+            windows = {"early": (1, 47), "private": (1, 47), "short": (1, 47),
+                       "reminded": (49, 71), "late": (73, 100)}  # fmt: skip
             if choice in windows:
                 at = self.between(slot, *windows[choice])
                 events.append((at, 1, self.reflect_action(learner, choice, log)))
@@ -422,7 +443,9 @@ class Term:
         async def act() -> None:
             self.known_pairs = None  # a reflection after the deadline adds pairs
             in_form = learner.likes_form and self.platform.reflection_form
-            if choice == "short":
+            if choice == "private":  # to the facilitators only: nobody answers it
+                await self.platform.reflect_privately(learner.actor, self.compose(4))
+            elif choice == "short":
                 text = self.rng.choice(SHORT_REFLECTIONS)
                 self.posted[learner.id] = await self.platform.reflect(learner.actor, text)
             elif in_form:
@@ -432,7 +455,8 @@ class Term:
                 self.posted[learner.id] = await self.platform.reflect(
                     learner.actor, self.compose(4)
                 )
-            how = {"early": "", "reminded": "after reminder", "late": "late", "short": "short"}
+            how = {"early": "", "reminded": "after reminder", "late": "late", "short": "short",
+                   "private": "private, to the facilitators only"}  # fmt: skip
             form = "form" if in_form and choice != "short" else ""
             log.reflections[learner.id] = ", ".join(filter(None, (form, how[choice])))
 
@@ -457,7 +481,8 @@ class Term:
             text = self.rng.choice(SHORT_FEEDBACK if short else FEEDBACK_SENTENCES)
             post = self.posted[target]
             if self.rng.random() < 0.15 and self.platform.feedback_form:
-                await self.platform.feedback_in_form(learner.actor, post, target, text)
+                fill = self.feedback_answers(text)
+                await self.platform.feedback_in_form(learner.actor, post, target, fill)
                 log.via_menu += 1
             else:
                 await self.platform.feedback(learner.actor, post, target, text)
@@ -466,6 +491,16 @@ class Term:
             self.answered.setdefault(learner.id, set()).add(target)
 
         return act
+
+    def feedback_answers(self, text: str) -> Callable[[list[str]], dict[str, str]]:
+        """The Give feedback form asks the cohort's feedback guide, one field a question:
+        ``text`` answers the first, another seeded sentence each of the rest."""
+
+        def fill(fields: list[str]) -> dict[str, str]:
+            others = self.rng.sample([s for s in FEEDBACK_SENTENCES if s != text], len(fields) - 1)
+            return dict(zip(fields, [text, *others], strict=True))
+
+        return fill
 
     def feedback_target(self, learner: Learner) -> Hashable | None:
         """A peer Praxis paired them with, if one has reflected; otherwise any peer who has."""
@@ -482,8 +517,18 @@ class Term:
 
     async def close(self, log: WeekLog) -> None:
         """Feedback closes: the round ends and its digest reaches the facilitator."""
+        await self.rate(log)
         await self.tick_now(log)
         log.digest = await self.platform.digest(log.number)
+
+    async def rate(self, log: WeekLog) -> None:
+        """Some writers answer the DMs asking whether each feedback helped (Helpful / Not
+        yet); the seed picks who, and how."""
+        for learner in self.learners:
+            if learner.id in log.reflections and self.rng.random() < 0.6:
+                given = await self.platform.rate(learner.actor, lambda: self.rng.random() < 0.75)
+                if given:
+                    log.ratings[learner.id] = given
 
     # -------------------------------------------------------------------- transcript
 
@@ -515,7 +560,17 @@ class Term:
         paired = "pairs posted at the deadline; " if log.pairs_posted else ""
         more = f" ({'; '.join(notes)})" if notes else ""
         self.say(f"feedback ({given}): {paired}{detail or 'none'}{more}", 2)
+        if log.ratings:
+            self.say(f"rated by DM: {self.ratings_text(log.ratings)}", 2)
         self.say(f"digest to {FACILITATOR}: {log.digest}", 2)
+
+    def ratings_text(self, ratings: dict[Hashable, list[bool]]) -> str:
+        parts = []
+        for member_id in sorted(ratings, key=self.names.get):
+            helpful, not_yet = ratings[member_id].count(True), ratings[member_id].count(False)
+            counts = [f"{helpful} helpful"] * bool(helpful) + [f"{not_yet} not yet"] * bool(not_yet)
+            parts.append(f"{self.names[member_id]} {', '.join(counts)}")
+        return " · ".join(parts)
 
     def nudge_text(self, nudges: dict[str, list[int]]) -> str:
         labels = (
@@ -581,7 +636,20 @@ class Term:
             f"{kinds.count('feedback')} feedback)"
         )
         self.lines.append(f"  {chart:<{pad}} → {png_path} ({width}×{height} px)")
-        return DemoResult(self.lines, csv_path, png_path)
+        return DemoResult(self.lines, csv_path, png_path, await self.save_portfolio())
+
+    async def save_portfolio(self) -> Path:
+        """The most diligent learner asks for their CPD portfolio, a printable HTML page."""
+        learner = max(self.learners, key=lambda x: x.diligence)
+        data = await self.platform.portfolio_html(learner.actor)
+        path = self.options.out / f"portfolio-{learner.name.lower()}.html"
+        path.write_bytes(data)
+        self.say("")
+        self.say(
+            f"{learner.name} ran {self.platform.portfolio_command} → {path} "
+            f"(their CPD portfolio, {len(data):,} bytes of HTML to print or save as a PDF)"
+        )
+        return path
 
 
 def plain(text: str) -> str:

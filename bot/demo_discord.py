@@ -18,7 +18,7 @@ from typing import Any
 
 import discord
 
-from bot.demo import COHORT, FACILITATOR, SETTINGS, Created, DemoError, plain
+from bot.demo import ANONYMOUS_FEEDBACK, COHORT, FACILITATOR, SETTINGS, Created, DemoError, plain
 
 PAIR_LINE = re.compile(r"<@(\d+)> → (.+)")
 MENTION = re.compile(r"<@(\d+)>")
@@ -54,11 +54,13 @@ class SimCordPlatform:
     )
     export_command = "/report export"
     chart_command = "/report chart"
+    portfolio_command = "/me portfolio"
     reflection_form = True
     feedback_form = True
 
     def __init__(self, env: Any) -> None:
         self.env = env
+        self.rated: set[int] = set()  # rating questions already answered
         guild = env.create_guild("Helping Professions School")
         self.channel = guild.create_text_channel("reflections")
         self.learners_role = guild.create_role("Learners")
@@ -97,6 +99,7 @@ class SimCordPlatform:
             channel=self.channel,
             members=self.learners_role,
             facilitators=self.facilitators,
+            anonymous_feedback=ANONYMOUS_FEEDBACK,
             **SETTINGS,
         )
         reply = created.response.content if created.response else _reply_text(created)
@@ -107,7 +110,8 @@ class SimCordPlatform:
             f"channel:#reflections members:@Learners facilitators:@Facilitators "
             f"min_words:{SETTINGS['min_words']} "
             f"feedback_min_words:{SETTINGS['feedback_min_words']} "
-            f"feedback_required:{SETTINGS['feedback_required']}"
+            f"feedback_required:{SETTINGS['feedback_required']} "
+            f"anonymous_feedback:{ANONYMOUS_FEEDBACK}"
         )
         first_slot = _first_time(created.response.embeds[0], "Next round")
         return Created(said, plain(reply), first_slot)
@@ -137,7 +141,7 @@ class SimCordPlatform:
     async def reflect_in_form(self, actor: Any, fill: Callable[[list[str]], dict]) -> Any:
         """Write reflection → the round's headings as a form → the bot posts it in the thread."""
         shown = await actor.click(self.prompt, label="Write reflection")
-        fields = sorted(_custom_ids(shown.modal or {}))
+        fields = _in_order(_custom_ids(shown.modal or {}, "section_"))
         if not fields:
             raise DemoError(f"Write reflection showed no form: {_reply_text(shown)}")
         done = await actor.submit_modal(shown, fill(fields))
@@ -153,13 +157,43 @@ class SimCordPlatform:
             and m.embeds[0].title == "Reflection"
         )
 
+    async def reflect_privately(self, actor: Any, text: str) -> None:
+        """``/reflect private:True``: the form, sent to the facilitators only."""
+        shown = await actor.slash(self.channel, "reflect", private=True)
+        done = await actor.submit_modal(shown, {"section_0": text})
+        if "private reflection" not in _reply_text(done):
+            raise DemoError(f"The private reflection was refused: {_reply_text(done)}")
+
+    async def rate(self, actor: Any, helpful: Callable[[], bool]) -> list[bool]:
+        """Press Helpful or Not yet under each new rating question in the writer's DMs."""
+        dm = actor.user.dm_channel
+        asked = [
+            m for m in (dm.history() if dm else []) if "responded to your reflection" in m.content
+        ]
+        given = []
+        for question in asked:
+            if question.id in self.rated:
+                continue
+            self.rated.add(question.id)
+            given.append(helpful())
+            done = await actor.user.click(question, label="Helpful" if given[-1] else "Not yet")
+            if "helpful" not in _reply_text(done).lower():
+                raise DemoError(f"The rating was refused: {_reply_text(done)}")
+        return given
+
     async def feedback(self, actor: Any, post: Any, peer: int, text: str) -> None:
         await actor.send(self.thread, text, reply_to=post)
 
-    async def feedback_in_form(self, actor: Any, post: Any, peer: int, text: str) -> None:
-        """The "Give feedback" message command: a form whose answer the bot posts as a reply."""
+    async def feedback_in_form(
+        self, actor: Any, post: Any, peer: int, fill: Callable[[list[str]], dict]
+    ) -> None:
+        """The "Give feedback" message command: a field per question of the cohort's feedback
+        guide; the bot posts the answers as a reply."""
         shown = await actor.context_menu(self.thread, "Give feedback", post)
-        done = await actor.submit_modal(shown, {"feedback_0": text})
+        fields = _in_order(_custom_ids(shown.modal or {}, "feedback_"))
+        if not fields:
+            raise DemoError(f"Give feedback showed no form: {_reply_text(shown)}")
+        done = await actor.submit_modal(shown, fill(fields))
         if "Your feedback is posted" not in _reply_text(done):
             raise DemoError(f"Give feedback was refused: {_reply_text(done)}")
 
@@ -218,15 +252,24 @@ class SimCordPlatform:
     async def chart_png(self) -> bytes:
         return await self._attachment("report chart", ".png")
 
+    async def portfolio_html(self, actor: Any) -> bytes:
+        result = await actor.slash(self.channel, "me portfolio")
+        return await _file_in(result, ".html", "me portfolio")
+
     async def _attachment(self, command: str, suffix: str) -> bytes:
         """The first file with ``suffix`` in the command's reply or its follow-ups."""
         result = await self.ruth.slash(self.channel, command, cohort=COHORT)
-        replies = [r for r in [result.response, *result.followups] if r is not None]
-        for reply in replies:
-            for attachment in reply.attachments:
-                if attachment.filename.endswith(suffix):
-                    return await attachment.read()
-        raise DemoError(f"/{command} sent no {suffix} file: {_reply_text(result)}")
+        return await _file_in(result, suffix, command)
+
+
+async def _file_in(result: Any, suffix: str, command: str) -> bytes:
+    """The first file with ``suffix`` in an interaction's reply or its follow-ups."""
+    replies = [r for r in [result.response, *result.followups] if r is not None]
+    for reply in replies:
+        for attachment in reply.attachments:
+            if attachment.filename.endswith(suffix):
+                return await attachment.read()
+    raise DemoError(f"/{command} sent no {suffix} file: {_reply_text(result)}")
 
 
 def _reply_text(result: Any) -> str:
@@ -246,11 +289,16 @@ def _first_time(card: Any, field_name: str) -> datetime:
     return datetime.fromtimestamp(int(DISCORD_TIME.search(value)[1]), tz=UTC)
 
 
-def _custom_ids(node: Any) -> list[str]:
-    """The text-input ids (``section_0``…) anywhere in a modal payload."""
+def _custom_ids(node: Any, prefix: str) -> list[str]:
+    """The text-input ids (``section_0``…, ``feedback_0``…) anywhere in a modal payload."""
     if isinstance(node, dict):
-        found = [node["custom_id"]] if str(node.get("custom_id", "")).startswith("section_") else []
-        return found + [i for value in node.values() for i in _custom_ids(value)]
+        found = [node["custom_id"]] if str(node.get("custom_id", "")).startswith(prefix) else []
+        return found + [i for value in node.values() for i in _custom_ids(value, prefix)]
     if isinstance(node, list):
-        return [i for value in node for i in _custom_ids(value)]
+        return [i for value in node for i in _custom_ids(value, prefix)]
     return []
+
+
+def _in_order(ids: list[str]) -> list[str]:
+    """``field_0``, ``field_1``… by number (``field_10`` after ``field_9``)."""
+    return sorted(ids, key=lambda i: int(i.rsplit("_", 1)[1]))

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.core.cohorts import OPTIONS
-from bot.demo import COHORT, FACILITATOR, SETTINGS, Created, DemoError
+from bot.demo import ANONYMOUS_FEEDBACK, COHORT, FACILITATOR, SETTINGS, Created, DemoError
 from bot.slack.blocks import REFLECT_ACTION
+from bot.slack.ratings import HELPFUL, NOT_YET
 from bot.slack.reflect import FEEDBACK_SHORTCUT
 
 #: SimCord's clock starts here too, so both platforms play the same calendar.
@@ -77,11 +78,13 @@ class SlackSimPlatform:
     )
     export_command = "/praxis report export"
     chart_command = "/praxis report chart"
+    portfolio_command = "/praxis me portfolio"
     reflection_form = True
     feedback_form = True
 
     def __init__(self, slack: Any, workspace: Any) -> None:
         self.slack, self.ws = slack, workspace
+        self.rated: set[tuple[str, str]] = set()  # rating questions already answered
         self.bot: Any = None
         self.ruth = workspace.add_user(FACILITATOR, admin=True, tz="UTC")
         self.facilitators = workspace.create_usergroup("facilitators", users=[self.ruth])
@@ -112,7 +115,8 @@ class SlackSimPlatform:
         if opened.view is None:
             raise DemoError(f"/praxis create was refused: {opened.text}")
         values = {"name": COHORT, "channel": self.room.id, "facilitators": self.facilitators.id,
-                  "timezone": "UTC", **{k: str(v) for k, v in SETTINGS.items()}}  # fmt: skip
+                  "timezone": "UTC", **{k: str(v) for k, v in SETTINGS.items()},
+                  "anonymous_feedback": ["on"] if ANONYMOUS_FEEDBACK else []}  # fmt: skip
         done = await self.ruth.submit(opened.view, values)
         reply = self.ruth.private_messages()[-1].text
         if done.errors or not reply.startswith("Created"):
@@ -122,6 +126,7 @@ class SlackSimPlatform:
         said = (
             f"{FACILITATOR} (facilitator): /praxis create, then the form: name {COHORT} · "
             f"channel #reflections · facilitators @facilitators · {' · '.join(shown)}"
+            f"{' · anonymous feedback ticked' if ANONYMOUS_FEEDBACK else ''}"
         )
         first_slot = datetime.fromtimestamp(int(SLACK_DATE.search(reply)[1]), tz=UTC)
         return Created(said, _plain(reply.split(" The next round")[0]), first_slot)
@@ -149,11 +154,7 @@ class SlackSimPlatform:
     async def reflect_in_form(self, actor: Any, fill: Callable[[list[str]], dict]) -> Any:
         """Write reflection → a form of the round's headings → posted under their name."""
         opened = await actor.click(self.prompt, REFLECT_ACTION)
-        fields = sorted(
-            b["block_id"]
-            for b in (opened.view.body["blocks"] if opened.view else [])
-            if b["type"] == "input" and b["block_id"].startswith("section_")
-        )
+        fields = _inputs(opened.view, "section_")
         if not fields:
             raise DemoError(f"Write reflection showed no form: {opened.text}")
         done = await actor.submit(opened.view, fill(fields))
@@ -165,16 +166,44 @@ class SlackSimPlatform:
             if m.bot_id and m.username == actor.user.name and m.text.startswith("Reflection")
         )
 
+    async def reflect_privately(self, actor: Any, text: str) -> None:
+        """The reflection form with its "facilitators only" box ticked."""
+        opened = await actor.click(self.prompt, REFLECT_ACTION)
+        if opened.view is None:
+            raise DemoError(f"Write reflection showed no form: {opened.text}")
+        done = await actor.submit(opened.view, {"section_0": text, "private": ["private"]})
+        if "facilitators" not in actor.private_messages()[-1].text or done.errors:
+            raise DemoError(f"The private reflection was refused: {done.errors or done.text}")
+
+    async def rate(self, actor: Any, helpful: Callable[[], bool]) -> list[bool]:
+        """Press Helpful or Not yet under each new rating question in the writer's DMs."""
+        given = []
+        for question in actor.dms():
+            if "responded to your reflection" not in (question.text or ""):
+                continue
+            if (question.channel, question.ts) in self.rated:
+                continue
+            self.rated.add((question.channel, question.ts))
+            given.append(helpful())
+            done = await actor.click(question, HELPFUL if given[-1] else NOT_YET)
+            if "helpful" not in (done.text or "").lower():
+                raise DemoError(f"The rating was refused: {done.text}")
+        return given
+
     async def feedback(self, actor: Any, post: Any, peer: str, text: str) -> None:
         """Slack's threads are flat: a reply that @mentions the peer is feedback to them."""
         await actor.reply(self.prompt, f"<@{peer}> {text}")
 
-    async def feedback_in_form(self, actor: Any, post: Any, peer: str, text: str) -> None:
-        """The Give feedback shortcut on the peer's reflection: a form, posted as a reply."""
+    async def feedback_in_form(
+        self, actor: Any, post: Any, peer: str, fill: Callable[[list[str]], dict]
+    ) -> None:
+        """The Give feedback shortcut on the peer's reflection: a field per question of the
+        cohort's feedback guide, posted as a reply."""
         opened = await actor.shortcut(post, FEEDBACK_SHORTCUT)
-        if opened.view is None:
+        fields = _inputs(opened.view, "feedback_")
+        if not fields:
             raise DemoError(f"Give feedback was refused: {opened.text}")
-        done = await actor.submit(opened.view, {"feedback_0": text})
+        done = await actor.submit(opened.view, fill(fields))
         if "Your feedback" not in actor.private_messages()[-1].text or done.errors:
             raise DemoError(f"Give feedback was refused: {done.errors or done.text}")
 
@@ -227,18 +256,32 @@ class SlackSimPlatform:
     async def chart_png(self) -> bytes:
         return await self._file("chart", ".png")
 
+    async def portfolio_html(self, actor: Any) -> bytes:
+        return await self._file_to(actor, "me portfolio", ".html")
+
     async def _file(self, report: str, suffix: str) -> bytes:
         """``/praxis report REPORT``: the file it sent to the facilitator's DMs."""
+        return await self._file_to(self.ruth, f'report {report} "{COHORT}"', suffix)
+
+    async def _file_to(self, person: Any, command: str, suffix: str) -> bytes:
+        """``/praxis COMMAND``: the file it sent to ``person``'s DMs."""
         before = set(self.slack.files)
-        said = await self.ruth.command("/praxis", f'report {report} "{COHORT}"', channel=self.room)
-        dm = self.ws.im_with(self.ruth.id)
+        said = await person.command("/praxis", command, channel=self.room)
+        dm = self.ws.im_with(person.id)
         for file_id, file in self.slack.files.items():
             if file_id not in before and file.filename.endswith(suffix) and dm.id in file.shared_to:
                 return file.content
-        raise DemoError(f"/praxis report {report} sent no {suffix} file: {said.text}")
+        raise DemoError(f"/praxis {command} sent no {suffix} file: {said.text}")
 
     def _thread(self) -> list[Any]:
         return self.ws.messages(self.room, thread_ts=self.prompt.ts)
+
+
+def _inputs(view: Any, prefix: str) -> list[str]:
+    """A form's text inputs (``section_0``…, ``feedback_0``…), in order."""
+    blocks = view.body["blocks"] if view else []
+    ids = [b["block_id"] for b in blocks if b["type"] == "input"]
+    return sorted((i for i in ids if i.startswith(prefix)), key=lambda i: int(i.rsplit("_", 1)[1]))
 
 
 def _plain(text: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from bot import demo
 from bot.cli import main
 from tests.slack_helpers import assert_no_errors_logged
-from tests.test_demo import PNG_SIGNATURE, csv_rows, weeks
+from tests.test_demo import PNG_SIGNATURE, check_portfolio, csv_rows, weeks
 
 
 @pytest.fixture(autouse=True)
@@ -24,16 +24,17 @@ def no_errors(caplog):
     assert_no_errors_logged(caplog)
 
 
-async def play(tmp_path: Path, name: str, seed: int = 3) -> tuple[str, bytes, bytes]:
+async def play(tmp_path: Path, name: str, seed: int = 3) -> tuple[str, bytes, bytes, bytes]:
     out = tmp_path / name
     options = demo.DemoOptions(members=5, weeks=3, seed=seed, out=out, platform="slack")
     result = await demo.run_demo(options)
     text = "\n".join(result.lines).replace(str(out), "OUT")
-    return text, result.csv_path.read_bytes(), result.png_path.read_bytes()
+    files = result.csv_path, result.png_path, result.portfolio_path
+    return text, *(path.read_bytes() for path in files)
 
 
 async def test_the_slack_term_agrees_with_the_export_and_uses_slacks_ways(tmp_path: Path):
-    text, data, png = await play(tmp_path, "a")
+    text, data, png, _page = await play(tmp_path, "a")
 
     assert "simulated Slack (slacksim)" in text.splitlines()[0]
     assert "/praxis create, then the form" in text and "ran /praxis me nudges off." in text
@@ -50,6 +51,9 @@ async def test_the_slack_term_agrees_with_the_export_and_uses_slacks_ways(tmp_pa
         sent = sum(len(names.split(",")) for names in reminders)
         assert f"nudges sent: {sent}" in block, "the digest in Ruth's DMs counts the nudges"
     assert re.search(r"excused by Ruth: \w+", blocks[2]), "/praxis excuse"
+    assert "Anonymous feedback is on" in text
+    assert "(private, to the facilitators only)" in blocks[3], "one private reflection"
+    assert re.search(r"rated by DM: \w+ \d+ (helpful|not yet)", text), "writers rate feedback"
     assert "(form" in text, "someone used the Write reflection button"
     assert "via Give feedback" in text, "someone used the Give feedback shortcut"
 
@@ -65,6 +69,17 @@ async def test_the_slack_term_agrees_with_the_export_and_uses_slacks_ways(tmp_pa
     assert png.startswith(PNG_SIGNATURE) and int.from_bytes(png[16:20]) > 100
 
 
+async def test_a_learner_runs_praxis_me_portfolio_and_the_page_renders_whole(tmp_path: Path):
+    out = tmp_path / "a"
+    options = demo.DemoOptions(members=5, weeks=3, seed=3, out=out, platform="slack")
+    result = await demo.run_demo(options)
+
+    assert result.portfolio_path.parent == out
+    said = re.sub(r"\s+", " ", "\n".join(result.lines))
+    assert f"ran /praxis me portfolio → {result.portfolio_path}" in said
+    check_portfolio(result.portfolio_path, 3, csv_rows(result.csv_path.read_bytes()))
+
+
 async def test_a_seed_gives_the_same_slack_term_twice_in_one_process(tmp_path: Path):
     first = await play(tmp_path, "a")
     again = await play(tmp_path, "b")
@@ -73,6 +88,7 @@ async def test_a_seed_gives_the_same_slack_term_twice_in_one_process(tmp_path: P
     assert first[0] == again[0], "same transcript"
     assert first[1] == again[1], "byte-identical CSV"
     assert first[2] == again[2], "byte-identical PNG"
+    assert first[3] == again[3], "byte-identical portfolio"
     assert other[0] != first[0]
 
 
