@@ -247,6 +247,7 @@ def check_portfolio(path: Path, weeks: int, rows: list[dict[str, str]]) -> None:
 
     odd = {c for c in text if not (c.isprintable() or c.isspace()) or c == "\ufffd"}
     assert not odd, f"unprintable characters: {odd!r}"
+    assert "**" not in text, "a form heading shows its markdown asterisks"
     cmap = font_cmap()
     if cmap is not None:
         missing = {c for c in text if not c.isspace() and ord(c) not in cmap}

@@ -21,6 +21,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
 from bot.core.clock import from_db, from_db_optional
 from bot.core.text import giver_shown
@@ -164,6 +165,22 @@ _ENV = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_HEADING_LINE = re.compile(r"^\*\*(.+)\*\*$")
+
+
+def _with_headings(text: str) -> Markup:
+    """A form post's heading lines (``**What happened**``, which Praxis added) shown bold,
+    without the asterisks; every line escaped first, so what people wrote stays text."""
+    lines = []
+    for line in text.split("\n"):
+        found = _HEADING_LINE.match(line.strip())
+        lines.append(
+            Markup("<strong>{}</strong>").format(found.group(1)) if found else escape(line)
+        )
+    return Markup("\n").join(lines)
+
+
+_ENV.filters["with_headings"] = _with_headings
 
 
 def render(pages: list[Page], *, member_name: str, place: str, now: datetime) -> bytes:
