@@ -222,3 +222,20 @@ async def test_only_the_cohorts_members_write_reflections_and_feedback(world):
     answer = await ada.submit(forged, {"section_0": "Into another cohort's thread?"})
     assert "Spring" in answer.errors["section_0"]
     assert await snapshot(world) == before and len(world.slack.posted) == posted
+
+
+async def test_the_cohort_form_turns_private_reflections_off_and_on(world):
+    async with world.db.reading() as tx:
+        assert await tx.fetch_value("SELECT private_reflections FROM cohorts") == 1
+    opened = await world.fran.command("/praxis", "edit Autumn", channel=world.room)
+    assert not (await world.fran.submit(opened.view, {"private_reflections": []})).errors
+    async with world.db.reading() as tx:
+        assert await tx.fetch_value("SELECT private_reflections FROM cohorts") == 0
+    opened = await world.fran.command("/praxis", "edit Autumn", channel=world.room)
+    assert not (await world.fran.submit(opened.view, {})).errors  # the form shows it off
+    async with world.db.reading() as tx:
+        assert await tx.fetch_value("SELECT private_reflections FROM cohorts") == 0
+    opened = await world.fran.command("/praxis", "edit Autumn", channel=world.room)
+    assert not (await world.fran.submit(opened.view, {"private_reflections": ["on"]})).errors
+    async with world.db.reading() as tx:
+        assert await tx.fetch_value("SELECT private_reflections FROM cohorts") == 1

@@ -274,7 +274,8 @@ class Commands:
             changes = {**options, "name": values["name"], "channel_id": channel,
                        "member_role_id": channel, "facilitator_role_id": group,
                        "digest_channel_id": digest,
-                       "feedback_guide": values["feedback_guide"]}  # fmt: skip
+                       "feedback_guide": values["feedback_guide"],
+                       "private_reflections": values["private_reflections"]}  # fmt: skip
             # The form shows every setting: a field left empty means "none" (digests by DM,
             # no facilitator group), where on Discord an option not given means "unchanged".
             emptied = (("digest_channel", digest), ("facilitator_role", group))
@@ -282,7 +283,8 @@ class Commands:
             return await cohorts.edit_cohort(
                 self.rt.db, existing, changes=changes, now=now, clear=clear
             )
-        later = {"digest_channel_id": digest, "feedback_guide": values["feedback_guide"]}
+        later = {"digest_channel_id": digest, "feedback_guide": values["feedback_guide"],
+                 "private_reflections": values["private_reflections"]}  # fmt: skip
         cohort = await cohorts.edit_cohort(self.rt.db, cohort, changes=later, now=now)
         return cohort
 

@@ -16,6 +16,7 @@ COHORT_FORM = "praxis_cohort"
 PROMPT_FORM = "praxis_prompt"
 TIMEZONE = "timezone"
 TIMES = {"time", "quiet_start", "quiet_end"}
+PRIVATE_REFLECTIONS = "Members may send a reflection to the facilitators only"
 CHECKBOXES = {  # on/off options: one checkbox each, with what ticking it does
     "last_call": "Send a last call at the reflection deadline",
     "anonymous_feedback": 'Post "Give feedback" as "Peer 1", "Peer 2"… (never thread replies)',
@@ -56,13 +57,17 @@ def _option_element(key: str, value: Any) -> dict[str, Any]:
     if key in TIMES:
         return {"type": "timepicker", "initial_time": str(value)}
     if key in CHECKBOXES:
-        box = _option(CHECKBOXES[key], "on")
-        return {
-            "type": "checkboxes",
-            "options": [box],
-            **({"initial_options": [box]} if value else {}),
-        }
+        return _checkbox(CHECKBOXES[key], bool(value))
     return {"type": "number_input", "is_decimal_allowed": False, "initial_value": str(value or 0)}
+
+
+def _checkbox(label: str, ticked: bool) -> dict[str, Any]:
+    box = _option(label, "on")
+    return {
+        "type": "checkboxes",
+        "options": [box],
+        **({"initial_options": [box]} if ticked else {}),
+    }
 
 
 def _current(cohort: Cohort | None, key: str, zone: str) -> Any:
@@ -120,6 +125,9 @@ def cohort_form(
         digest["initial_conversation"] = digest_channel
     blocks.append(_input("digest_channel", "Private channel for digests (empty: by DM)", digest,
                          optional=True))  # fmt: skip
+    allowed = cohort is None or cohort.private_reflections
+    blocks.append(_input("private_reflections", "Private reflections",
+                         _checkbox(PRIVATE_REFLECTIONS, allowed), optional=True))  # fmt: skip
     return {
         "type": "modal",
         "callback_id": COHORT_FORM,
@@ -153,6 +161,7 @@ def read_cohort_form(values: dict[str, Any]) -> dict[str, Any]:
         "digest_channel": value("digest_channel").get("selected_conversation"),
         "facilitators": (value("facilitators").get("selected_option") or {}).get("value"),
         "feedback_guide": value("feedback_guide").get("value") or "none",
+        "private_reflections": bool(value("private_reflections").get("selected_options")),
     }
     for key in OPTIONS:
         entry = value(key)
