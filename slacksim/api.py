@@ -277,13 +277,7 @@ def conversations_history(sim: SlackSim, ws: Workspace, args: dict[str, Any]) ->
     conversation = _readable(ws, _conversation(ws, args))
     top = [m for m in conversation.messages if not m.is_reply]
     newest_first = list(reversed(_window(top, args)))
-    chunk, more, meta = page(newest_first, args)
-    metadata = _flag(args, "include_all_metadata")
-    return {
-        "messages": [m.payload(with_metadata=metadata) for m in chunk],
-        "has_more": more,
-        "response_metadata": meta,
-    }
+    return _message_page(newest_first, args, default=100)
 
 
 @method("conversations.replies")
@@ -295,7 +289,12 @@ def conversations_replies(sim: SlackSim, ws: Workspace, args: dict[str, Any]) ->
     thread = [parent] + [
         m for m in conversation.messages if m.thread_ts == parent.ts and m.is_reply
     ]
-    chunk, more, meta = page(_window(thread, args), args, default=1000)
+    return _message_page(_window(thread, args), args, default=1000)
+
+
+def _message_page(messages: list[Message], args: dict[str, Any], *, default: int):
+    """One page of messages as history and replies answer: metadata only when asked for."""
+    chunk, more, meta = page(messages, args, default=default)
     metadata = _flag(args, "include_all_metadata")
     return {
         "messages": [m.payload(with_metadata=metadata) for m in chunk],
