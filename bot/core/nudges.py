@@ -21,6 +21,7 @@ and kind, ever: the ``member_notes`` row is claimed before sending.
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -258,12 +259,17 @@ async def suggested_peers(
 
 
 async def send_due(
-    db: Database, chat: Chat, now: datetime, cohort_id: int | None = None
+    db: Database,
+    chat: Chat,
+    now: datetime,
+    cohort_id: int | None = None,
+    held: Container[int] = frozenset(),
 ) -> NudgeReport:
-    """Send every nudge due now (for one cohort, or all); one failure stops none."""
+    """Send every nudge due now (for one cohort, or all); one failure stops none. Rounds
+    in ``held`` wait: what members wrote there while Praxis was away isn't read back yet."""
     report = NudgeReport()
     for ctx in await open_contexts(db):
-        if cohort_id is not None and ctx.cohort.id != cohort_id:
+        if (cohort_id is not None and ctx.cohort.id != cohort_id) or ctx.round.id in held:
             continue
         due = await _due(db, ctx, now)
         if due is None:

@@ -17,6 +17,7 @@ missed and reported to facilitators, never posted.
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -428,9 +429,13 @@ async def _reload(db: Database, round_id: int) -> Round:
 # ------------------------------------------------------------------ closing & planning
 
 
-async def close_finished(db: Database, now: datetime, outcome: RoundsOutcome) -> None:
+async def close_finished(
+    db: Database, now: datetime, outcome: RoundsOutcome, held: Container[int] = frozenset()
+) -> None:
+    """Close rounds past their feedback deadline, except ``held`` ones (not read back yet:
+    their last messages, and so the digest, would be missing)."""
     async with db.transaction() as tx:
-        outcome.closed.extend(await store.close_finished(tx, to_db(now)))
+        outcome.closed.extend(await store.close_finished(tx, to_db(now), keep=held))
 
 
 async def next_due(db: Database, now: datetime) -> datetime | None:
