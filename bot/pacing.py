@@ -18,9 +18,11 @@ from collections.abc import Awaitable, Callable
 class Pace:
     """At most ``burst`` takes at once and ``rate`` per second on average after that.
 
-    In any window of ``t`` seconds there are at most ``burst + rate * t`` takes. Waiters
-    are served in order (one lock), each sleeping only as long as its token needs.
-    ``clock`` and ``sleep`` are replaceable so tests need no real time.
+    In any window of ``t`` seconds there are at most ``burst + rate * t`` takes. A take
+    reserves its token at once (the count may go below zero) and sleeps until that token
+    is due, so waiters are served in order with no lock: each wait is a plain timer, which
+    a simulated clock (SimCord's) can fire. ``clock`` and ``sleep`` are replaceable so
+    tests need no real time.
     """
 
     def __init__(
@@ -28,29 +30,25 @@ class Pace:
         rate: float,
         burst: int,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         if rate <= 0 or burst < 1:
             raise ValueError("a pace needs a positive rate and a burst of at least 1")
         self.rate, self.burst = rate, burst
-        self._clock, self._sleep = clock, sleep
+        # time.monotonic looked up at each call, not bound now: a simulator (SimCord) that
+        # replaces it with its virtual clock, which its timers follow, is then agreed with.
+        self._clock = clock or (lambda: time.monotonic())
+        self._sleep = sleep
         self._tokens = float(burst)
-        self._at = clock()
-        self._lock = asyncio.Lock()
+        self._at = self._clock()
         self.taken = 0  # how many requests were let through (benchmarks read it)
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate)
-        self._at = now
 
     async def take(self) -> None:
         """Wait until one more request fits, then count it."""
-        async with self._lock:
-            self._refill()
-            if self._tokens < 1:
-                await self._sleep((1 - self._tokens) / self.rate)
-                self._refill()
-            self._tokens -= 1
-            self.taken += 1
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate) - 1
+        self._at = now
+        self.taken += 1
+        if self._tokens < 0:  # this token comes due once the ones reserved before it have
+            await self._sleep(-self._tokens / self.rate)
