@@ -30,6 +30,7 @@ from bot.core.clock import to_db
 from bot.core.cohorts import Cohort
 from bot.core.ports import Chat, DeliveryError, NudgeMessage, Person
 from bot.core.reflections import Progress, RoundContext, member_progress, open_contexts
+from bot.core.turns import yield_every
 from bot.storage import members as member_store
 from bot.storage import posts as post_store
 from bot.storage.db import Database
@@ -366,7 +367,8 @@ async def _remember(db: Database, guild_id: int, user_id: int, now: datetime, **
 async def next_due(db: Database, now: datetime) -> datetime | None:
     """The next moment a nudge window opens or pairs are due, across open rounds."""
     found = []
-    for ctx in await open_contexts(db):
+    for number, ctx in enumerate(await open_contexts(db), start=1):
+        await yield_every(number)
         if ctx.round.reflect_due > now:
             found.append(ctx.round.reflect_due)  # pairs are made then
         for kind in KINDS:
