@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -44,11 +45,13 @@ from pathlib import Path
 import discord
 
 from bench.ingest import PER_GUILD, guild_of, guild_payloads, ids, member_id, user
+from bench.looplag import LoopLag
 from bot.app import create_bot
 from bot.config import Settings
 from bot.core.clock import to_db
 from bot.core.cohorts import create_cohort
 from bot.core.schedule import WeeklySchedule
+from bot.pacing import Pace
 from bot.storage import rounds as round_store
 from bot.storage.db import Database
 
@@ -328,8 +331,11 @@ async def measure(
             state._add_guild_from_data(discord.utils._from_json(text))
         figures["guilds"] = time.perf_counter() - mark
 
+        cog = bot.get_cog("Reflections")
+        cog.pace = Pace(rate=1e12, burst=10**9)  # the work alone; --limits measures the pace
         mark = time.perf_counter()
         figures["ready_listeners"] = await collect_dispatch(bot, "ready")
+        await cog.catching_up  # backfill runs in the background; here we wait for it
         figures["on_ready"] = time.perf_counter() - mark
         figures["history_requests"] = rest.count("GET /channels/{channel_id}/messages")
         figures["on_ready_queries"] = queries.take()
@@ -372,6 +378,270 @@ async def measure(
         figures[k] for k in ("create_bot", "setup_hook", "guilds", "on_ready", "first_tick")
     )
     return figures
+
+
+# ------------------------------------------------------------- under Discord's limits
+
+#: Discord's global limit: requests a bot may make per second, all routes together.
+GLOBAL_LIMIT = 50
+
+
+class LimitedRest:
+    """Stands in for ``HTTPClient.request`` as Discord answers under its limits.
+
+    Each request takes a round trip of ``rtt`` seconds (drawn uniformly: 50–100 ms is
+    what a bot in Europe or the US sees). Discord's global limit is enforced: a request
+    that would be the 51st to start within one second is answered with a 429 (and
+    counted). Starts are recorded, so the busiest second can be reported.
+    """
+
+    def __init__(self, rtt: tuple[float, float], seed: int = 3) -> None:
+        self.rtt = rtt
+        self.rng = random.Random(seed)
+        self.starts: list[float] = []
+        self.calls: Counter[str] = Counter()
+        self.refused = 0
+
+    async def __call__(self, route, **kwargs):
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        recent = [t for t in self.starts[-GLOBAL_LIMIT:] if t > now - 1.0]
+        self.starts.append(now)
+        self.calls[f"{route.method} {route.path}"] += 1
+        await asyncio.sleep(self.rng.uniform(*self.rtt))
+        if len(recent) >= GLOBAL_LIMIT:
+            self.refused += 1
+            raise discord.HTTPException(_Refused(), {"message": "global rate limit", "code": 0})
+        return []
+
+    def busiest_second(self) -> int:
+        """The most requests that started within any one second."""
+        most, first = 0, 0
+        for last, at in enumerate(self.starts):
+            while self.starts[first] <= at - 1.0:
+                first += 1
+            most = max(most, last - first + 1)
+        return most
+
+
+class _Refused:
+    status, reason = 429, "Too Many Requests"
+
+
+class InteractionAnswers:
+    """Stands in for the webhook adapter that answers interactions (discord.py sends
+    interaction responses through it, not ``HTTPClient.request``): records when each
+    answer was sent, then takes a round trip like any request. Interaction responses
+    don't count towards the global limit."""
+
+    def __init__(self, rtt: tuple[float, float], seed: int = 5) -> None:
+        self.rtt = rtt
+        self.rng = random.Random(seed)
+        self.sent: dict[int, float] = {}
+        self.arrived = asyncio.Event()
+        self.titles: Counter[str | None] = Counter()  # what the answers said
+        self._original = None
+
+    def install(self) -> None:
+        from discord.webhook import async_ as webhook
+
+        self._original = webhook.AsyncWebhookAdapter.request
+        answers = self
+
+        async def request(adapter, route, **kwargs):
+            interaction_id = int(route.url.split("/interactions/")[1].split("/")[0])
+            answers.sent.setdefault(interaction_id, asyncio.get_running_loop().time())
+            embeds = ((kwargs.get("payload") or {}).get("data") or {}).get("embeds") or [{}]
+            answers.titles[embeds[0].get("title")] += 1
+            answers.arrived.set()
+            await asyncio.sleep(answers.rng.uniform(*answers.rtt))
+            return {"interaction": {"id": str(interaction_id), "type": 2,
+                                    "response_message_ephemeral": True}}  # fmt: skip
+
+        webhook.AsyncWebhookAdapter.request = request
+
+    def uninstall(self) -> None:
+        from discord.webhook import async_ as webhook
+
+        if self._original is not None:
+            webhook.AsyncWebhookAdapter.request = self._original
+
+
+def progress_command(interaction_id: int, cohort: int, member: int) -> dict:
+    """The ``INTERACTION_CREATE`` payload of ``/me progress`` by one cohort's member."""
+    role_id, channel_id, _ = ids(cohort)
+    uid = member_id(cohort, member)
+    return {
+        "id": str(interaction_id), "application_id": "1", "type": 2, "version": 1,
+        "token": f"token-{interaction_id}", "guild_id": str(guild_of(cohort)),
+        "channel_id": str(channel_id), "locale": "en-GB", "guild_locale": "en-GB",
+        "app_permissions": "2147483647", "entitlements": [], "context": 0,
+        "attachment_size_limit": 8 * 2**20,
+        "member": {"user": user(uid, f"m{cohort}-{member}"), "roles": [str(role_id)],
+                   "joined_at": NOW.isoformat(), "deaf": False, "mute": False, "flags": 0,
+                   "permissions": "2147483647"},
+        "data": {"id": "900", "name": "me", "type": 1,
+                 "options": [{"name": "progress", "type": 1, "options": []}]},
+    }  # fmt: skip
+
+
+async def measure_limits(
+    path: Path,
+    cohorts: int,
+    members_per: int,
+    payloads: list[str],
+    rtt: tuple[float, float] = (0.05, 0.1),
+    every: float = 0.5,
+    seed: int = 1,
+) -> dict:
+    """Ready under Discord's limits: backfill paced in the background while members run
+    ``/me progress`` (one every ``every`` seconds, the first at ready) and the first tick
+    runs, as the scheduler starts it at the first ready. Times are from ready."""
+    rest = LimitedRest(rtt, seed=seed)
+    answers = InteractionAnswers(rtt, seed=seed + 1)
+    rng = random.Random(seed + 2)
+    bot = create_bot(Settings(database_path=path, scheduler_enabled=False))
+    await bot._async_setup_hook()
+    bot.http.request = rest
+    state = bot._connection
+    state.user = discord.ClientUser(state=state, data=user(1, "Praxis", bot=True))
+    state.application_id = 1
+    answers.install()
+    loop = asyncio.get_running_loop()
+    figures: dict = {}
+    try:
+        await bot.setup_hook()
+        for text in payloads:
+            state._add_guild_from_data(discord.utils._from_json(text))
+        rest.starts.clear()  # the command sync is not backfill
+        rest.calls.clear()
+        cog = bot.get_cog("Reflections")
+        issued: dict[int, float] = {}
+        async with LoopLag() as lag:
+            ready = loop.time()
+            bot.dispatch("ready")
+            await asyncio.sleep(0)  # the listeners' first steps: backfill starts, rounds held
+            tick_started = loop.time()
+            tick = asyncio.create_task(bot.tick(NOW))
+            tick.add_done_callback(lambda _: figures.setdefault("tick", loop.time() - tick_started))
+            backfill = cog.catching_up
+            number = 0
+            while not backfill.done():
+                number += 1
+                interaction_id = 10**17 + number
+                c, m = rng.randrange(cohorts), rng.randrange(members_per)
+                issued[interaction_id] = loop.time()
+                state.parse_interaction_create(progress_command(interaction_id, c, m))
+                await asyncio.wait([backfill], timeout=every)
+            figures["backfill"] = loop.time() - ready
+            report = await tick
+            async with asyncio.timeout(60):  # the last commands' answers
+                while len(answers.sent) < len(issued):
+                    answers.arrived.clear()
+                    await answers.arrived.wait()
+        waits = [answers.sent[i] - at for i, at in issued.items() if i in answers.sent]
+        figures.update(
+            commands=len(issued),
+            answered=len(waits),
+            progress_shown=answers.titles["Your progress"],
+            answer_median=statistics.median(waits),
+            answer_max=max(waits),
+            first_answer=answers.sent.get(min(issued), float("nan")) - ready,
+            lag_max=lag.max,
+            lag_p99=lag.p99,
+            history_requests=rest.calls["GET /channels/{channel_id}/messages"],
+            requests=sum(rest.calls.values()),
+            busiest_second=rest.busiest_second(),
+            refused=rest.refused,
+            held_at_first_tick=len(report.held),
+            tick_work=len(report.nudges.by_dm) + len(report.rounds.closed) + len(report.assigned),
+            open_threads=await bot.db.fetch_value(
+                "SELECT COUNT(*) FROM rounds WHERE state = 'posted'"
+            ),
+            still_unread=bot.unread.pending,
+        )
+    finally:
+        answers.uninstall()
+        await bot.close()
+    return figures
+
+
+def _child_limits(db_path: str, cohorts: int, members_per: int, rtt: str, seed: int) -> None:
+    low, high = (float(x) / 1000 for x in rtt.split("-"))
+    payloads = [json.dumps(p) for p in guild_payloads(cohorts, members_per)]
+    figures = asyncio.run(
+        measure_limits(Path(db_path), cohorts, members_per, payloads, (low, high), seed=seed)
+    )
+    print(json.dumps(figures))
+
+
+def run_fresh_limits(db_path: Path, cohorts: int, members_per: int, rtt: str, seed: int) -> dict:
+    """One start-up under Discord's limits in a new interpreter."""
+    code = (
+        "import bench.startup as s\n"
+        f"s._child_limits({str(db_path)!r}, {cohorts}, {members_per}, {rtt!r}, {seed})\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"measured run failed:\n{done.stderr}")
+    return json.loads(done.stdout.rstrip().splitlines()[-1])
+
+
+LIMIT_ROWS = (
+    ("first_answer", "first /me progress, issued at ready: answered after", "ms"),
+    ("answer_median", "/me progress during backfill: time to answer, median", "ms"),
+    ("answer_max", "/me progress during backfill: time to answer, max", "ms"),
+    ("backfill", "backfill, ready → every thread read", "s"),
+    ("tick", "first tick (at ready, rounds held)", "ms"),
+    ("lag_max", "loop lag during backfill: longest stall", "ms"),
+    ("lag_p99", "loop lag during backfill: p99", "ms"),
+)
+
+
+def print_limits(runs: list[dict], rtt: str) -> None:
+    first = runs[0]
+    print(f"\nunder Discord's limits: {first['open_threads']} open threads, each history "
+          f"request a {rtt} ms round trip, global limit {GLOBAL_LIMIT}/s enforced; "
+          f"/me progress every 0.5 s from ready until backfill ends")  # fmt: skip
+    header = "".join(f"{f'run {i + 1}':>10}" for i in range(len(runs)))
+    width = max(len(label) for _, label, _ in LIMIT_ROWS) + 2
+    print(f"  {'':<{width}}{header}    median (range)")
+    for key, label, unit in LIMIT_ROWS:
+        values = [r[key] for r in runs]
+        scale, fmt = (1000, "{:.0f}") if unit == "ms" else (1, "{:.1f}")
+        cells = "".join(f"{fmt.format(v * scale):>8}{unit:<2}" for v in values)
+        mid = fmt.format(statistics.median(values) * scale)
+        low, high = fmt.format(min(values) * scale), fmt.format(max(values) * scale)
+        print(f"  {label:<{width}}{cells}    {mid} ({low} – {high}) {unit}")
+
+    def each(key: str) -> str:
+        return ", ".join(str(r[key]) for r in runs)
+
+    print("  per run: commands " + ", ".join(f"{r['answered']}/{r['commands']}" for r in runs)
+          + f"; history requests {each('history_requests')}; busiest second "
+          + f"{each('busiest_second')} requests (limit {GLOBAL_LIMIT}); 429s {each('refused')}"
+          + f"; rounds held at the first tick {each('held_at_first_tick')}")  # fmt: skip
+    checks = [
+        ("every command answered with its progress",
+         all(r["answered"] == r["progress_shown"] == r["commands"] for r in runs)),
+        ("one history request per thread",
+         all(r["history_requests"] == r["open_threads"] for r in runs)),
+        (f"never over {GLOBAL_LIMIT}/s", all(r["busiest_second"] <= GLOBAL_LIMIT
+                                             and not r["refused"] for r in runs)),
+        ("nothing left unread", not any(r["still_unread"] for r in runs)),
+        ("first tick held every round", all(r["held_at_first_tick"] == r["open_threads"]
+                                           and not r["tick_work"] for r in runs)),
+        ("answered within 2 s", all(r["answer_max"] <= 2.0 for r in runs)),
+    ]  # fmt: skip
+    print("  checks: " + ", ".join(f"{name}: {'yes' if ok else 'NO'}" for name, ok in checks))
+    if not all(ok for _, ok in checks):
+        raise SystemExit("a check under Discord's limits failed")
 
 
 def _child(db_path: str, cohorts: int, members_per: int, profile: bool) -> None:
@@ -449,6 +719,9 @@ def main() -> None:
     parser.add_argument("--past-rounds", type=int, default=4)
     parser.add_argument("--runs", type=int, default=3, help="fresh interpreters on one DB")
     parser.add_argument("--profile", action="store_true", help="cProfile the last run")
+    parser.add_argument("--limits-runs", type=int, default=3,
+                        help="runs under Discord's limits (0: skip)")  # fmt: skip
+    parser.add_argument("--rtt", default="50-100", help="history round trip, ms (low-high)")
     args = parser.parse_args()
     if not 1 <= args.cohorts <= MAX_COHORTS:
         parser.error(f"--cohorts must be between 1 and {MAX_COHORTS} (bench.ingest's id scheme)")
@@ -460,6 +733,10 @@ def main() -> None:
         profiled = None
         if args.profile:
             profiled = run_fresh(path, args.cohorts, args.members, profile=True)
+        limited = [
+            run_fresh_limits(path, args.cohorts, args.members, args.rtt, seed=run + 1)
+            for run in range(args.limits_runs)
+        ]
         size = path.stat().st_size
     guilds = -(-args.cohorts // PER_GUILD)
     first = runs[0]
@@ -494,6 +771,9 @@ def main() -> None:
         print(f"\ncProfile of an extra run, not counted above (create_bot → first tick, "
               f"{profiled['total']:.2f}s under the profiler):")  # fmt: skip
         print(profiled["profile"])
+    if limited:
+        print_limits(limited, args.rtt)
+    print(f"  load average while measuring: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if not all(ok for _, ok in checks):
         raise SystemExit("a check failed")
 

@@ -23,6 +23,7 @@ from bot.core import chart, cohorts, health
 from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
+from bot.core.unread import Unread
 from bot.discord.chat import DiscordChat
 from bot.discord.tree import PraxisTree
 from bot.logs import guard_sensitive_loggers
@@ -91,6 +92,8 @@ class PraxisBot(commands.Bot):
         self.scheduler: TickScheduler | None = None
         self._tick_lock = asyncio.Lock()
         self.contexts: ContextCache | None = None
+        #: Open rounds whose threads backfill hasn't read yet: the tick holds their nudges.
+        self.unread = Unread()
         self.storage = health.StorageWatch()
         self._closing = False
         #: Run after every tick whose heartbeat went through: each retries what the
@@ -134,6 +137,7 @@ class PraxisBot(commands.Bot):
                 schedule_changed=lambda: self.schedule_changed(self.slack.now()),
                 storage=self.storage,
                 storage_trouble=self.storage_trouble,
+                unread=self.unread,
             )
             self.chat.add("slack", self.slack.chat)
             self.retry_hooks.append(self.slack.threads.retry_refused)
@@ -181,11 +185,13 @@ class PraxisBot(commands.Bot):
         "post now" and the tests all queue here.
         """
         async with self._tick_lock:
-            report = await run_tick(self.db, self.chat, now)
+            report = await run_tick(self.db, self.chat, now, self.unread)
             await self._watch_storage(report)
         self.forget_round_lookups()
         if self.scheduler is not None:
             self.scheduler.wake_at(report.next_due)
+            if report.held and not self.unread.pending:  # backfill ended during this tick
+                self.scheduler.wake_soon()
         if self.slack is not None:
             await self.slack.home.ticked(report)  # Slack Home tabs showing those rounds
         return report
@@ -221,6 +227,11 @@ class PraxisBot(commands.Bot):
             await health.tell_facilitators(
                 self.db, self.chat, "Praxis is saving again", health.up_text(since)
             )
+
+    def read_back(self) -> None:
+        """Backfill has read every thread: the rounds it held can have their nudges now."""
+        if self.scheduler is not None and not self.unread.pending:
+            self.scheduler.wake_soon()
 
     def storage_trouble(self) -> None:
         """A write just failed outside a tick: let the next tick (soon) confirm and announce."""

@@ -62,7 +62,13 @@ class NudgeCommands(commands.GroupCog, group_name="nudge"):
     async def send(self, interaction: discord.Interaction, cohort: str) -> None:
         ctx = await self._open_round(interaction, cohort)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        report = await nudges.send_due(self.bot.db, self.bot.chat, now(), ctx.cohort.id)
+        held = await self.bot.unread.held(self.bot.db)  # not read back since the start yet
+        report = await nudges.send_due(self.bot.db, self.bot.chat, now(), ctx.cohort.id, held)
+        if ctx.round.id in held:
+            text = ("Praxis is still reading this round's thread back after a restart, so it "
+                    "can't tell yet who has written. Try again in a minute.")  # fmt: skip
+            await interaction.followup.send(embed=embed("Nudges", text), ephemeral=True)
+            return
         notes = sum(kind in nudges.PRIVATE_ONLY for _, kind in report.by_dm)
         by_dm = len(report.by_dm) - notes
         reminders = by_dm + len(report.in_thread)

@@ -23,22 +23,35 @@ from bot.discord import ratings as rating_glue
 from bot.discord import reflections as glue
 from bot.discord import views
 from bot.discord.embeds import Tone, embed
+from bot.pacing import Pace
 from bot.storage.pending import DELETE, EDIT, Backlog, Pending, PendingFile
 from cogs._common import now
 
 log = logging.getLogger(__name__)
 
-BACKFILL_BATCH = 100  # one page of history, stored in one transaction
-BACKFILL_THREADS_AT_ONCE = 4  # history requests in flight; each thread has its own rate bucket
+BACKFILL_BATCH = 100  # messages stored in one transaction
+HISTORY_PAGE = 100  # messages per history request (discord.py's page)
+BACKFILL_THREADS_AT_ONCE = 8  # threads read at once: enough to keep the pace at ~100 ms a request
+#: Discord lets a bot make 50 requests a second in all (the global limit). Backfill takes
+#: at most 40 a second after a burst of 5, so in any second at least 5 are left for what
+#: people are waiting on (form posts, ✅s, reminders); answering an interaction doesn't
+#: count towards the global limit at all.
+BACKFILL_RATE = 40.0
+BACKFILL_BURST = 5
 FIELD_LIMIT = 4000  # Discord's maximum for one text input
 DEIDENTIFY = "Change names and details so no client can be recognised."
 
 
-async def _thread(bot: commands.Bot, ctx: RoundContext) -> discord.Thread:
+async def _thread(bot: commands.Bot, ctx: RoundContext, pace: Pace | None = None):
+    """The round's thread, unarchived; ``pace`` (backfill's) paces the requests it takes."""
     thread = bot.get_channel(ctx.round.thread_id)
     if thread is None:
+        if pace is not None:
+            await pace.take()
         thread = await bot.fetch_channel(ctx.round.thread_id)
     if isinstance(thread, discord.Thread) and thread.archived:
+        if pace is not None:
+            await pace.take()
         await thread.edit(archived=False)
     return thread
 
@@ -446,6 +459,9 @@ class Reflections(commands.Cog):
             name="Give feedback", callback=self.give_feedback
         )
         self.feedback_menu.guild_only = True
+        #: Backfill's share of Discord's global rate limit (see BACKFILL_RATE).
+        self.pace = Pace(BACKFILL_RATE, BACKFILL_BURST)
+        self.catching_up: asyncio.Task | None = None  # the backfill running in the background
 
     async def cog_load(self) -> None:
         # What an earlier run noted and could not redo (see bot/storage/pending.py) is
@@ -460,6 +476,7 @@ class Reflections(commands.Cog):
         self.bot.tree.add_command(self.feedback_menu)
 
     async def cog_unload(self) -> None:
+        await self.stop_catch_up()  # what it stored is whole; the next start reads the rest
         self.bot.message_handlers.remove(self.take_message)
         await self.settle()  # shutting down: store what is queued, send its ✅s
         self.bot.retry_hooks.remove(self.retry_refused)
@@ -600,11 +617,12 @@ class Reflections(commands.Cog):
         while self._follow_ups:
             await asyncio.gather(*self._follow_ups, return_exceptions=True)
 
-    def _start(self, work) -> None:
+    def _start(self, work) -> asyncio.Task:
         """Run follow-up work in its own task, kept referenced until it finishes."""
         task = asyncio.get_running_loop().create_task(work)
         self._follow_ups.add(task)
         task.add_done_callback(self._follow_ups.discard)
+        return task
 
     async def _privacy_reminder(self, member, ctx: RoundContext, findings, link: str) -> None:
         """A private word, once per member and round, when a thread message may name a client."""
@@ -684,24 +702,62 @@ class Reflections(commands.Cog):
 
     @commands.Cog.listener()
     async def on_ready(self) -> None:
-        """On start and on every new session: read what open threads got while we were away."""
-        await self.catch_up()
+        """On start and on every new session: read what open threads got while we were
+        away, in the background, so commands are answered meanwhile."""
+        self.start_catch_up()
+
+    def start_catch_up(self) -> asyncio.Task:
+        """Start (or, on a new session, restart) the backfill task.
+
+        The rounds are held (:class:`~bot.core.unread.Unread`) before this returns, so no
+        tick, not even one the scheduler starts at this same ready, nudges on stale data.
+        A restarted backfill skips what the first one stored: the database is the truth.
+        """
+        self.bot.unread.loading("discord")
+        if self.catching_up is not None:
+            self.catching_up.cancel()
+        self.catching_up = asyncio.get_running_loop().create_task(
+            self.catch_up(), name="praxis-backfill"
+        )
+        return self.catching_up
+
+    async def stop_catch_up(self) -> None:
+        """Cancel a running backfill and wait for it (a page being stored finishes)."""
+        task, self.catching_up = self.catching_up, None
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
 
     async def catch_up(self) -> None:
-        """Read every open round's thread from where storing stopped (start-up, reconnect)."""
-        await self._replay_changes()
-        if not self.bot.intents.message_content:
-            self.backlog.trim()
-            return
-        contexts = await reflections.open_contexts(self.bot.db)
-        limit = asyncio.Semaphore(BACKFILL_THREADS_AT_ONCE)
+        """Read every open round's thread from where storing stopped (start-up, reconnect).
 
-        async def one(ctx: RoundContext) -> None:
-            async with limit:
-                await self.backfill(ctx)
+        Requests are paced (:attr:`pace`); a few threads are read at once, and each
+        thread's page is stored in its own short transaction, so commands never wait
+        long for the database. Each round is released for nudges once its thread is read.
+        """
+        unread = self.bot.unread
+        try:
+            await self._replay_changes()
+            contexts = []
+            if self.bot.intents.message_content:
+                contexts = [
+                    ctx
+                    for ctx in await reflections.open_contexts(self.bot.db)
+                    if ctx.cohort.platform == "discord"
+                ]
+            unread.waiting("discord", (ctx.round.id for ctx in contexts))
+            pending = iter(contexts)
 
-        await asyncio.gather(*(one(ctx) for ctx in contexts))
+            async def reader() -> None:
+                for ctx in pending:  # the readers share one iterator: each thread once
+                    await self.backfill(ctx)
+
+            await asyncio.gather(*(reader() for _ in range(BACKFILL_THREADS_AT_ONCE)))
+        except Exception:
+            log.exception("Backfill stopped; refused threads are read back after a tick")
+            unread.waiting("discord", ())  # no list: hold nothing rather than everything
         self.backlog.trim()
+        self.bot.read_back()
 
     async def retry_refused(self) -> None:
         """Redo what the database refused: edits and deletions, then the threads' messages."""
@@ -727,30 +783,51 @@ class Reflections(commands.Cog):
         """One history request per open thread when nothing was missed.
 
         Reading starts after the newest stored message, or before the first message the
-        database refused, whichever is earlier; what is already stored is skipped.
+        database refused, whichever is earlier; what is already stored is skipped. The
+        round is released for nudges (:class:`~bot.core.unread.Unread`) once its thread
+        is read whole and stored, or can't be read at all (gone, no access); after a
+        passing failure it waits for the read-back after the next tick.
         """
         thread_id = ctx.round.thread_id
-        start, forgotten_at = await reflections.last_seen_message(self.bot.db, ctx)
+        try:
+            start, forgotten_at = await reflections.last_seen_message(self.bot.db, ctx)
+        except (StorageBusy, StorageUnavailable):  # read it whole once the database can
+            self.backlog.read_back(thread_id, thread_id + 1)
+            return
         if forgotten_at is not None:
             start = max(start, discord.utils.time_snowflake(forgotten_at, high=True))
         refused = self.backlog.threads.pop(thread_id, None)
         if refused is not None:
             start = min(start, refused - 1)
         try:
-            thread = await _thread(self.bot, ctx)
+            thread = await _thread(self.bot, ctx, self.pace)
             page: list[discord.Message] = []
+            await self.pace.take()
             history = thread.history(limit=None, after=discord.Object(start), oldest_first=True)
+            seen = 0
             async for message in history:
+                seen += 1
                 if glue.is_member_text(message):
                     page.append(message)
                 if len(page) == BACKFILL_BATCH:
-                    await self.store(page)
+                    await self._store_page(page)
                     page = []
-            await self.store(page)
+                if seen % HISTORY_PAGE == 0:
+                    await self.pace.take()  # the next message needs another request
+            await self._store_page(page)
         except discord.HTTPException as error:
             log.warning("Backfill of round %s failed (HTTP %s)", ctx.round.id, error.status)
             if error.status == 429 or error.status >= 500:  # worth another try next tick
                 self.backlog.read_back(thread_id, start + 1)
+        if thread_id not in self.backlog.threads:  # else refused: read back later
+            self.bot.unread.read(ctx.round.id)
+
+    async def _store_page(self, page: list[discord.Message]) -> None:
+        """Store a page of backfill in its own task, which a cancelled backfill (shutdown,
+        a new session) doesn't cut short: the transaction and its ✅s finish whole, and
+        :meth:`settle` waits for them."""
+        if page:
+            await asyncio.shield(self._start(self.store(page)))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -8,6 +8,7 @@ cohort's schedule planned, a positive cost per member).
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,35 @@ async def test_startup_backfills_each_open_thread_once_and_plans_every_cohort(st
     phases = ("create_bot", "setup_hook", "guilds", "on_ready", "first_tick")
     assert all(figures[k] > 0 for k in phases)
     assert figures["total"] == pytest.approx(sum(figures[k] for k in phases))
+
+
+async def test_startup_under_limits_answers_commands_and_keeps_to_the_global_limit(startup_db):
+    payloads = [json.dumps(p) for p in startup.guild_payloads(COHORTS, 3)]
+    figures = await startup.measure_limits(
+        startup_db, COHORTS, 3, payloads, rtt=(0.001, 0.002), every=0.05
+    )
+    assert figures["commands"] >= 1
+    assert figures["answered"] == figures["progress_shown"] == figures["commands"]
+    assert figures["history_requests"] == figures["open_threads"] == COHORTS
+    assert figures["held_at_first_tick"] == COHORTS and figures["tick_work"] == 0
+    assert figures["busiest_second"] <= startup.GLOBAL_LIMIT and figures["refused"] == 0
+    assert not figures["still_unread"]
+
+
+def test_the_limited_stub_refuses_the_51st_request_in_a_second():
+    rest = startup.LimitedRest((0.0, 0.0))
+
+    class Route:
+        method, path = "GET", "/channels/{channel_id}/messages"
+
+    async def burst():
+        return await asyncio.gather(
+            *(rest(Route()) for _ in range(startup.GLOBAL_LIMIT + 1)), return_exceptions=True
+        )
+
+    answers = asyncio.run(burst())
+    assert rest.refused == 1 and rest.busiest_second() == startup.GLOBAL_LIMIT + 1
+    assert sum(isinstance(a, Exception) for a in answers) == 1
 
 
 async def test_startup_measure_leaves_the_database_as_it_was(startup_db):

@@ -231,3 +231,22 @@ async def test_a_reply_costs_one_call_once_people_are_known(world):
     methods = [c.method for c in world.slack.calls[before:]]
     assert methods.count("usergroups.users.list") == 0
     assert len([m for m in methods if m != "users.info"]) <= 2  # at most the ✅s
+
+
+async def test_a_thread_not_read_back_yet_holds_its_rounds_nudges(world, tmp_path):
+    prompt = await open_round(world)
+    ada, ben = world.members[:2]
+    await world.bot.close()
+    world.slack.disconnect()
+    await ada.reply(prompt, "A first reflection, enough to count.")  # while Praxis is down
+    world.slack.inject_error("conversations.replies", status=500)
+    bot = await start_praxis(world, tmp_path / "praxis.db")
+    assert bot.unread.pending, "the thread couldn't be read: its round waits"
+
+    world.slack.set_time(datetime(2026, 1, 7, 9, 30, tzinfo=UTC))  # reminders are due
+    report = await bot.tick(world.slack.now())  # held; the read-back after it goes through
+    assert report.held and ada.dms() == [] and ben.dms() == []
+    assert not bot.unread.pending
+    await bot.tick(world.slack.now())
+    assert ada.dms() == [], "her reply was read back before anyone was nudged"
+    assert len(ben.dms()) == 1

@@ -21,6 +21,7 @@ and kind, ever: the ``member_notes`` row is claimed before sending.
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -29,6 +30,7 @@ from bot.core.clock import to_db
 from bot.core.cohorts import Cohort
 from bot.core.ports import Chat, DeliveryError, NudgeMessage, Person
 from bot.core.reflections import Progress, RoundContext, member_progress, open_contexts
+from bot.core.turns import yield_every
 from bot.storage import members as member_store
 from bot.storage import posts as post_store
 from bot.storage.db import Database
@@ -258,12 +260,17 @@ async def suggested_peers(
 
 
 async def send_due(
-    db: Database, chat: Chat, now: datetime, cohort_id: int | None = None
+    db: Database,
+    chat: Chat,
+    now: datetime,
+    cohort_id: int | None = None,
+    held: Container[int] = frozenset(),
 ) -> NudgeReport:
-    """Send every nudge due now (for one cohort, or all); one failure stops none."""
+    """Send every nudge due now (for one cohort, or all); one failure stops none. Rounds
+    in ``held`` wait: what members wrote there while Praxis was away isn't read back yet."""
     report = NudgeReport()
     for ctx in await open_contexts(db):
-        if cohort_id is not None and ctx.cohort.id != cohort_id:
+        if (cohort_id is not None and ctx.cohort.id != cohort_id) or ctx.round.id in held:
             continue
         due = await _due(db, ctx, now)
         if due is None:
@@ -360,7 +367,8 @@ async def _remember(db: Database, guild_id: int, user_id: int, now: datetime, **
 async def next_due(db: Database, now: datetime) -> datetime | None:
     """The next moment a nudge window opens or pairs are due, across open rounds."""
     found = []
-    for ctx in await open_contexts(db):
+    for number, ctx in enumerate(await open_contexts(db), start=1):
+        await yield_every(number)
         if ctx.round.reflect_due > now:
             found.append(ctx.round.reflect_due)  # pairs are made then
         for kind in KINDS:

@@ -15,6 +15,7 @@ once and not retried: the pairs are stored and used in reminders either way.
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from datetime import datetime
 
 from bot.core.assignment import Plan, assign_late, assign_peers, pair
@@ -31,8 +32,11 @@ log = logging.getLogger(__name__)
 RECENT_ROUNDS = 2
 
 
-async def assign_due(db: Database, chat: Chat, now: datetime) -> list[int]:
+async def assign_due(
+    db: Database, chat: Chat, now: datetime, held: Container[int] = frozenset()
+) -> list[int]:
     """Make pairs for every round whose reflection deadline has passed; returns round ids.
+    Rounds in ``held`` wait: their thread isn't read back yet, so who reflected is unknown.
 
     Then post every pairs list with parts still missing (new ones, and those a failure
     or a restart interrupted).
@@ -40,6 +44,8 @@ async def assign_due(db: Database, chat: Chat, now: datetime) -> list[int]:
     done = []
     for row in await store.unassigned_due(db, to_db(now)):
         round_ = Round.from_row(row)
+        if round_.id in held:
+            continue
         cohort = await get_cohort_by_id(db, round_.cohort_id)
         if cohort is None:
             continue

@@ -30,6 +30,7 @@ from bot.core.errors import InvalidInput
 from bot.core.ports import DeliveryError, Person
 from bot.core.rounds import Round, recent_rounds, round_for_thread
 from bot.core.text import count_body_words, count_words, peer_label
+from bot.core.turns import yield_every
 from bot.storage import cohorts as cohort_store
 from bot.storage import posts as store
 from bot.storage import rounds as round_store
@@ -549,10 +550,11 @@ async def open_contexts(db: Database) -> list[RoundContext]:
         cohorts = await cohort_store.with_open_rounds(tx)
     by_id = {row["id"]: Cohort.from_row(row) for row in cohorts}
     found = []
-    for row in rounds:
+    for number, row in enumerate(rounds, start=1):
         round_ = Round.from_row(row)
         if round_.cohort_id in by_id:
             found.append(RoundContext(round_, by_id[round_.cohort_id]))
+        await yield_every(number)
     return found
 
 

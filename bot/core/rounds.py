@@ -17,6 +17,7 @@ missed and reported to facilitators, never posted.
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from bot.core.clock import from_db, from_db_optional, to_db
 from bot.core.cohorts import Cohort, get_cohort_by_id
 from bot.core.errors import InvalidInput
 from bot.core.ports import MISSING_PERMISSION, Chat, Delay, DeliveryError, RoundPost
+from bot.core.turns import yield_every
 from bot.storage import cohorts as cohort_store
 from bot.storage import prompts as prompt_store
 from bot.storage import rounds as store
@@ -428,9 +430,13 @@ async def _reload(db: Database, round_id: int) -> Round:
 # ------------------------------------------------------------------ closing & planning
 
 
-async def close_finished(db: Database, now: datetime, outcome: RoundsOutcome) -> None:
+async def close_finished(
+    db: Database, now: datetime, outcome: RoundsOutcome, held: Container[int] = frozenset()
+) -> None:
+    """Close rounds past their feedback deadline, except ``held`` ones (not read back yet:
+    their last messages, and so the digest, would be missing)."""
     async with db.transaction() as tx:
-        outcome.closed.extend(await store.close_finished(tx, to_db(now)))
+        outcome.closed.extend(await store.close_finished(tx, to_db(now), keep=held))
 
 
 async def next_due(db: Database, now: datetime) -> datetime | None:
@@ -441,9 +447,10 @@ async def next_due(db: Database, now: datetime) -> datetime | None:
         if value is not None
     ]
     priors = await store.latest_opened_before_schedules(db)
-    for row in await cohort_store.list_active(db):
+    for number, row in enumerate(await cohort_store.list_active(db), start=1):
         cohort = Cohort.from_row(row)
         candidates.append(cohort.schedule_after(priors.get(cohort.id)).next_slot(now))
+        await yield_every(number)
     return min(candidates, default=None)
 
 

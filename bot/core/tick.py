@@ -5,6 +5,11 @@ a read-only file) it stops there and asks to be run again a minute later. After 
 each step is independent: if one raises, the rest still run and the failure is logged;
 the next tick tries again. The report says what happened and when the next tick is
 needed, which the scheduler uses for its wake-up.
+
+Rounds whose thread hasn't been read back since a (re)connect (:mod:`bot.core.unread`)
+are held: no pairs, nudges, "too short" notes or closing for them until a later tick,
+since what members wrote meanwhile isn't stored yet. Claiming and posting new rounds,
+announcing pairs already made, digests of closed rounds and the rest never wait.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from bot.core import digests, health, nudges, pairs, privacy_rights, rounds
 from bot.core.clock import require_aware
 from bot.core.errors import StorageUnavailable
 from bot.core.ports import Chat
+from bot.core.unread import Unread
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -37,13 +43,20 @@ class TickReport:
     failed_steps: list[str] = field(default_factory=list)
     next_due: datetime | None = None
     storage_problem: StorageUnavailable | None = None
+    held: frozenset[int] = frozenset()  # rounds left for a later tick: not read back yet
+
+
+#: How soon to look again at rounds held for backfill (its end also wakes the scheduler).
+HELD_RETRY = timedelta(seconds=30)
 
 
 #: How soon to try again while the database can't be written.
 STORAGE_RETRY = timedelta(minutes=1)
 
 
-async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
+async def run_tick(
+    db: Database, chat: Chat, now: datetime, unread: Unread | None = None
+) -> TickReport:
     require_aware(now)
     report = TickReport(now=now)
     try:
@@ -53,12 +66,13 @@ async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
         report.storage_problem = problem
         report.next_due = now + STORAGE_RETRY
         return report
+    held = report.held = await unread.held(db) if unread is not None else frozenset()
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
         ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds, last_tick)),
         ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds)),
-        ("pair reviewers", lambda: _assign(db, chat, now, report)),
-        ("send nudges", lambda: _nudge(db, chat, now, report)),
-        ("close rounds", lambda: rounds.close_finished(db, now, report.rounds)),
+        ("pair reviewers", lambda: _assign(db, chat, now, report, held)),
+        ("send nudges", lambda: _nudge(db, chat, now, report, held)),
+        ("close rounds", lambda: rounds.close_finished(db, now, report.rounds, held)),
         ("send digests", lambda: _digest(db, chat, now, report)),
         ("purge old texts", lambda: _purge(db, now, report)),
         ("clear removed texts from disk", lambda: _scrub(db, report)),
@@ -72,17 +86,19 @@ async def run_tick(db: Database, chat: Chat, now: datetime) -> TickReport:
     try:
         candidates = [await rounds.next_due(db, now), await nudges.next_due(db, now)]
         report.next_due = min((c for c in candidates if c is not None), default=None)
+        if held and report.next_due is not None:  # a held deadline is past: don't spin
+            report.next_due = max(report.next_due, now + HELD_RETRY)
     except Exception:
         log.exception("Could not plan the next tick; the reconcile job will cover it")
     return report
 
 
-async def _assign(db: Database, chat: Chat, now: datetime, report: TickReport) -> None:
-    report.assigned.extend(await pairs.assign_due(db, chat, now))
+async def _assign(db: Database, chat: Chat, now: datetime, report: TickReport, held) -> None:
+    report.assigned.extend(await pairs.assign_due(db, chat, now, held))
 
 
-async def _nudge(db: Database, chat: Chat, now: datetime, report: TickReport) -> None:
-    report.nudges = await nudges.send_due(db, chat, now)
+async def _nudge(db: Database, chat: Chat, now: datetime, report: TickReport, held) -> None:
+    report.nudges = await nudges.send_due(db, chat, now, held=held)
 
 
 async def _digest(db: Database, chat: Chat, now: datetime, report: TickReport) -> None:

@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.core.health import StorageWatch
 from bot.core.reflections import ContextCache
+from bot.core.unread import Unread
 from bot.slack.chat import SlackChat
 from bot.slack.commands import Commands
 from bot.slack.directory import Directory
@@ -56,6 +57,7 @@ class SlackRuntime:
         schedule_changed: Callable[[], Awaitable[None]],
         storage: StorageWatch | None = None,
         storage_trouble: Callable[[], None] = lambda: None,
+        unread: Unread | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -67,6 +69,8 @@ class SlackRuntime:
         #: write was just refused, so the next tick comes soon to confirm and tell.
         self.storage = storage or StorageWatch()
         self.storage_trouble = storage_trouble
+        #: Rounds whose threads backfill hasn't read yet (shared with the bot's tick).
+        self.unread = unread if unread is not None else Unread()
         self.client = AsyncWebClient(
             token=settings.slack_bot_token,
             base_url=settings.slack_api_url or SLACK_API_URL,

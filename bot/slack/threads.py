@@ -26,6 +26,7 @@ from bot.core import pairs, reflections
 from bot.core.errors import StorageBusy, StorageUnavailable
 from bot.core.ports import DeliveryError
 from bot.core.reflections import Author, Incoming, Role, RoundContext
+from bot.pacing import Pace
 from bot.slack.chat import error_code, passing
 from bot.storage.pending import DELETE, EDIT, Backlog, Pending, PendingFile
 
@@ -35,6 +36,12 @@ ACK = "white_check_mark"
 GONE = ("message_not_found", "thread_not_found")  # an edit's message was deleted since
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 REPLIES_PAGE = 200
+#: ``conversations.replies`` is a Tier 3 method: about 50 calls a minute per workspace.
+#: Backfill reads one page per open thread; a workspace has at most 25 cohorts, so a
+#: burst of 25 reads a whole workspace at once, and 25 more a minute after that keep any
+#: minute at 50 or fewer. slack-sdk waits out a 429 (Retry-After) if one comes anyway.
+REPLIES_BURST = 25
+REPLIES_RATE = 25 / 60
 
 
 def posted_at(ts: str) -> datetime:
@@ -47,6 +54,7 @@ class Threads:
         self.pending = PendingFile.beside(runtime.settings.database_path, "slack")
         self.backlog = Backlog(self.pending)
         self.unsent_acks: dict[int, bool] = {}  # message -> ✅ wanted; Slack said "later"
+        self.pace = Pace(REPLIES_RATE, REPLIES_BURST)  # conversations.replies, per workspace
         if self.backlog.resume():
             log.info("Slack changes the database refused in an earlier run are redone once "
                      "it takes writes")  # fmt: skip
@@ -252,14 +260,25 @@ class Threads:
             ctx = await self.rt.contexts.get(thread_id)
             if ctx is not None and ctx.cohort.platform == "slack":
                 await self._read_thread(ctx)
+                if thread_id not in self.backlog.threads:
+                    self.rt.unread.read(ctx.round.id)
         for number, add in list(self.unsent_acks.items()):
             await self._react(number, add)
         self.backlog.trim()
 
     async def catch_up(self) -> int:
-        """At start: redo what an earlier run noted, then read every open round's thread."""
-        await self._replay_changes()
-        stored = await self.backfill()
+        """At start: redo what an earlier run noted, then read every open round's thread.
+
+        Until a round's thread is read, the tick holds its nudges (``rt.unread``): with
+        Discord in the same process, Discord's ready may start the scheduler meanwhile.
+        """
+        self.rt.unread.loading("slack")
+        try:
+            await self._replay_changes()
+            stored = await self.backfill()
+        except BaseException:
+            self.rt.unread.waiting("slack", ())  # no list: hold nothing rather than everything
+            raise
         self.backlog.trim()
         return stored
 
@@ -271,13 +290,21 @@ class Threads:
                 return
 
     async def backfill(self) -> int:
-        """Read back what members posted in open Slack rounds while Praxis was away."""
+        """Read back what members posted in open Slack rounds while Praxis was away; each
+        round is released for nudges once its thread is read (not after a passing
+        failure: then it waits for the read-back after a tick)."""
         stored = 0
-        for ctx in await reflections.open_contexts(self.rt.db):
-            if ctx.cohort.platform != "slack" or ctx.round.thread_id is None:
-                continue
+        contexts = [
+            ctx
+            for ctx in await reflections.open_contexts(self.rt.db)
+            if ctx.cohort.platform == "slack" and ctx.round.thread_id is not None
+        ]
+        self.rt.unread.waiting("slack", (ctx.round.id for ctx in contexts))
+        for ctx in contexts:
             self.backlog.threads.pop(ctx.round.thread_id, None)
             stored += await self._read_thread(ctx)
+            if ctx.round.thread_id not in self.backlog.threads:
+                self.rt.unread.read(ctx.round.id)
         return stored
 
     async def _read_thread(self, ctx: RoundContext) -> int:
@@ -299,6 +326,7 @@ class Threads:
         _, forgotten_at = await reflections.last_seen_message(self.rt.db, ctx)
         cursor, count = None, 0
         while True:
+            await self.pace.take()
             page = await self.rt.client.conversations_replies(
                 channel=channel, ts=thread_ts, limit=REPLIES_PAGE, cursor=cursor
             )

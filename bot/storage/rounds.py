@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from typing import Any
 
 from bot.storage.db import Database, Row, Tx, insert_row, update_row
@@ -99,11 +99,12 @@ async def pending(db: Database, now: str) -> list[Row]:
     )
 
 
-async def close_finished(tx: Tx, now: str) -> list[int]:
+async def close_finished(tx: Tx, now: str, keep: Container[int] = frozenset()) -> list[int]:
+    """Close open rounds past their feedback deadline, except those in ``keep``."""
     rows = await tx.fetch_all(
         "SELECT id FROM rounds WHERE state = 'posted' AND feedback_due <= ?", (now,)
     )
-    ids = [row["id"] for row in rows]
+    ids = [row["id"] for row in rows if row["id"] not in keep]
     await tx.executemany(
         "UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?", [(now, i) for i in ids]
     )
