@@ -613,13 +613,12 @@ class Reflections(commands.Cog):
         """Check every stored text for client identifiers (off the event loop for a big
         batch, see :func:`~bot.core.privacy.find_identifiers_in`) and remind the writers."""
         found = await find_identifiers_in([message.content for message, _, _ in stored])
+        flagged: dict[tuple[int, int], tuple] = {}
         for (message, member, ctx), findings in zip(stored, found, strict=True):
-            if not findings:
-                continue
-            try:
-                await self._privacy_reminder(member, ctx, findings, message.jump_url)
-            except Exception:
-                log.exception("A privacy reminder failed")
+            if findings:
+                flagged.setdefault((ctx.round.id, member.id), (message, member, ctx, findings))
+        if flagged:
+            await self._privacy_reminders(flagged)
 
     async def settle(self) -> None:
         """Wait until every message received so far is stored and its ✅ is sent."""
@@ -633,23 +632,27 @@ class Reflections(commands.Cog):
         self._follow_ups.add(task)
         task.add_done_callback(self._follow_ups.discard)
 
-    async def _privacy_reminder(self, member, ctx: RoundContext, findings, link: str) -> None:
-        """A private word, once per member and round, when a thread message may name a client."""
-        kind = "privacy_reminder"
-        if not await notes.claim(self.bot.db, ctx.round.id, member.id, kind, "dm", now()):
-            return
-        text = (
-            f"A quick, private reminder about your message in round {ctx.round.number} of "
-            f"**{ctx.cohort.name}** ({link}): it seems to contain {describe(findings)}, which "
-            "could identify a client. Please consider editing it to change names and details. "
-            "Nobody else has been told."
-        )
-        try:
-            await member.send(text)
-            outcome = "sent"
-        except discord.HTTPException as error:
-            outcome = f"failed: HTTP {error.status}"
-        await notes.record(self.bot.db, ctx.round.id, member.id, kind, "dm", outcome)
+    async def _privacy_reminders(self, flagged: dict[tuple[int, int], tuple]) -> None:
+        """A private word, once per member and round, when a thread message may name a
+        client: claimed for the whole batch in one transaction before sending (a crash
+        can lose a reminder, never send one twice), the outcomes recorded in another."""
+        kind, db = "privacy_reminder", self.bot.db
+        claimed = await notes.claim_many(db, list(flagged), kind, "dm", now())
+        outcomes = []
+        for key in sorted(claimed):
+            message, member, ctx, findings = flagged[key]
+            text = (
+                f"A quick, private reminder about your message in round {ctx.round.number} of "
+                f"**{ctx.cohort.name}** ({message.jump_url}): it seems to contain "
+                f"{describe(findings)}, which could identify a client. Please consider "
+                "editing it to change names and details. Nobody else has been told."
+            )
+            try:
+                await member.send(text)
+                outcomes.append((*key, "sent"))
+            except discord.HTTPException as error:
+                outcomes.append((*key, f"failed: HTTP {error.status}"))
+        await notes.record_many(db, outcomes, kind, "dm")
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

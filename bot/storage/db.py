@@ -78,6 +78,11 @@ class Tx:
         row = await self.fetch_one(sql, params)
         return None if row is None else row[0]
 
+    async def run_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
+        """Several statements, in order, in one hand-off; each one's rows (none for a
+        write). For a batch whose reads or writes are known up front (thread ingest)."""
+        return await _in_thread(self._conn, _run_all, statements)
+
 
 def _in_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> Awaitable[T]:
     """``fn(sqlite3_connection, *args)`` on the connection's own thread, in one hand-off.
@@ -114,6 +119,12 @@ def _fetch_one(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> Row
 
 def _fetch_all(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[Row]:
     return conn.execute(sql, params).fetchall()
+
+
+def _run_all(
+    conn: sqlite3.Connection, statements: Sequence[tuple[str, Sequence[Any]]]
+) -> list[list[Row]]:
+    return [conn.execute(sql, params).fetchall() for sql, params in statements]
 
 
 async def insert_row(tx: Tx, table: str, allowed: frozenset[str], values: Mapping[str, Any]) -> int:
