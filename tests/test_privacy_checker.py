@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
@@ -60,3 +63,45 @@ async def test_a_dead_worker_loses_no_check(caplog):
     assert "checking here" in caplog.text
     assert with_cues(await find_identifiers_in(texts)) == expected  # and a new worker starts
     assert privacy._checker is not None
+
+
+CHILD = """
+import asyncio, sys
+from bench.texts import reflection
+from bot.core import privacy
+import random
+rng = random.Random(1)
+texts = [reflection(rng)[0] for _ in range(60)]
+asyncio.run(privacy.find_identifiers_in(texts))
+[worker] = privacy._checker._processes
+print(worker, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_the_worker_leaves_when_the_bot_is_killed_outright():
+    """A SIGKILLed bot can't stop its worker: the worker notices and leaves by itself."""
+    bot = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    worker = 0
+    try:
+        worker = int(bot.stdout.readline())
+        os.kill(bot.pid, signal.SIGKILL)
+        bot.wait(10)
+        deadline = time.monotonic() + 20  # it looks once a second
+        while time.monotonic() < deadline and _alive(worker):
+            time.sleep(0.1)
+        assert not _alive(worker), "the worker outlived the bot"
+    finally:
+        bot.kill()
+        if worker and _alive(worker):
+            os.kill(worker, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except FileNotFoundError:
+        return False

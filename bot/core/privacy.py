@@ -17,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import re
 import threading
+import time
 from bisect import bisect_left
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -542,9 +544,25 @@ def _submit(texts: list[str]) -> Future:
     with _checker_lock:
         if _checker is None:
             _checker = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
             )
         return _checker.submit(_find_sparse, texts)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the checker process: leave once the bot's process is gone. It holds both ends
+    of its work queue, so a bot killed outright (SIGKILL, the OOM killer) would otherwise
+    leave it waiting for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="praxis-parent-watch", daemon=True).start()
 
 
 def _forget_checker() -> ProcessPoolExecutor | None:
