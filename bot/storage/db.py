@@ -51,28 +51,36 @@ class SchemaTooNew(RuntimeError):
 class Tx:
     """Statements inside one open transaction (see :meth:`Database.transaction`).
 
-    Each call is one hand-off to the connection's thread (see :func:`_in_thread`).
+    Each call is one hand-off to the connection's thread (see :func:`_in_thread`); a
+    transaction's ``BEGIN IMMEDIATE`` goes with its first statement.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, *, begin: bool = False) -> None:
         self._conn = conn
+        self.begin_pending = begin
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> Awaitable[T]:
+        if not self.begin_pending:
+            return _in_thread(self._conn, fn, *args)
+        self.begin_pending = False
+        return _in_thread(self._conn, _begun, fn, *args)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns the last inserted row id (0 when none)."""
-        return (await _in_thread(self._conn, _run, sql, params))[0]
+        return (await self._call(_run, sql, params))[0]
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        return (await _in_thread(self._conn, _run, sql, params))[1]
+        return (await self._call(_run, sql, params))[1]
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        await _in_thread(self._conn, _run_many, sql, rows)
+        await self._call(_run_many, sql, rows)
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        return await _in_thread(self._conn, _fetch_one, sql, params)
+        return await self._call(_fetch_one, sql, params)
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        return await _in_thread(self._conn, _fetch_all, sql, params)
+        return await self._call(_fetch_all, sql, params)
 
     async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
         row = await self.fetch_one(sql, params)
@@ -81,7 +89,7 @@ class Tx:
     async def run_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
         """Several statements, in order, in one hand-off; each one's rows (none for a
         write). For a batch whose reads or writes are known up front (thread ingest)."""
-        return await _in_thread(self._conn, _run_all, statements)
+        return await self._call(_run_all, statements)
 
 
 def _in_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> Awaitable[T]:
@@ -95,6 +103,20 @@ def _in_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> 
     aiosqlite's public calls do.
     """
     return conn._execute(fn, conn._conn, *args)
+
+
+def _begun(conn: sqlite3.Connection, fn: Callable[..., T], *args: Any) -> T:
+    """``BEGIN IMMEDIATE``, then ``fn``: a transaction's first statement and its BEGIN in
+    one hand-off. If BEGIN is refused, ``fn`` never runs."""
+    conn.execute("BEGIN IMMEDIATE").close()
+    return fn(conn, *args)
+
+
+def _roll_back(conn: sqlite3.Connection) -> None:
+    """Checked on the connection's thread: SQLite may already have rolled back, and a
+    cancelled caller's BEGIN may have run only after it stopped waiting."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK").close()
 
 
 def _run(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[int, int]:
@@ -233,17 +255,14 @@ class Database:
     async def transaction(self) -> AsyncIterator[Tx]:
         """One atomic unit of work: commits on success, rolls back on any exception."""
         async with self._lock:
+            tx = Tx(self._conn, begin=True)  # BEGIN IMMEDIATE goes with the first statement
             try:
-                await _in_thread(self._conn, _run, "BEGIN IMMEDIATE", ())
-            except sqlite3.Error as error:
-                self._raise_refusal(error)
-                raise
-            try:
-                yield Tx(self._conn)
-                await _in_thread(self._conn, _run, "COMMIT", ())
+                yield tx
+                if not tx.begin_pending:  # nothing ran: nothing to commit
+                    await _in_thread(self._conn, _run, "COMMIT", ())
             except BaseException as error:
-                if self._conn.in_transaction:  # SQLite may already have rolled back
-                    await _in_thread(self._conn, _run, "ROLLBACK", ())
+                if not tx.begin_pending:  # queued after whatever this one sent
+                    await _in_thread(self._conn, _roll_back)
                 if isinstance(error, sqlite3.Error):
                     self._raise_refusal(error)
                 raise
