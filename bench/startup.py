@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -53,7 +54,7 @@ from bot.core.cohorts import create_cohort
 from bot.core.schedule import WeeklySchedule
 from bot.pacing import Pace
 from bot.storage import rounds as round_store
-from bot.storage.db import Database
+from bot.storage.db import Database, _in_thread
 
 #: A Tuesday afternoon: every cohort's latest round opened 17 to 41 hours ago.
 NOW = datetime(2026, 3, 10, 14, 0, tzinfo=UTC)
@@ -262,18 +263,19 @@ class StubRest:
 
 
 class QueryCounter:
-    """Counts statements sent through the database's one connection (``take`` resets)."""
+    """Counts SQL statements the database's one connection runs (``take`` resets): SQLite's
+    trace callback, on the connection's own thread, sees each one, however they were
+    handed over (one by one or several at once, ``Tx.run_all``)."""
 
     def __init__(self, db: Database) -> None:
         self.n = 0
-        conn = db._conn
-        execute = conn.execute
+        self._db = db
 
-        def counting(*args, **kwargs):
-            self.n += 1
-            return execute(*args, **kwargs)
+    async def start(self) -> None:
+        await _in_thread(self._db._conn, sqlite3.Connection.set_trace_callback, self._count)
 
-        conn.execute = counting
+    def _count(self, statement: str) -> None:
+        self.n += 1
 
     def take(self) -> int:
         n, self.n = self.n, 0
@@ -326,6 +328,7 @@ async def measure(
         figures["setup_hook"] = time.perf_counter() - mark
 
         queries = QueryCounter(bot.db)
+        await queries.start()
         mark = time.perf_counter()
         for text in payloads:
             state._add_guild_from_data(discord.utils._from_json(text))

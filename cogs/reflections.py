@@ -15,7 +15,7 @@ from bot.core.batching import Batcher
 from bot.core.drafts import Drafts
 from bot.core.errors import InvalidInput, NotAllowed, StorageBusy, StorageUnavailable
 from bot.core.limits import MAX_FEEDBACK_GUIDE_HEADINGS, MAX_SECTION_LABEL_CHARS
-from bot.core.privacy import describe, find_identifiers
+from bot.core.privacy import describe, find_identifiers, find_identifiers_in
 from bot.core.prompts import DEFAULT_STRUCTURE
 from bot.core.reflections import Role, RoundContext
 from bot.core.text import headed_text, name_key
@@ -553,13 +553,15 @@ class Reflections(commands.Cog):
             self.inbox.put(message)  # stored with whatever else arrives at this moment
 
     async def store(self, messages: list[discord.Message]) -> list[None]:
-        """Store thread messages in one transaction, then start what each one leads to.
+        """Store thread messages in one transaction, then start what they lead to.
 
         Runs for a whole batch (see :class:`~bot.core.batching.Batcher`), so a burst
-        costs one commit, and no task per message unless it needs a ✅, a pairing or a
-        privacy reminder, all of which start only after the commit. If the database
-        can't be written, the threads are remembered and read back from Discord once it
-        can (:meth:`retry_refused`): nothing is lost, and nothing is acknowledged unstored.
+        costs one commit. After the commit, one task per thread sends that thread's ✅s
+        (and pairings and rating questions) in order, and one task checks every stored
+        text for client identifiers and sends the privacy reminders: the ✅ never waits
+        for that check. If the database can't be written, the threads are remembered and
+        read back from Discord once it can (:meth:`retry_refused`): nothing is lost, and
+        nothing is acknowledged unstored.
         """
         try:
             items, sources = await self._resolve(messages)
@@ -567,10 +569,18 @@ class Reflections(commands.Cog):
         except Exception as error:  # nobody awaits a listener's batch: handle it here
             self._not_stored(messages, error)
             return [None] * len(messages)
+        by_thread: dict[int, list[tuple]] = {}
+        stored = []
         for (message, member), (ctx, item), outcome in zip(sources, items, outcomes, strict=True):
-            findings = find_identifiers(message.content) if outcome.stored else ()
-            if outcome.ack or outcome.unack or findings or _new_feedback(outcome):
-                self._start(self._after_store(message, member, ctx, item.author, outcome, findings))
+            if outcome.stored:
+                stored.append((message, member, ctx))
+            if outcome.ack or outcome.unack or _new_feedback(outcome):
+                work = (message, ctx, item.author, outcome)
+                by_thread.setdefault(message.channel.id, []).append(work)
+        for work in by_thread.values():
+            self._start(self._after_store(work))
+        if stored:
+            self._start(self._check_privacy(stored))
         return [None] * len(messages)
 
     async def _resolve(self, messages: list[discord.Message]):
@@ -602,14 +612,30 @@ class Reflections(commands.Cog):
         for message in messages:
             self.backlog.read_back(message.channel.id, message.id)
 
-    async def _after_store(self, message, member, ctx: RoundContext, author, outcome, findings):
-        await glue.apply(self.bot, message.channel, outcome)
-        if outcome.ack and ctx.round.assigned:
-            await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
-        if findings:
-            await self._privacy_reminder(member, ctx, findings, message.jump_url)
-        if _new_feedback(outcome):
-            await rating_glue.ask(self.bot, message.id)
+    async def _after_store(self, work: list[tuple]) -> None:
+        """One thread's ✅s, late pairings and rating questions, in the order posted: one
+        task for the lot (a task per ✅ cost more than the ✅), one request at a time, as
+        Discord's per-channel reaction limit would make them anyway."""
+        for message, ctx, author, outcome in work:
+            try:
+                await glue.apply(self.bot, message.channel, outcome)
+                if outcome.ack and ctx.round.assigned:
+                    await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
+                if _new_feedback(outcome):
+                    await rating_glue.ask(self.bot, message.id)
+            except Exception:  # one message's trouble must not hold back the others
+                log.exception("Follow-up of a stored thread message failed")
+
+    async def _check_privacy(self, stored: list[tuple]) -> None:
+        """Check every stored text for client identifiers (off the event loop for a big
+        batch, see :func:`~bot.core.privacy.find_identifiers_in`) and remind the writers."""
+        found = await find_identifiers_in([message.content for message, _, _ in stored])
+        flagged: dict[tuple[int, int], tuple] = {}
+        for (message, member, ctx), findings in zip(stored, found, strict=True):
+            if findings:
+                flagged.setdefault((ctx.round.id, member.id), (message, member, ctx, findings))
+        if flagged:
+            await self._privacy_reminders(flagged)
 
     async def settle(self) -> None:
         """Wait until every message received so far is stored and its ✅ is sent."""
@@ -624,23 +650,27 @@ class Reflections(commands.Cog):
         task.add_done_callback(self._follow_ups.discard)
         return task
 
-    async def _privacy_reminder(self, member, ctx: RoundContext, findings, link: str) -> None:
-        """A private word, once per member and round, when a thread message may name a client."""
-        kind = "privacy_reminder"
-        if not await notes.claim(self.bot.db, ctx.round.id, member.id, kind, "dm", now()):
-            return
-        text = (
-            f"A quick, private reminder about your message in round {ctx.round.number} of "
-            f"**{ctx.cohort.name}** ({link}): it seems to contain {describe(findings)}, which "
-            "could identify a client. Please consider editing it to change names and details. "
-            "Nobody else has been told."
-        )
-        try:
-            await member.send(text)
-            outcome = "sent"
-        except discord.HTTPException as error:
-            outcome = f"failed: HTTP {error.status}"
-        await notes.record(self.bot.db, ctx.round.id, member.id, kind, "dm", outcome)
+    async def _privacy_reminders(self, flagged: dict[tuple[int, int], tuple]) -> None:
+        """A private word, once per member and round, when a thread message may name a
+        client: claimed for the whole batch in one transaction before sending (a crash
+        can lose a reminder, never send one twice), the outcomes recorded in another."""
+        kind, db = "privacy_reminder", self.bot.db
+        claimed = await notes.claim_many(db, list(flagged), kind, "dm", now())
+        outcomes = []
+        for key in sorted(claimed):
+            message, member, ctx, findings = flagged[key]
+            text = (
+                f"A quick, private reminder about your message in round {ctx.round.number} of "
+                f"**{ctx.cohort.name}** ({message.jump_url}): it seems to contain "
+                f"{describe(findings)}, which could identify a client. Please consider "
+                "editing it to change names and details. Nobody else has been told."
+            )
+            try:
+                await member.send(text)
+                outcomes.append((*key, "sent"))
+            except discord.HTTPException as error:
+                outcomes.append((*key, f"failed: HTTP {error.status}"))
+        await notes.record_many(db, outcomes, kind, "dm")
 
     @commands.Cog.listener()
     async def on_raw_message_edit(self, payload: discord.RawMessageUpdateEvent) -> None:

@@ -89,26 +89,35 @@ async def context_for_thread(db: Database, thread_id: int) -> RoundContext | Non
     return None if cohort is None else RoundContext(round_, cohort)
 
 
+#: The rules yield to the event loop after this many messages of a batch (a big batch
+#: would otherwise hold the loop for ~10 ms).
+RULES_TURN = 100
+
+
 async def ingest_batch(db: Database, items: list[tuple[RoundContext, Incoming]]) -> list[Outcome]:
     """Store many thread messages in one transaction; one outcome per message, in order.
 
-    A constant number of statements whatever the batch size: existing ids, replied-to
-    posts, and the authors' reflection totals and ✅s are read in bulk, the rules run in
-    memory, and the new rows go in with one ``executemany``.
+    Two hand-offs to the database whatever the batch size (besides BEGIN and COMMIT):
+    existing ids, replied-to posts, and the authors' reflection totals and ✅s are read
+    together, the rules run in memory, and the new rows go in together.
     Messages in the same batch see each other (a reply to a message a moment earlier).
     """
     if not items:
         return []
     async with db.transaction() as tx:
-        batch = _Batch(
-            existing=await store.existing_ids(tx, [m.message_id for _, m in items]),
-            replied=await store.reply_targets(tx, {m.reply_to_id for _, m in items} - {None}),
-            totals=await store.reflection_totals(
-                tx, {(ctx.round.id, m.author.id) for ctx, m in items}
-            ),
+        existing, replied, totals = await store.batch_state(
+            tx,
+            [m.message_id for _, m in items],
+            {m.reply_to_id for _, m in items} - {None},
+            {(ctx.round.id, m.author.id) for ctx, m in items},
         )
-        outcomes = [batch.take(ctx, message) for ctx, message in items]
-        await store.insert_many(tx, batch.rows)
+        batch = _Batch(existing, replied, totals)
+        outcomes = []
+        for number, (ctx, message) in enumerate(items, start=1):
+            outcomes.append(batch.take(ctx, message))
+            if number % RULES_TURN == 0:
+                await asyncio.sleep(0)
+        await store.insert_new(tx, batch.rows)
     return outcomes
 
 
@@ -119,7 +128,7 @@ class _Batch:
     existing: set[int]
     replied: dict[int, tuple[int, str]]
     totals: dict[tuple[int, int], list[int]]  # (round, author) -> [words, has ✅]
-    rows: list[dict] = field(default_factory=list)
+    rows: list[store.NewPost] = field(default_factory=list)
 
     def take(self, ctx: RoundContext, message: Incoming) -> Outcome:
         author = message.author
@@ -132,7 +141,7 @@ class _Batch:
         self.replied[message.message_id] = (author.id, kind)
         words = count_words(message.text)
         outcome = Outcome(kind=kind, stored=True, words=words)
-        acked = False
+        acked = 0
         if kind == "feedback":
             outcome.counted = words >= ctx.cohort.feedback_threshold
             outcome.short = None if outcome.counted else "feedback"
@@ -147,21 +156,20 @@ class _Batch:
             if not outcome.counted and words and ctx.cohort.min_words > 0:
                 outcome.short = "reflection"
         self.rows.append(
-            {
-                "message_id": message.message_id,
-                "round_id": ctx.round.id,
-                "author_id": author.id,
-                "author_name": author.name,
-                "kind": kind,
-                "source": "thread",
-                "reply_to_id": message.reply_to_id,
-                "target_id": target,
-                "text": message.text,
-                "word_count": words,
-                "late": int(message.posted_at > _deadline(ctx.round, kind)),
-                "acked": int(acked),
-                "posted_at": to_db(message.posted_at),
-            }
+            store.NewPost(
+                message.message_id,
+                ctx.round.id,
+                author.id,
+                author.name,
+                kind,
+                message.reply_to_id,
+                target,
+                message.text,
+                words,
+                int(message.posted_at > _deadline(ctx.round, kind)),
+                acked,
+                to_db(message.posted_at),
+            )
         )
         return outcome
 

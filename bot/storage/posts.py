@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.storage.db import Database, Row, Tx
 
@@ -49,16 +49,83 @@ async def insert_if_new(tx: Tx, values: Mapping[str, Any]) -> bool:
     return changed > 0
 
 
-async def insert_many(tx: Tx, rows: list[dict]) -> None:
-    """New thread messages of one batch (their ids are known not to be stored yet)."""
-    if not rows:
-        return
-    columns = list(rows[0])
-    await tx.executemany(
-        f"INSERT INTO posts ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
-        " ON CONFLICT (message_id) DO NOTHING",
-        [[row[c] for c in columns] for row in rows],
-    )
+class NewPost(NamedTuple):
+    """A thread message's row, as :func:`insert_new` stores it."""
+
+    message_id: int
+    round_id: int
+    author_id: int
+    author_name: str
+    kind: str
+    reply_to_id: int | None
+    target_id: int | None
+    text: str
+    word_count: int
+    late: int
+    acked: int
+    posted_at: str
+
+
+#: SQLite's smallest limit on bound values per statement (older builds: 999).
+MAX_VARIABLES = 999
+_NEW_POST = "('thread', " + ", ".join("?" for _ in NewPost._fields) + ")"
+_NEW_POSTS_AT_ONCE = MAX_VARIABLES // len(NewPost._fields)
+
+
+async def insert_new(tx: Tx, rows: list[NewPost]) -> None:
+    """New thread messages of one batch (their ids are known not to be stored yet).
+
+    Many rows per statement, all statements in one hand-off: ``executemany`` steps once
+    per row, and each step hands the GIL to the event loop and waits to get it back (up
+    to 5 ms while the loop is busy), so 500 rows took 100–600 ms.
+    """
+    statements = []
+    for start in range(0, len(rows), _NEW_POSTS_AT_ONCE):
+        chunk = rows[start : start + _NEW_POSTS_AT_ONCE]
+        statements.append((
+            f"INSERT INTO posts (source, {', '.join(NewPost._fields)})"
+            f" VALUES {', '.join([_NEW_POST] * len(chunk))} ON CONFLICT (message_id) DO NOTHING",
+            [value for row in chunk for value in row],
+        ))  # fmt: skip
+    if statements:
+        await tx.run_all(statements)
+
+
+async def batch_state(
+    tx: Tx, message_ids: list[int], reply_ids: set[int], pairs: set[tuple[int, int]]
+) -> tuple[set[int], dict[int, tuple[int, str]], dict[tuple[int, int], list[int]]]:
+    """What storing a batch of thread messages needs to know, read in one hand-off: which
+    ids are stored already, the (author, kind) of the posts they reply to, and per
+    (round, author) [live reflection words, 1 if a message carries the ✅]."""
+    reads = [_in_list(_EXISTING, chunk) for chunk in _chunks(message_ids)]
+    replies_from = len(reads)
+    reads += [_in_list(_REPLIED, chunk) for chunk in _chunks(sorted(reply_ids))]
+    totals_from = len(reads)
+    reads += [_in_pairs(_TOTALS, chunk) for chunk in _chunks(sorted(pairs), 400)]
+    results = await tx.run_all(reads)
+    existing = {row[0] for rows in results[:replies_from] for row in rows}
+    replied = {r[0]: (r[1], r[2]) for rows in results[replies_from:totals_from] for r in rows}
+    totals = {(r[0], r[1]): [r[2], r[3]] for rows in results[totals_from:] for r in rows}
+    return existing, replied, totals
+
+
+_EXISTING = "SELECT message_id FROM posts WHERE message_id IN ({})"
+_REPLIED = "SELECT message_id, author_id, kind FROM posts WHERE message_id IN ({})"
+_TOTALS = (
+    "SELECT round_id, author_id,"
+    " SUM(CASE WHEN deleted_at IS NULL THEN word_count ELSE 0 END), MAX(acked)"
+    " FROM posts WHERE kind = 'reflection' AND (round_id, author_id) IN (VALUES {})"
+    " GROUP BY round_id, author_id"
+)
+
+
+def _in_list(template: str, values: list) -> tuple[str, list]:
+    return template.format(", ".join("?" for _ in values)), values
+
+
+def _in_pairs(template: str, pairs: list[tuple]) -> tuple[str, list]:
+    placeholders = ", ".join("(?, ?)" for _ in pairs)
+    return template.format(placeholders), [value for pair in pairs for value in pair]
 
 
 def _chunks(values: list, size: int = 500) -> list[list]:
@@ -74,38 +141,6 @@ async def existing_ids(tx: Tx, message_ids: list[int]) -> set[int]:
             chunk,
         )
         found.update(row["message_id"] for row in rows)
-    return found
-
-
-async def reply_targets(tx: Tx, message_ids: set[int]) -> dict[int, tuple[int, str]]:
-    """(author, kind) of the posts these messages reply to."""
-    found: dict[int, tuple[int, str]] = {}
-    for chunk in _chunks(sorted(message_ids)):
-        rows = await tx.fetch_all(
-            "SELECT message_id, author_id, kind FROM posts"
-            f" WHERE message_id IN ({', '.join('?' for _ in chunk)})",
-            chunk,
-        )
-        found.update((row["message_id"], (row["author_id"], row["kind"])) for row in rows)
-    return found
-
-
-async def reflection_totals(
-    tx: Tx, pairs: set[tuple[int, int]]
-) -> dict[tuple[int, int], list[int]]:
-    """Per (round, author): [live reflection words, 1 if a message carries the ✅]."""
-    found: dict[tuple[int, int], list[int]] = {}
-    for chunk in _chunks(sorted(pairs), 400):
-        rows = await tx.fetch_all(
-            "SELECT round_id, author_id,"
-            " SUM(CASE WHEN deleted_at IS NULL THEN word_count ELSE 0 END) AS words,"
-            " MAX(acked) AS acked FROM posts"
-            f" WHERE kind = 'reflection' AND (round_id, author_id) IN"
-            f" (VALUES {', '.join('(?, ?)' for _ in chunk)})"
-            " GROUP BY round_id, author_id",
-            [value for pair in chunk for value in pair],
-        )
-        found.update(((r["round_id"], r["author_id"]), [r["words"], r["acked"]]) for r in rows)
     return found
 
 
@@ -274,6 +309,28 @@ async def claim_note(
     return changed > 0
 
 
+async def claim_new_notes(
+    tx: Tx, keys: list[tuple[int, int]], kind: str, channel: str, sent_at: str
+) -> set[tuple[int, int]]:
+    """:func:`claim_note` for many (round, member) at once: the ones not noted before. A
+    constant number of statements, whatever the count (call inside one transaction)."""
+    noted: set[tuple[int, int]] = set()
+    for chunk in _chunks(sorted(set(keys)), 400):
+        rows = await tx.fetch_all(
+            "SELECT round_id, member_id FROM member_notes WHERE kind = ? AND"
+            f" (round_id, member_id) IN (VALUES {', '.join('(?, ?)' for _ in chunk)})",
+            [kind, *(value for key in chunk for value in key)],
+        )
+        noted.update((row["round_id"], row["member_id"]) for row in rows)
+    new = sorted(set(keys) - noted)
+    await tx.executemany(
+        "INSERT INTO member_notes (round_id, member_id, kind, channel, outcome, sent_at)"
+        " VALUES (?, ?, ?, ?, 'sending', ?) ON CONFLICT DO NOTHING",
+        [(round_id, member_id, kind, channel, sent_at) for round_id, member_id in new],
+    )
+    return set(new)
+
+
 async def delete_note(tx: Tx, round_id: int, member_id: int, kind: str) -> None:
     await tx.execute(
         "DELETE FROM member_notes WHERE round_id = ? AND member_id = ? AND kind = ?",
@@ -286,6 +343,17 @@ async def notes_sent(db: Database, round_id: int) -> set[tuple[int, str]]:
         "SELECT member_id, kind FROM member_notes WHERE round_id = ?", (round_id,)
     )
     return {(row["member_id"], row["kind"]) for row in rows}
+
+
+async def set_note_outcomes(
+    tx: Tx, outcomes: list[tuple[int, int, str]], kind: str, channel: str
+) -> None:
+    """:func:`set_note_outcome` for many (round, member, outcome) at once."""
+    await tx.executemany(
+        "UPDATE member_notes SET channel = ?, outcome = ?"
+        " WHERE round_id = ? AND member_id = ? AND kind = ?",
+        [(channel, outcome, round_id, member, kind) for round_id, member, outcome in outcomes],
+    )
 
 
 async def set_note_outcome(
