@@ -32,7 +32,14 @@ from bot.core import chart, reflections
 from bot.core.clock import to_db
 from bot.core.cohorts import Cohort, create_cohort
 from bot.core.ports import Person
-from bot.core.reports import export_csv_file, member_report, participation_chart, round_summary
+from bot.core.reports import (
+    EXPORT_COLUMNS,
+    export_csv_file,
+    member_report,
+    participation_chart,
+    round_summary,
+    stream_export,
+)
 from bot.storage import rounds as round_store
 from bot.storage.db import Database
 
@@ -173,14 +180,17 @@ async def export_file(db: Database, cohort: Cohort, names: dict[int, str]) -> in
         return file.seek(0, os.SEEK_END)
 
 
-async def export_peak(db: Database, cohort: Cohort, names: dict[int, str]) -> int:
-    """Bytes the export allocates at its peak (tracemalloc, every thread), one run."""
-    tracemalloc.start()
-    try:
-        await export_file(db, cohort, names)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+def export_peak(db: Database, cohort: Cohort, names: dict[int, str]) -> int:
+    """Bytes the export's worker allocates at its peak: what it runs
+    (:func:`stream_export`), traced by tracemalloc here, into a null file."""
+    header = [*EXPORT_COLUMNS, "text"]
+    with open(os.devnull, "wb") as sink:
+        tracemalloc.start()
+        try:
+            stream_export(db.path, sink, header, cohort, dict(names), True)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
 
 
 async def run(members: int, rounds: int, runs: int) -> dict[str, Figure]:
@@ -232,7 +242,7 @@ async def measure(
         png = await timed(
             figures["chart"], lambda: participation_chart(db, cohort, roster, now=now)
         )
-    peak = await export_peak(db, cohort, names)
+    peak = export_peak(db, cohort, names)
     figures["round"].detail = f"{summary.counted}/{summary.members} counted"
     figures["member"].detail = f"{report.completed}/{len(report.per_round)} completed"
     figures["export"].detail = f"{size / 2**20:.1f} MiB CSV, peak {peak / 2**20:.1f} MiB traced"

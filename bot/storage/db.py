@@ -102,6 +102,20 @@ def _checked(table: str, allowed: frozenset[str], values: Mapping[str, Any]) -> 
     return list(values)
 
 
+@contextmanager
+def read_only_connection(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the database file at ``path``, rows as ``sqlite3.Row``:
+    for long reads in a worker thread or process, beside the bot's own connection."""
+    conn = sqlite3.connect(
+        f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 class Database:
     """Owns the connection. Use :meth:`open`, then :meth:`transaction` or the fetch helpers."""
 
@@ -162,20 +176,15 @@ class Database:
 
     @contextmanager
     def read_only(self) -> Iterator[sqlite3.Connection]:
-        """A separate read-only connection to the same file, for a worker thread.
+        """A separate read-only connection to the same file, for a worker thread
+        (:func:`read_only_connection`, which a worker process uses directly).
 
         Long reads (the CSV export) run on it in their own thread, so they neither hold
         the event loop nor queue behind the writer; WAL gives them one consistent
         snapshot per statement. Not for ``:memory:`` databases (check :attr:`on_disk`).
         """
-        conn = sqlite3.connect(
-            f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        conn.row_factory = sqlite3.Row
-        try:
+        with read_only_connection(self.path) as conn:
             yield conn
-        finally:
-            conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
