@@ -104,8 +104,12 @@ def _checked(table: str, allowed: frozenset[str], values: Mapping[str, Any]) -> 
 
 @contextmanager
 def read_only_connection(path: Path) -> Iterator[sqlite3.Connection]:
-    """A read-only connection to the database file at ``path``, rows as ``sqlite3.Row``:
-    for long reads in a worker thread or process, beside the bot's own connection."""
+    """A read-only connection to the database file at ``path``, rows as ``sqlite3.Row``.
+
+    Long reads (the CSV export's worker process) run on it, so they neither hold the
+    event loop nor queue behind the writer; WAL gives them one consistent snapshot per
+    statement. Not for ``:memory:`` databases (check :attr:`Database.on_disk`).
+    """
     conn = sqlite3.connect(
         f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
     )
@@ -173,18 +177,6 @@ class Database:
     @property
     def on_disk(self) -> bool:
         return str(self.path) != ":memory:"
-
-    @contextmanager
-    def read_only(self) -> Iterator[sqlite3.Connection]:
-        """A separate read-only connection to the same file, for a worker thread
-        (:func:`read_only_connection`, which a worker process uses directly).
-
-        Long reads (the CSV export) run on it in their own thread, so they neither hold
-        the event loop nor queue behind the writer; WAL gives them one consistent
-        snapshot per statement. Not for ``:memory:`` databases (check :attr:`on_disk`).
-        """
-        with read_only_connection(self.path) as conn:
-            yield conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
