@@ -25,6 +25,7 @@ import asyncio
 import logging
 import math
 import struct
+import threading
 import zlib
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -246,15 +247,21 @@ def _runs(text: str, files: tuple[Path, ...]) -> list[tuple[Path, str]]:
     return runs
 
 
+#: FreeType's faces are not safe to use from two threads at once, and the cached fonts are
+#: shared by charts rendering side by side (two cohorts' digests); held per call.
+_freetype = threading.Lock()
+
+
 class Line:
     """One line of text in the fallback chain at a size in pixels: its width, and how to
     draw it with its baseline's left end at a point."""
 
     def __init__(self, text: str, size_px: float, *, bold: bool = False) -> None:
         self.runs = [(_font(path, size_px), part) for path, part in _runs(text, font_files(bold))]
-        self.advances = [font.getlength(part) for font, part in self.runs]
+        with _freetype:
+            self.advances = [font.getlength(part) for font, part in self.runs]
+            ascent, descent = _font(font_files(bold)[0], size_px).getmetrics()
         self.width = sum(self.advances)
-        ascent, descent = _font(font_files(bold)[0], size_px).getmetrics()
         self.ascent, self.descent, self.em = ascent, descent, size_px
 
     @property
@@ -263,7 +270,8 @@ class Line:
 
     def draw(self, draw: ImageDraw.ImageDraw, x: float, baseline: float, fill) -> None:
         for (font, part), advance in zip(self.runs, self.advances, strict=True):
-            draw.text((x, baseline), part, font=font, fill=fill, anchor="ls")
+            with _freetype:
+                draw.text((x, baseline), part, font=font, fill=fill, anchor="ls")
             x += advance
 
     def mask(self) -> Image.Image:
