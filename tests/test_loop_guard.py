@@ -9,7 +9,9 @@ machine passes and a regression that puts heavy work back on the loop fails.
 
 from __future__ import annotations
 
+import asyncio
 import io
+import signal
 from datetime import timedelta
 
 import pytest
@@ -85,3 +87,24 @@ async def test_a_failing_export_worker_raises_without_quoting_its_error(cohort, 
     with pytest.raises(RuntimeError, match=r"exit 1, sqlite3\.OperationalError$") as caught:
         await reports._export_in_process(tmp_path / "gone.db", ["round"], found, {}, False)
     assert "unable to open" not in str(caught.value)
+
+
+async def test_a_cancelled_export_stops_its_worker(cohort, monkeypatch):
+    """An export abandoned half way (the bot closing, say) doesn't leave its worker
+    writing: the process is killed."""
+    db, found, _ = cohort
+    started, running = [], asyncio.Event()
+    real = asyncio.create_subprocess_exec
+
+    async def spy(*args, **kwargs):
+        started.append(await real(*args, **kwargs))
+        running.set()
+        return started[-1]
+
+    monkeypatch.setattr(asyncio, "create_subprocess_exec", spy)
+    task = asyncio.create_task(reports.export_csv_file(db, found, {}, include_text=True))
+    await asyncio.wait_for(running.wait(), 10)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.wait_for(started[0].wait(), 10) == -signal.SIGKILL
