@@ -379,8 +379,7 @@ def run_fresh(db_path: Path, guilds: int, members: int, cohorts: int, messages: 
 IMPORT_STEPS = (
     ("python, bare interpreter", ""),
     ("+ import discord (aiohttp…)", "import discord"),
-    ("+ import matplotlib's Agg canvas and numpy (chart)",
-     "import matplotlib.figure, matplotlib.backends.backend_agg"),
+    ("+ import numpy and Pillow (chart)", "import numpy, PIL.Image, PIL.ImageFont"),
     ("+ import bot.app (aiosqlite, APScheduler, Praxis)", "import bot.app"),
 )  # fmt: skip
 

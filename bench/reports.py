@@ -28,12 +28,18 @@ from statistics import median
 from typing import Any
 
 from bench.looplag import LoopLag
-from bot.core import reflections
-from bot.core.chart import stop_renderer
+from bot.core import chart, reflections
 from bot.core.clock import to_db
 from bot.core.cohorts import Cohort, create_cohort
 from bot.core.ports import Person
-from bot.core.reports import export_csv_file, member_report, participation_chart, round_summary
+from bot.core.reports import (
+    EXPORT_COLUMNS,
+    export_csv_file,
+    member_report,
+    participation_chart,
+    round_summary,
+    stream_export,
+)
 from bot.storage import rounds as round_store
 from bot.storage.db import Database
 
@@ -174,14 +180,17 @@ async def export_file(db: Database, cohort: Cohort, names: dict[int, str]) -> in
         return file.seek(0, os.SEEK_END)
 
 
-async def export_peak(db: Database, cohort: Cohort, names: dict[int, str]) -> int:
-    """Bytes the export allocates at its peak (tracemalloc, every thread), one run."""
-    tracemalloc.start()
-    try:
-        await export_file(db, cohort, names)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+def export_peak(db: Database, cohort: Cohort, names: dict[int, str]) -> int:
+    """Bytes the export's worker allocates at its peak: what it runs
+    (:func:`stream_export`), traced by tracemalloc here, into a null file."""
+    header = [*EXPORT_COLUMNS, "text"]
+    with open(os.devnull, "wb") as sink:
+        tracemalloc.start()
+        try:
+            stream_export(db.path, sink, header, cohort, dict(names), True)
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
 
 
 async def run(members: int, rounds: int, runs: int) -> dict[str, Figure]:
@@ -194,9 +203,11 @@ async def run(members: int, rounds: int, runs: int) -> dict[str, Figure]:
         print(f"reports: {members} members × {rounds} rounds, {n_posts:,} rows in posts, "
               f"{n_excused} excusals (setup {setup:.1f} s), {runs} runs each")  # fmt: skip
         try:
-            return await measure(db, cohort, roster, rounds, runs)
+            figures = await measure(db, cohort, roster, rounds, runs)
         finally:
             await db.close()
+        print(f"  (load average {os.getloadavg()[0]:.1f} at the end of this size)")
+        return figures
 
 
 async def measure(
@@ -216,10 +227,10 @@ async def measure(
         "member": Figure("/report member"),
         "me": Figure("/me progress"),
         "export": Figure("/report export (posts, texts)"),
-        "chart": Figure("/report chart (warm renderer)"),
-        "chart_cold": Figure("/report chart (first: starts it)"),
+        "chart": Figure("/report chart"),
+        "chart_cold": Figure("/report chart (fonts cold)"),
     }
-    stop_renderer()  # the first chart of each size starts the renderer, as after a restart
+    forget_chart_caches()  # the first chart of each size loads fonts, as after a restart
     await timed(figures["chart_cold"], lambda: participation_chart(db, cohort, roster, now=now))
     for _ in range(runs):
         summary = await timed(figures["round"], lambda: round_summary(db, cohort, roster, now=now))
@@ -231,7 +242,7 @@ async def measure(
         png = await timed(
             figures["chart"], lambda: participation_chart(db, cohort, roster, now=now)
         )
-    peak = await export_peak(db, cohort, names)
+    peak = export_peak(db, cohort, names)
     figures["round"].detail = f"{summary.counted}/{summary.members} counted"
     figures["member"].detail = f"{report.completed}/{len(report.per_round)} completed"
     figures["export"].detail = f"{size / 2**20:.1f} MiB CSV, peak {peak / 2**20:.1f} MiB traced"
@@ -243,15 +254,20 @@ async def measure(
     return figures
 
 
+def forget_chart_caches() -> None:
+    """What the first chart of a process builds: fonts opened, their character maps read,
+    the hatch tiles and their palette, the numbers' glyphs."""
+    for cached in (chart._font, chart.coverage, chart._tiles, chart._tile_palette,
+                   chart._count_ink, chart.text_colour):  # fmt: skip
+        cached.cache_clear()
+
+
 async def run_all(sizes: list[int], rounds: int, runs: int) -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     growth = {}
-    try:
-        for members in sizes:
-            growth[members] = await run(members, rounds, runs)
-    finally:
-        stop_renderer()
+    for members in sizes:
+        growth[members] = await run(members, rounds, runs)
     print(f"\ngrowth (medians, {rounds} rounds): members → ms")
     keys = ["round", "member", "me", "export", "chart", "chart_cold"]
     print("  " + f"{'members':>8}" + "".join(f"{growth[sizes[0]][k].label[:20]:>22}" for k in keys))

@@ -704,7 +704,7 @@ async def build(directory: Path, cohorts: int, members_per: int, past_rounds: in
 
 PHASES = (
     ("interpreter", "interpreter start"),
-    ("imports", "import bot.app (discord.py, matplotlib…)"),
+    ("imports", "import bot.app (discord.py, numpy, Pillow…)"),
     ("create_bot", "create_bot + login's loop setup"),
     ("setup_hook", "setup_hook: DB open, migrations, 7 cogs, sync"),
     ("guilds", "GUILD_CREATE × {guilds}: JSON + parse"),

@@ -19,7 +19,7 @@ import discord
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.core import chart, cohorts, health, privacy
+from bot.core import cohorts, health, privacy
 from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
@@ -269,7 +269,6 @@ class PraxisBot(commands.Bot):
         await self._finish_work_in_flight()
         if self.slack is not None:
             await self.slack.close()
-        chart.stop_renderer()
         privacy.stop_checker()
         try:
             await super().close()

@@ -17,14 +17,19 @@ Excused members are not expected to reflect, so they are left out of the "X of N
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import io
+import os
+import pickle
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import chain, groupby
+from pathlib import Path
 from statistics import mean
 from typing import BinaryIO, Literal
 
@@ -37,7 +42,7 @@ from bot.core.ratings import Tally
 from bot.core.ratings import tallies as rating_tallies
 from bot.core.rounds import Round
 from bot.storage import reports as store
-from bot.storage.db import Database
+from bot.storage.db import Database, read_only_connection
 
 Status = Literal["on_time", "late", "short", "missing", "not_yet", "excused"]
 COUNTED: frozenset[str] = frozenset({"on_time", "late"})
@@ -343,15 +348,24 @@ def round_label(round_: Round, cohort: Cohort) -> str:
 
 
 def grid(history: CohortHistory) -> ParticipationGrid:
+    """The chart's grid. Cells are immutable and take a few dozen values, so each is made
+    once and shared: 52,000 cells at 1,000 members are then no new objects, which spares
+    the garbage collector (whose full passes hold the GIL, and so the event loop)."""
+    cells: dict[tuple[str, int], Cell] = {}
+
+    def cell(standing: Standing) -> Cell:
+        key = (standing.status, standing.feedback_given)
+        found = cells.get(key)
+        if found is None:
+            found = cells[key] = Cell(*key)
+        return found
+
     return ParticipationGrid(
         title=f"{history.cohort.name} · participation",
         round_labels=tuple(round_label(r, history.cohort) for r in history.rounds),
         member_names=tuple(p.name for p in history.members),
         cells=tuple(
-            tuple(
-                Cell(s.status, s.feedback_given)
-                for s in (history.standing(r.id, p.id) for r in history.rounds)
-            )
+            tuple(cell(history.standing(r.id, p.id)) for r in history.rounds)
             for p in history.members
         ),
     )
@@ -396,7 +410,8 @@ def _csv_bytes(header: Iterable[str], lines: Iterable[list]) -> bytes:
 
 
 #: Rows read from SQLite at a time by the export; what it holds in memory, besides one
-#: member's reflection parts and the spooled file's first megabyte.
+#: member's reflection parts (and, for an in-memory database, the spooled file's first
+#: megabyte).
 EXPORT_BATCH = 500
 _SPOOL_BYTES = 1 << 20
 
@@ -406,10 +421,10 @@ async def export_csv_file(
 ) -> BinaryIO:
     """:func:`export_csv` as a file at its start, for a chat upload to stream.
 
-    Written in a worker thread that reads batches of :data:`EXPORT_BATCH` rows on its own
-    read-only connection into a temporary file (in memory up to a megabyte, then on
-    disk): the event loop is never held for more than a few milliseconds, and memory is
-    bounded by a batch whatever the cohort's size. The caller closes the file.
+    Written by a process of its own (:func:`_export_in_process`) that reads batches of
+    :data:`EXPORT_BATCH` rows on a read-only connection into a temporary file: the event
+    loop only waits, and memory is bounded by a batch whatever the cohort's size. The
+    caller closes the file.
     """
     header = [*EXPORT_COLUMNS, *(["text"] if include_text else [])]
     names = dict(names)
@@ -418,7 +433,7 @@ async def export_csv_file(
         for row in rows:
             names.setdefault(row["author_id"], row["author_name"])
         return await asyncio.to_thread(_write_export, header, rows, cohort, names, include_text)
-    return await asyncio.to_thread(_stream_export, db, header, cohort, names, include_text)
+    return await _export_in_process(db.path, header, cohort, names, include_text)
 
 
 async def export_csv(
@@ -435,14 +450,69 @@ async def export_csv(
         return await asyncio.to_thread(file.read)
 
 
-def _stream_export(
-    db: Database, header: list[str], cohort: Cohort, names: dict[int, str], include_text: bool
+async def _export_in_process(
+    path: Path, header: list[str], cohort: Cohort, names: dict[int, str], include_text: bool
 ) -> BinaryIO:
-    with db.read_only() as conn:
+    """:func:`stream_export` run by ``python -m bot.core.export_worker`` into a temporary
+    file opened here, rewound for the caller.
+
+    Not a thread: the export is seconds of Python, and a thread running it holds the GIL
+    nearly all the time, so the event loop waited the switch interval (5 ms) at each
+    wake-up and, on a busy machine, for the OS to run the export thread again whenever it
+    was preempted holding the GIL: 57–208 ms stalls at 500 members beside three CPU-bound
+    processes, where a process left 10–61 ms (the loop's own wait for a core).
+    """
+    out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
+    job = pickle.dumps((str(path), header, cohort, names, include_text))
+    # The worker imports Praxis from where this process did, installed or not.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    try:
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.core.export_worker", str(out.fileno()),
+            stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            pass_fds=(out.fileno(),), env=env,
+        )  # fmt: skip
+        try:
+            _, errors = await worker.communicate(job)
+        except BaseException:  # cancelled: the worker must not go on writing
+            with contextlib.suppress(ProcessLookupError):
+                worker.kill()
+            raise
+        if worker.returncode != 0:
+            raise RuntimeError(
+                f"the CSV export's worker failed: {_failure(worker.returncode, errors)}"
+            )
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
+def _failure(code: int | None, errors: bytes) -> str:
+    """The exit status and the exception's type, from the worker's last line of stderr;
+    not its message, which could quote a member's text."""
+    lines = errors.decode("utf-8", "replace").strip().splitlines()
+    kind = lines[-1].split(":", 1)[0].strip() if lines else ""
+    return f"exit {code}" + (f", {kind}" if kind.replace(".", "").isidentifier() else "")
+
+
+def stream_export(
+    path: Path,
+    out: BinaryIO,
+    header: list[str],
+    cohort: Cohort,
+    names: dict[int, str],
+    include_text: bool,
+) -> None:
+    """The export written to ``out`` as its rows are read, :data:`EXPORT_BATCH` at a time
+    on a read-only connection to the database at ``path``: memory holds one batch. What
+    the export's worker process runs."""
+    with read_only_connection(path) as conn:
         for row in store.export_authors(conn, cohort.id):
             names.setdefault(row["author_id"], row["author_name"])
         rows = chain.from_iterable(store.export_row_batches(conn, cohort.id, EXPORT_BATCH))
-        return _write_export(header, rows, cohort, names, include_text)
+        _write_lines(out, header, rows, cohort, names, include_text)
 
 
 def _write_export(

@@ -176,6 +176,24 @@ def _checked(table: str, allowed: frozenset[str], values: Mapping[str, Any]) -> 
     return list(values)
 
 
+@contextmanager
+def read_only_connection(path: Path) -> Iterator[sqlite3.Connection]:
+    """A read-only connection to the database file at ``path``, rows as ``sqlite3.Row``.
+
+    Long reads (the CSV export's worker process) run on it, so they neither hold the
+    event loop nor queue behind the writer; WAL gives them one consistent snapshot per
+    statement. Not for ``:memory:`` databases (check :attr:`Database.on_disk`).
+    """
+    conn = sqlite3.connect(
+        f"{Path(path).resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    conn.row_factory = sqlite3.Row
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
 class Database:
     """Owns the connection. Use :meth:`open`, then :meth:`transaction` or the fetch helpers."""
 
@@ -233,23 +251,6 @@ class Database:
     @property
     def on_disk(self) -> bool:
         return str(self.path) != ":memory:"
-
-    @contextmanager
-    def read_only(self) -> Iterator[sqlite3.Connection]:
-        """A separate read-only connection to the same file, for a worker thread.
-
-        Long reads (the CSV export) run on it in their own thread, so they neither hold
-        the event loop nor queue behind the writer; WAL gives them one consistent
-        snapshot per statement. Not for ``:memory:`` databases (check :attr:`on_disk`).
-        """
-        conn = sqlite3.connect(
-            f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        conn.row_factory = sqlite3.Row
-        try:
-            yield conn
-        finally:
-            conn.close()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -152,8 +152,8 @@ async def export_rows(db: Database, cohort_id: int) -> list[Row]:
 
 
 def export_authors(conn: sqlite3.Connection, cohort_id: int) -> Iterator[Row]:
-    """(author_id, author_name) of :func:`export_rows`, in the same order, read in a worker
-    thread on a :meth:`Database.read_only` connection."""
+    """(author_id, author_name) of :func:`export_rows`, in the same order, read by the
+    export's worker process on a :func:`~bot.storage.db.read_only_connection`."""
     yield from conn.execute(
         f"SELECT p.author_id, p.author_name {_EXPORT_FROM} {_EXPORT_ORDER}", (cohort_id,)
     )
@@ -161,7 +161,7 @@ def export_authors(conn: sqlite3.Connection, cohort_id: int) -> Iterator[Row]:
 
 def export_row_batches(conn: sqlite3.Connection, cohort_id: int, size: int) -> Iterator[list[Row]]:
     """:func:`export_rows` in batches of ``size``, so memory holds one batch, not the cohort
-    (worker thread, :meth:`Database.read_only` connection)."""
+    (the export's worker process, a :func:`~bot.storage.db.read_only_connection`)."""
     cursor = conn.execute(
         f"SELECT r.number, r.title, r.id AS round_id, p.* {_EXPORT_FROM} {_EXPORT_ORDER}",
         (cohort_id,),
