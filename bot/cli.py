@@ -13,12 +13,13 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import Settings, slack_problem, token_problem
 from bot.core.errors import ConfigError
 from bot.logs import configure_logging
 from bot.storage.backup import BackupRefused, backup_database
-from bot.storage.db import Database, SchemaTooNew, load_migrations
+from bot.storage.db import SchemaTooNew, load_migrations, open_database
 from bot.storage.health import last_beat
 
 HEARTBEAT_VERSION = 7  # migrations/0007_heartbeat.sql
@@ -131,7 +132,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _migrate(settings: Settings) -> int:
     async def migrate() -> list[int]:
-        db = await Database.open(settings.database_path)
+        db = await open_database(settings)
         try:
             return await db.migrate()
         finally:
@@ -149,6 +150,12 @@ def _migrate(settings: Settings) -> int:
 
 def _backup(settings: Settings, dest: Path, force: bool) -> int:
     """Copy the database (the bot may be running) and verify the copy before keeping it."""
+    if settings.database_url:
+        print("praxis: backup copies the SQLite file; this Praxis uses PostgreSQL "
+              "(DATABASE_URL). Back it up with PostgreSQL's own tools, e.g. "
+              "pg_dump --format=custom --file=praxis.dump \"$DATABASE_URL\" "
+              "(see docs/DEPLOYMENT.md).", file=sys.stderr)  # fmt: skip
+        return 2
     try:
         result = backup_database(settings.database_path, dest, overwrite=force)
     except BackupRefused as error:
@@ -179,14 +186,14 @@ def _check(settings: Settings) -> int:
     )
     lines = [
         f"Discord token:      {token}",
-        f"Database:           {settings.database_path}",
+        f"Database:           {_database_name(settings)}",
         f"Dev guild:          {settings.dev_guild_id or 'none (commands sync globally)'}",
         f"Message Content:    {content}",
         f"Server Members:     {'on' if settings.members_intent else 'off'}",
         f"Slack:              {slack}",
     ]
     ok = token_ok and slack_ok
-    if settings.database_path.exists():
+    if settings.database_url or settings.database_path.exists():
         version, integrity, cohorts, last_tick = asyncio.run(_db_state(settings))
         if version > latest:
             state = f"newer than this Praxis ({latest}): upgrade Praxis"
@@ -203,6 +210,15 @@ def _check(settings: Settings) -> int:
         lines.append("Schema version:     no database yet (created on first run or migrate)")
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def _database_name(settings: Settings) -> str:
+    """The database ``check`` reports: the SQLite file, or the PostgreSQL server and
+    database (never the URL's user or password)."""
+    if not settings.database_url:
+        return str(settings.database_path)
+    url = urlsplit(settings.database_url)
+    return f"PostgreSQL {url.hostname or 'local socket'}{url.path or ''}"
 
 
 def _token_state(token: str | None) -> tuple[str, bool]:
@@ -228,10 +244,10 @@ def _slack_state(settings: Settings) -> tuple[str, bool]:
 
 
 async def _db_state(settings: Settings) -> tuple[int, str, int | str, str | None]:
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings)
     try:
         version = await db.user_version()
-        integrity = await db.fetch_value("PRAGMA integrity_check")
+        integrity = await db.integrity_report()
         cohorts: int | str = "—"
         last_tick = None
         if 1 <= version <= load_migrations()[-1].version:

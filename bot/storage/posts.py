@@ -61,6 +61,11 @@ async def insert_many(tx: Tx, rows: list[dict]) -> None:
     )
 
 
+#: A (round, author) pair in a VALUES list. PostgreSQL types a bare ``?`` there as text,
+#: which it won't compare with a BIGINT column; the cast is the same on SQLite.
+_TYPED_PAIR = "(CAST(? AS BIGINT), CAST(? AS BIGINT))"
+
+
 def _chunks(values: list, size: int = 500) -> list[list]:
     """SQLite limits bound parameters per statement; batches stay well under it."""
     return [values[i : i + size] for i in range(0, len(values), size)]
@@ -101,7 +106,7 @@ async def reflection_totals(
             " SUM(CASE WHEN deleted_at IS NULL THEN word_count ELSE 0 END) AS words,"
             " MAX(acked) AS acked FROM posts"
             f" WHERE kind = 'reflection' AND (round_id, author_id) IN"
-            f" (VALUES {', '.join('(?, ?)' for _ in chunk)})"
+            f" (VALUES {', '.join(_TYPED_PAIR for _ in chunk)})"
             " GROUP BY round_id, author_id",
             [value for pair in chunk for value in pair],
         )
