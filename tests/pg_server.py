@@ -21,6 +21,7 @@ import asyncpg
 
 TEMPLATE = "praxis_template"
 _BINARIES = ("initdb", "pg_ctl", "postgres")
+_servers = itertools.count()
 _PG_DIRS = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
 
 
@@ -50,16 +51,26 @@ class PgServer:
         root = Path(tempfile.mkdtemp(prefix="praxis-pg-"))
         as_postgres = _runner(root)
         data = root / "data"
-        port = 5400 + os.getpid() % 500
+        port = 5400 + (os.getpid() + next(_servers)) % 500
         as_postgres(bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "postgres",
                     "--locale=C", "-E", "UTF8", "--no-sync")  # fmt: skip
+        server = cls(root, port, bin_dir)
+        server.resume()
+        return server
+
+    def resume(self) -> None:
+        """Start (or start again) the server on its data directory."""
         options = (
-            f"-k {root} -p {port} -c listen_addresses='' -c fsync=off "
+            f"-k {self.root} -p {self.port} -c listen_addresses='' -c fsync=off "
             "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
         )
-        as_postgres(bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", root / "log",
-                    "-w", "start")  # fmt: skip
-        return cls(root, port, bin_dir)
+        _runner(self.root)(self.bin_dir / "pg_ctl", "-D", self.root / "data", "-o", options,
+                           "-l", self.root / "log", "-w", "start")  # fmt: skip
+
+    def pause(self) -> None:
+        """Stop the server (its clients' connections end), keeping its data."""
+        _runner(self.root)(self.bin_dir / "pg_ctl", "-D", self.root / "data", "-m", "fast",
+                           "-w", "stop")  # fmt: skip
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.CalledProcessError):

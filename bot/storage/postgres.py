@@ -143,7 +143,7 @@ class PostgresDatabase(Database):
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresDatabase:
         pool = await asyncpg.create_pool(
             url,
-            min_size=1,
+            min_size=0,  # made on demand: no reconnect loop logging through an outage
             max_size=pool_size,
             server_settings={
                 "application_name": "praxis",
@@ -215,7 +215,7 @@ class PostgresDatabase(Database):
         marks its space free but does not overwrite the bytes. ``VACUUM FULL`` writes
         each table anew and drops the old files, so the text is in no file PostgreSQL
         keeps for the tables. It locks those tables for the rewrite (seconds for a large
-        ``posts``; see docs/PERFORMANCE.md), which is why it runs only after a purge or
+        ``posts``; see docs/DEPLOYMENT.md), which is why it runs only after a purge or
         forget. ``vacuum`` changes nothing here: every scrub is a full rewrite. What
         stays until recycled: WAL segments and backups (docs/ARCHITECTURE.md).
         """
