@@ -19,7 +19,8 @@ from bot.config import Settings, slack_problem, token_problem
 from bot.core.errors import ConfigError
 from bot.logs import configure_logging
 from bot.storage.backup import BackupRefused, backup_database
-from bot.storage.db import SchemaTooNew, load_migrations, open_database
+from bot.storage.copy import CopyRefused, CopyResult, copy_database
+from bot.storage.db import SchemaTooNew, SqliteDatabase, load_migrations, open_database
 from bot.storage.health import last_beat
 
 HEARTBEAT_VERSION = 7  # migrations/0007_heartbeat.sql
@@ -41,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     backup = sub.add_parser("backup", help="copy the live database safely, even while running")
     backup.add_argument("dest", type=Path, help="file to write the copy to")
     backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    copy = sub.add_parser(
+        "copy-database", help="copy the SQLite database into an empty PostgreSQL database"
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://… (empty)")
     demo = sub.add_parser(
         "demo", help="play a simulated term on SimCord or slacksim (no token needed)"
     )
@@ -68,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "check": _check,
         "backup": lambda s: _backup(s, args.dest, args.force),
+        "copy-database": lambda s: _copy_database(s, getattr(args, "to", "")),
     }
     try:
         return handlers[args.command](settings)
@@ -169,6 +175,49 @@ def _backup(settings: Settings, dest: Path, force: bool) -> int:
         f"Backed up {settings.database_path} to {result.dest} "
         f"({result.size_bytes:,} bytes, schema version {result.schema_version}, integrity ok)."
     )
+    return 0
+
+
+def _copy_database(settings: Settings, url: str) -> int:
+    """Copy ``DATABASE_PATH`` into the empty PostgreSQL database at ``url``, verified."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        print("praxis: --to must be a postgresql:// URL.", file=sys.stderr)
+        return 2
+    if not settings.database_path.is_file():
+        print(f"praxis: there is no SQLite database at {settings.database_path} to copy.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+
+    async def copy() -> CopyResult:
+        from bot.storage.postgres import PostgresDatabase  # asyncpg only when it is used
+
+        source = await SqliteDatabase.open(settings.database_path)
+        try:
+            target = await PostgresDatabase.open(url)
+            try:
+                return await copy_database(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    try:
+        result = asyncio.run(copy())
+    except CopyRefused as error:
+        print(f"praxis: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"praxis: can't reach the PostgreSQL server ({error.strerror or error}).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    for table in result.tables:
+        state = "verified" if table.verified else "MISMATCH"
+        print(f"{table.name:<16} {table.rows:>9,} rows  sha256 {table.checksum[:16]}  {state}")
+    if not result.ok:
+        print("praxis: the copy does not match the source; don't use it.", file=sys.stderr)
+        return 1
+    print(f"Copied {settings.database_path} into PostgreSQL; every table verified. "
+          "Set DATABASE_URL to use it.")  # fmt: skip
     return 0
 
 

@@ -283,3 +283,16 @@ async def test_the_forget_bench_runs_at_a_tiny_size(capsys):
     await forget_bench.run(members=12, rounds=3)
     out = capsys.readouterr().out
     assert out.count("ok=True") == 2 and out.count("retention purge") == 2
+
+
+@pytest.mark.postgresql_only
+async def test_postgresql_rewrites_after_purges_at_most_hourly_and_at_once_after_a_forget(world):
+    db = world.db
+    await db.scrub(now=FIRST_SLOT)
+
+    assert await db.scrub(now=FIRST_SLOT + timedelta(minutes=10)) is False
+    assert db.scrub_pending, "a later tick does it"
+    assert await db.scrub(vacuum=True) is True, "a forget doesn't wait"
+    assert await db.scrub(now=FIRST_SLOT + timedelta(minutes=30)) is False
+    assert await db.scrub(now=FIRST_SLOT + timedelta(minutes=61)) is True
+    assert not db.scrub_pending

@@ -24,6 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -205,8 +206,9 @@ class Database(ABC):
             return await tx.fetch_value(sql, params)
 
     @abstractmethod
-    async def scrub(self, *, vacuum: bool = False) -> bool:
-        """Leave no copy of removed text in the database; True once that is so."""
+    async def scrub(self, *, vacuum: bool = False, now: datetime | None = None) -> bool:
+        """Leave no copy of removed text in the database; True once that is so. ``now``
+        (the tick's) lets a backend space out costly work; False then means "later"."""
 
     @abstractmethod
     async def user_version(self) -> int:
@@ -343,7 +345,7 @@ class SqliteDatabase(Database):
         async with self._lock:
             yield SqliteTx(self._conn)
 
-    async def scrub(self, *, vacuum: bool = False) -> bool:
+    async def scrub(self, *, vacuum: bool = False, now: datetime | None = None) -> bool:
         """Leave no copy of removed text in the database files; True once that is so.
 
         ``secure_delete`` zeroes freed space, but in WAL mode the main file keeps the old
