@@ -62,7 +62,7 @@ _UNAVAILABLE: tuple[tuple[type[BaseException], str], ...] = (
     (asyncpg.exceptions.AdminShutdownError, "the database server is shutting down"),
     (asyncpg.exceptions.PostgresConnectionError, "the database server can't be reached"),
     (asyncpg.exceptions.TooManyConnectionsError, "the database server has no free connection"),
-    (asyncpg.exceptions.InterfaceError, "the connection to the database server was lost"),
+    (asyncpg.exceptions.ConnectionDoesNotExistError, "the connection to the server was lost"),
     (OSError, "the database server can't be reached"),
 )
 
@@ -95,6 +95,16 @@ def _classify(error: BaseException) -> StorageBusy | StorageUnavailable | None:
         if isinstance(error, kind):
             return StorageUnavailable(reason)
     return None
+
+
+def _from_the_server(error: Exception, conn: asyncpg.Connection) -> bool:
+    """Whether ``error`` came from PostgreSQL or a lost connection, not from the caller's
+    own code inside the transaction (an OSError writing a file must not read as "the
+    server can't be reached")."""
+    return isinstance(error, asyncpg.PostgresError) or (
+        isinstance(error, OSError | asyncpg.exceptions.ConnectionDoesNotExistError)
+        and conn.is_closed()
+    )
 
 
 def _rowcount(status: str) -> int:
@@ -191,7 +201,8 @@ class PostgresDatabase(Database):
                 async with conn.transaction():
                     yield PostgresTx(conn)
             except Exception as error:
-                self._raise_refusal(error)
+                if _from_the_server(error, conn):
+                    self._raise_refusal(error)
                 raise
 
     @asynccontextmanager
@@ -200,7 +211,7 @@ class PostgresDatabase(Database):
             try:
                 yield PostgresTx(conn)
             except Exception as error:
-                found = _classify(error)
+                found = _classify(error) if _from_the_server(error, conn) else None
                 if found is not None:
                     raise found from error
                 raise
