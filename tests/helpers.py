@@ -87,9 +87,9 @@ async def refuse_writes(db, refuse: bool = True) -> None:
     if db.dialect == "sqlite":
         await db.fetch_value(f"PRAGMA query_only = {int(refuse)}")
         return
-    async with db.reading() as session:  # this session may itself be read-only by now
+    async with db._pool.acquire() as session:  # this session may itself be read-only by now
         await session.execute("SET default_transaction_read_only = off")
-        name = await session.fetch_value("SELECT current_database()")
+        name = await session.fetchval("SELECT current_database()")
         await session.execute(
             f'ALTER DATABASE "{name}" SET default_transaction_read_only = {"on" if refuse else "off"}'  # noqa: E501
         )

@@ -207,14 +207,36 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Tx]:
+        """Reads in one snapshot (a read-only REPEATABLE READ transaction), so another
+        process's commit can't land between them."""
+        async with (
+            self._read() as conn,
+            conn.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield PostgresTx(conn)
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[asyncpg.Connection]:
         async with self._lock, self._connection() as conn:
             try:
-                yield PostgresTx(conn)
+                yield conn
             except Exception as error:
                 found = _classify(error) if _from_the_server(error, conn) else None
                 if found is not None:
                     raise found from error
                 raise
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self._read() as conn:  # one statement: its own snapshot suffices
+            return await PostgresTx(conn).fetch_one(sql, params)
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self._read() as conn:
+            return await PostgresTx(conn).fetch_all(sql, params)
+
+    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._read() as conn:
+            return await PostgresTx(conn).fetch_value(sql, params)
 
     def _raise_refusal(self, error: BaseException) -> None:
         found = _classify(error)
