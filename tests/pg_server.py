@@ -42,28 +42,28 @@ class PgServer:
     port: int
     bin_dir: Path
     _names: itertools.count = itertools.count(1)  # noqa: RUF009 (one counter per session)
+    durable: bool = False  # fsync and synchronous commit on, as in production (benchmarks)
 
     def url(self, database: str) -> str:
         return f"postgresql://postgres@/{database}?host={self.root}&port={self.port}"
 
     @classmethod
-    def start(cls, bin_dir: Path) -> PgServer:
+    def start(cls, bin_dir: Path, *, durable: bool = False) -> PgServer:
         root = Path(tempfile.mkdtemp(prefix="praxis-pg-"))
         as_postgres = _runner(root)
         data = root / "data"
         port = 5400 + (os.getpid() + next(_servers)) % 500
         as_postgres(bin_dir / "initdb", "-D", data, "-A", "trust", "-U", "postgres",
                     "--locale=C", "-E", "UTF8", "--no-sync")  # fmt: skip
-        server = cls(root, port, bin_dir)
+        server = cls(root, port, bin_dir, durable=durable)
         server.resume()
         return server
 
     def resume(self) -> None:
         """Start (or start again) the server on its data directory."""
-        options = (
-            f"-k {self.root} -p {self.port} -c listen_addresses='' -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
-        )
+        options = f"-k {self.root} -p {self.port} -c listen_addresses='' -c max_connections=200"
+        if not self.durable:  # a test server lives for one run: durability buys nothing
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         _runner(self.root)(self.bin_dir / "pg_ctl", "-D", self.root / "data", "-o", options,
                            "-l", self.root / "log", "-w", "start")  # fmt: skip
 
