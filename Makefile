@@ -62,8 +62,9 @@ install: $(RUN_STAMP)  ## set up .venv to run the bot, without starting it (depl
 run: $(RUN_STAMP)      ## set up and run the bot (needs DISCORD_TOKEN in .env)
 	$(BIN)/praxis run
 
-test: $(DEV_STAMP)     ## set up and run the whole test suite
+test: $(DEV_STAMP)     ## set up and run the whole test suite, on SQLite and then on PostgreSQL
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --backend postgresql
 
 demo: $(DEMO_STAMP)    ## play a simulated term on SimCord; files go to praxis-demo/
 	$(BIN)/praxis demo

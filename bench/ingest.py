@@ -17,7 +17,10 @@ records how late it wakes: the loop's longest stall and 99th percentile.
 The ceiling is the same pipeline with Praxis's listener removed: parsing and dispatch.
 
     python -m bench.ingest [--messages 10000] [--threads 100] [--runs 5] [--text realistic]
-                           [--profile]
+                           [--profile] [--database-url postgresql://…]
+
+``--database-url`` runs on PostgreSQL instead of a fresh SQLite file: give it a scratch
+database, whose ``public`` schema each run drops and creates again.
 
 The machine's speed drifts between runs (±30 % here), so each run measures Praxis and the
 ceiling back to back, and the summary gives medians and ranges.
@@ -172,11 +175,11 @@ def reminders_due(payloads: list[dict]) -> int:
                 if find_identifiers(p["content"])})  # fmt: skip
 
 
-async def build(directory: Path, threads: int, members_per: int):
+async def build(directory: Path, threads: int, members_per: int, url: str | None = None):
     settings = Settings(database_path=directory / "bench.db", scheduler_enabled=False)
     bot = create_bot(settings)
     await bot._async_setup_hook()  # what login() does first: binds the loop, no network
-    bot._db = db = await Database.open(settings.database_path)
+    bot._db = db = await open_fresh(settings.database_path, url)
     await db.migrate()
     bot.contexts = ContextCache(db)  # what setup_hook does after opening the database
     await bot.load_extension("cogs.reflections")  # the real listener, nothing else
@@ -201,6 +204,19 @@ async def build(directory: Path, threads: int, members_per: int):
                 "posted_at": to_db(START), "created_at": to_db(START),
             })  # fmt: skip
     return bot, db
+
+
+async def open_fresh(path: Path, url: str | None) -> Database:
+    """A new SQLite file, or the scratch PostgreSQL database ``url`` emptied."""
+    if url is None:
+        return await Database.open(path)
+    from bot.storage.postgres import PostgresDatabase
+
+    db = await PostgresDatabase.open(url)
+    async with db.transaction() as tx:
+        await tx.execute("DROP SCHEMA public CASCADE")
+        await tx.execute("CREATE SCHEMA public")
+    return db
 
 
 class LagProbe:
@@ -380,26 +396,25 @@ def stub_rest(bot, add_reaction: Reaction | None = None) -> FakeSession:
     return session
 
 
-async def run(total: int, threads: int, kind: str = "realistic", payloads=None) -> dict:
+async def run(
+    total: int, threads: int, kind: str = "realistic", payloads=None, url: str | None = None
+) -> dict:
     members_per = 50
     if payloads is None:
         payloads = message_payloads(threads, members_per, total, kind)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        bot, db = await build(directory, threads, members_per)
+        bot, db = await build(directory, threads, members_per, url)
         freeze_long_lived_objects()  # what `praxis run` does at its first ready
         raw = [json.dumps(p) for p in payloads]
-        reader = sqlite3.connect(directory / "bench.db")
+        reader = await committed_reader(directory / "bench.db", url)
         acked, unsafe = [], []
 
         async def add_reaction(channel_id, message_id, emoji):
             acked.append(message_id)
-            if len(acked) % 50 == 1:  # sample: the row must already be committed and acked
-                row = reader.execute(
-                    "SELECT acked FROM posts WHERE message_id = ?", (message_id,)
-                ).fetchone()
-                if row is None or row[0] != 1:
-                    unsafe.append(message_id)
+            # sample: the row must already be committed and acked
+            if len(acked) % 50 == 1 and await reader(message_id) != 1:
+                unsafe.append(message_id)
 
         session = stub_rest(bot, add_reaction)
         elapsed, lag = await feed(bot, raw)
@@ -409,7 +424,7 @@ async def run(total: int, threads: int, kind: str = "realistic", payloads=None) 
         for p in payloads:
             ceiling_payloads.append(json.dumps({**p, "id": str(int(p["id"]) + 10**9)}))
         ceiling, ceiling_lag = await feed(bot, ceiling_payloads)
-        reader.close()
+        await reader(None)
         await db.close()
     return {
         "messages": len(payloads),
@@ -422,6 +437,33 @@ async def run(total: int, threads: int, kind: str = "realistic", payloads=None) 
         "lag": lag,
         "ceiling_lag": ceiling_lag,
     }
+
+
+async def committed_reader(path: Path, url: str | None):
+    """``await read(message_id)``: ``posts.acked`` as another connection sees it (committed
+    rows only); ``await read(None)`` closes that connection."""
+    if url is None:
+        conn = sqlite3.connect(path)
+
+        async def read_sqlite(message_id):
+            if message_id is None:
+                return conn.close()
+            row = conn.execute("SELECT acked FROM posts WHERE message_id = ?", (message_id,))
+            return (row.fetchone() or [None])[0]
+
+        return read_sqlite
+    import asyncpg
+
+    other, turn = await asyncpg.connect(url), asyncio.Lock()  # one query at a time on it
+
+    async def read_postgresql(message_id):
+        async with turn:
+            if message_id is None:
+                return await other.close()
+            sql = "SELECT acked FROM posts WHERE message_id = $1"
+            return await other.fetchval(sql, message_id)
+
+    return read_postgresql
 
 
 def _spread(values: list[float], fmt: str) -> str:
@@ -437,17 +479,22 @@ def main() -> None:
     parser.add_argument("--text", choices=("realistic", "plain", "repeated"),
                         default="realistic")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="cProfile an extra run")
+    parser.add_argument("--database-url", help="a scratch PostgreSQL database (wiped)")
     args = parser.parse_args()
     payloads = message_payloads(args.threads, 50, args.messages, args.text)
     words = [len(p["content"].split()) for p in payloads]
     due = reminders_due(payloads)
-    print(f"ingest: {len(payloads)} messages over {args.threads} round threads, {args.runs} "
-          f"runs (each: a fresh bot and database, Praxis then the ceiling); {args.text} text, "
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"ingest ({backend}): {len(payloads)} messages over {args.threads} round threads, "
+          f"{args.runs} runs (each: a fresh bot and database, Praxis then the ceiling); "
+          f"{args.text} text, "
           f"{min(words)}–{max(words)} words (median {statistics.median(words):.0f}), "
           f"{due} privacy reminders due")  # fmt: skip
     runs = []
     for number in range(1, args.runs + 1):
-        figures = asyncio.run(run(args.messages, args.threads, payloads=payloads))
+        figures = asyncio.run(
+            run(args.messages, args.threads, payloads=payloads, url=args.database_url)
+        )
         if figures["stored"] != figures["messages"]:
             raise SystemExit(f"only {figures['stored']} of {figures['messages']} were stored")
         figures["share"] = figures["praxis_per_s"] / figures["ceiling_per_s"]

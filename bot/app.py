@@ -28,6 +28,7 @@ from bot.discord.chat import DiscordChat
 from bot.discord.tree import PraxisTree
 from bot.logs import guard_sensitive_loggers
 from bot.scheduler import TickScheduler
+from bot.storage import db as storage_db
 from bot.storage.db import Database
 
 if TYPE_CHECKING:
@@ -119,7 +120,7 @@ class PraxisBot(commands.Bot):
                 await self._open_storage()
 
     async def _open_storage(self) -> None:
-        self._db = await Database.open(self.settings.database_path)
+        self._db = await storage_db.open_database(self.settings)
         applied = await self._db.migrate()
         await cohorts.refresh_name_keys(self._db)
         self.contexts = ContextCache(self._db)

@@ -13,12 +13,14 @@ import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import Settings, slack_problem, token_problem
 from bot.core.errors import ConfigError
 from bot.logs import configure_logging
 from bot.storage.backup import BackupRefused, backup_database
-from bot.storage.db import Database, SchemaTooNew, load_migrations
+from bot.storage.copy import CopyRefused, CopyResult, copy_database
+from bot.storage.db import SchemaTooNew, SqliteDatabase, load_migrations, open_database
 from bot.storage.health import last_beat
 
 HEARTBEAT_VERSION = 7  # migrations/0007_heartbeat.sql
@@ -40,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     backup = sub.add_parser("backup", help="copy the live database safely, even while running")
     backup.add_argument("dest", type=Path, help="file to write the copy to")
     backup.add_argument("--force", action="store_true", help="replace DEST if it exists")
+    copy = sub.add_parser(
+        "copy-database", help="copy the SQLite database into an empty PostgreSQL database"
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="postgresql://… (empty)")
     demo = sub.add_parser(
         "demo", help="play a simulated term on SimCord or slacksim (no token needed)"
     )
@@ -67,6 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "check": _check,
         "backup": lambda s: _backup(s, args.dest, args.force),
+        "copy-database": lambda s: _copy_database(s, getattr(args, "to", "")),
     }
     try:
         return handlers[args.command](settings)
@@ -131,7 +138,7 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _migrate(settings: Settings) -> int:
     async def migrate() -> list[int]:
-        db = await Database.open(settings.database_path)
+        db = await open_database(settings)
         try:
             return await db.migrate()
         finally:
@@ -149,6 +156,12 @@ def _migrate(settings: Settings) -> int:
 
 def _backup(settings: Settings, dest: Path, force: bool) -> int:
     """Copy the database (the bot may be running) and verify the copy before keeping it."""
+    if settings.database_url:
+        print("praxis: backup copies the SQLite file; this Praxis uses PostgreSQL "
+              "(DATABASE_URL). Back it up with PostgreSQL's own tools, e.g. "
+              "pg_dump --format=custom --file=praxis.dump \"$DATABASE_URL\" "
+              "(see docs/DEPLOYMENT.md).", file=sys.stderr)  # fmt: skip
+        return 2
     try:
         result = backup_database(settings.database_path, dest, overwrite=force)
     except BackupRefused as error:
@@ -162,6 +175,49 @@ def _backup(settings: Settings, dest: Path, force: bool) -> int:
         f"Backed up {settings.database_path} to {result.dest} "
         f"({result.size_bytes:,} bytes, schema version {result.schema_version}, integrity ok)."
     )
+    return 0
+
+
+def _copy_database(settings: Settings, url: str) -> int:
+    """Copy ``DATABASE_PATH`` into the empty PostgreSQL database at ``url``, verified."""
+    if not url.startswith(("postgresql://", "postgres://")):
+        print("praxis: --to must be a postgresql:// URL.", file=sys.stderr)
+        return 2
+    if not settings.database_path.is_file():
+        print(f"praxis: there is no SQLite database at {settings.database_path} to copy.",
+              file=sys.stderr)  # fmt: skip
+        return 2
+
+    async def copy() -> CopyResult:
+        from bot.storage.postgres import PostgresDatabase  # asyncpg only when it is used
+
+        source = await SqliteDatabase.open(settings.database_path)
+        try:
+            target = await PostgresDatabase.open(url)
+            try:
+                return await copy_database(source, target)
+            finally:
+                await target.close()
+        finally:
+            await source.close()
+
+    try:
+        result = asyncio.run(copy())
+    except CopyRefused as error:
+        print(f"praxis: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:
+        print(f"praxis: can't reach the PostgreSQL server ({error.strerror or error}).",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    for table in result.tables:
+        state = "verified" if table.verified else "MISMATCH"
+        print(f"{table.name:<16} {table.rows:>9,} rows  sha256 {table.checksum[:16]}  {state}")
+    if not result.ok:
+        print("praxis: the copy does not match the source; don't use it.", file=sys.stderr)
+        return 1
+    print(f"Copied {settings.database_path} into PostgreSQL; every table verified. "
+          "Set DATABASE_URL to use it.")  # fmt: skip
     return 0
 
 
@@ -179,14 +235,14 @@ def _check(settings: Settings) -> int:
     )
     lines = [
         f"Discord token:      {token}",
-        f"Database:           {settings.database_path}",
+        f"Database:           {_database_name(settings)}",
         f"Dev guild:          {settings.dev_guild_id or 'none (commands sync globally)'}",
         f"Message Content:    {content}",
         f"Server Members:     {'on' if settings.members_intent else 'off'}",
         f"Slack:              {slack}",
     ]
     ok = token_ok and slack_ok
-    if settings.database_path.exists():
+    if settings.database_url or settings.database_path.exists():
         version, integrity, cohorts, last_tick = asyncio.run(_db_state(settings))
         if version > latest:
             state = f"newer than this Praxis ({latest}): upgrade Praxis"
@@ -203,6 +259,15 @@ def _check(settings: Settings) -> int:
         lines.append("Schema version:     no database yet (created on first run or migrate)")
     print("\n".join(lines))
     return 0 if ok else 1
+
+
+def _database_name(settings: Settings) -> str:
+    """The database ``check`` reports: the SQLite file, or the PostgreSQL server and
+    database (never the URL's user or password)."""
+    if not settings.database_url:
+        return str(settings.database_path)
+    url = urlsplit(settings.database_url)
+    return f"PostgreSQL {url.hostname or 'local socket'}{url.path or ''}"
 
 
 def _token_state(token: str | None) -> tuple[str, bool]:
@@ -228,10 +293,10 @@ def _slack_state(settings: Settings) -> tuple[str, bool]:
 
 
 async def _db_state(settings: Settings) -> tuple[int, str, int | str, str | None]:
-    db = await Database.open(settings.database_path)
+    db = await open_database(settings)
     try:
         version = await db.user_version()
-        integrity = await db.fetch_value("PRAGMA integrity_check")
+        integrity = await db.integrity_report()
         cohorts: int | str = "—"
         last_tick = None
         if 1 <= version <= load_migrations()[-1].version:

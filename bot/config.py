@@ -41,6 +41,8 @@ class Settings:
     """Everything Praxis reads from its environment."""
 
     database_path: Path = Path("praxis.db")
+    #: ``postgresql://…``: use PostgreSQL instead of the SQLite file (see docs/DEPLOYMENT.md).
+    database_url: str | None = field(default=None, repr=False)  # may hold a password
     discord_token: str | None = field(default=None, repr=False)
     log_level: str = "INFO"
     dev_guild_id: int | None = None
@@ -71,6 +73,7 @@ class Settings:
         values.update(os.environ if environ is None else environ)
         return cls(
             database_path=Path(values.get("DATABASE_PATH") or "praxis.db"),
+            database_url=_database_url(values.get("DATABASE_URL")),
             discord_token=(values.get("DISCORD_TOKEN") or "").strip() or None,
             log_level=_log_level(values.get("LOG_LEVEL", "INFO")),
             dev_guild_id=_optional_int("DEV_GUILD_ID", values.get("DEV_GUILD_ID")),
@@ -142,6 +145,19 @@ def slack_problem(settings: Settings) -> str | None:
         return ("Slack needs SLACK_APP_TOKEN (Socket Mode, no public URL) or SLACK_SIGNING_SECRET "
                 "(HTTP mode on SLACK_PORT) beside SLACK_BOT_TOKEN; see README.md.")  # fmt: skip
     return None
+
+
+def _database_url(raw: str | None) -> str | None:
+    """``DATABASE_URL`` if set: only PostgreSQL URLs (the SQLite file is ``DATABASE_PATH``)."""
+    url = (raw or "").strip()
+    if not url:
+        return None
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise ConfigError(
+            "DATABASE_URL must start with postgresql:// (PostgreSQL); for the SQLite file "
+            "leave it unset and set DATABASE_PATH."
+        )
+    return url
 
 
 def _decodes_to_an_id(part: str) -> bool:

@@ -74,10 +74,34 @@ def private_channel(world: World, name: str = "facilitators", readers=(), overwr
 
 async def snapshot(db) -> dict[str, list[tuple]]:
     """Every row of every table: compare before and after to show nothing was stored."""
-    tables = [
-        r["name"] for r in await db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")
-    ]
+    tables = await db.table_names()
     return {t: [tuple(r) for r in await db.fetch_all(f"SELECT * FROM {t}")] for t in tables}
+
+
+async def refuse_writes(db, refuse: bool = True) -> None:
+    """Make the database refuse every write (a read-only file or server), or take them again.
+
+    SQLite: ``PRAGMA query_only``. PostgreSQL: the database's default becomes read-only
+    transactions, and the pool's connections are replaced so each new one starts so.
+    """
+    if db.dialect == "sqlite":
+        await db.fetch_value(f"PRAGMA query_only = {int(refuse)}")
+        return
+    async with db._pool.acquire() as session:  # this session may itself be read-only by now
+        await session.execute("SET default_transaction_read_only = off")
+        name = await session.fetchval("SELECT current_database()")
+        await session.execute(
+            f'ALTER DATABASE "{name}" SET default_transaction_read_only = {"on" if refuse else "off"}'  # noqa: E501
+        )
+    await db._pool.expire_connections()
+
+
+async def outage_ends_with_the_process(db) -> None:
+    """Just before a simulated crash during :func:`refuse_writes`: SQLite's refusal is the
+    old connection's, so the new process writes anyway; a PostgreSQL server's is lifted
+    here, as a server coming back while the process restarts."""
+    if db.dialect != "sqlite":
+        await refuse_writes(db, False)
 
 
 async def show_command_to(world: World, command: str, role) -> None:

@@ -13,6 +13,8 @@ import pytest
 from bot.storage.backup import BackupRefused, backup_database
 from tests.test_cli import LATEST, add_cohort, assert_one_line_error, cli
 
+pytestmark = pytest.mark.sqlite_only("praxis backup copies the SQLite file")
+
 
 def count(path: Path, table: str) -> int:
     conn = sqlite3.connect(path)

@@ -16,6 +16,7 @@ import pytest
 from bench import memory, startup
 
 COHORTS = 10
+pytestmark = pytest.mark.sqlite_only("the benchmarks build SQLite files and count its statements")
 GUILDS, MEMBERS, PER_GUILD = 2, 20, 4
 
 

@@ -16,12 +16,16 @@ from bot.storage.db import load_migrations
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 LATEST = load_migrations()[-1].version
+pytestmark = pytest.mark.sqlite_only(
+    "the CLI in a subprocess on an SQLite file (see test_cli_postgresql)"
+)
 # Shaped like a bot token (the first part is base64 of a numeric id), but not a real one.
 TOKEN = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.Zq9Yx8Wv7Ut6Sr5Qp4On3Ml2Kj1Ih0GfEdCb"
 # Settings the CLI reads; the outer environment must not leak into these tests.
 PRAXIS_VARS = (
     "DISCORD_TOKEN",
     "DATABASE_PATH",
+    "DATABASE_URL",
     "LOG_LEVEL",
     "DEV_GUILD_ID",
     "MESSAGE_CONTENT_INTENT",

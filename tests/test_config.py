@@ -232,3 +232,18 @@ def test_malformed_tokens_are_refused_by_their_shape(token: str):
     problem = token_problem(token)
     assert problem is not None and "doesn't look like a Discord bot token" in problem
     assert token not in problem
+
+
+def test_database_url_selects_postgresql_and_never_shows_in_repr(tmp_path: Path):
+    url = "postgresql://praxis:hunter2@db.example.org/praxis"
+    settings = Settings.from_env({"DATABASE_URL": f" {url} "}, env_file=None)
+
+    assert settings.database_url == url
+    assert "hunter2" not in repr(settings)
+    assert Settings.from_env({}, env_file=None).database_url is None
+    assert Settings(database_path=tmp_path / "x.db").database_url is None
+
+
+def test_a_database_url_for_another_database_is_refused():
+    with pytest.raises(ConfigError, match=r"postgresql://"):
+        Settings.from_env({"DATABASE_URL": "sqlite:///praxis.db"}, env_file=None)

@@ -8,6 +8,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bench import forget as forget_bench
 from tests.helpers import create_cohort, restart, tick_at
 
@@ -77,6 +79,7 @@ async def forget(world, member):
     return done.response.content  # the deferred reply, filled in by the follow-up
 
 
+@pytest.mark.sqlite_only("reads the SQLite files' bytes")
 async def test_forgotten_texts_are_in_no_database_file(world, db_path):
     _, mine, _, answer = await a_round_with_writing(world)
     ada = world.members[0]
@@ -99,6 +102,57 @@ async def test_forgotten_texts_are_in_no_database_file(world, db_path):
     assert on_disk(db_path, THEIR_PHRASE), "Ben's reflection is his, and stays"
 
 
+async def pg_table_files(db) -> bytes:
+    """The bytes of every table and index file of this PostgreSQL database (its WAL is
+    the server's, kept until recycled: see docs/ARCHITECTURE.md), after a checkpoint has
+    written every changed page out."""
+    await db.fetch_value("CHECKPOINT")
+    data_dir = Path(await db.fetch_value("SHOW data_directory"))
+    oid = await db.fetch_value("SELECT oid FROM pg_database WHERE datname = current_database()")
+    return b"".join(p.read_bytes() for p in (data_dir / "base" / str(oid)).iterdir())
+
+
+@pytest.mark.postgresql_only
+async def test_forgotten_texts_are_in_no_postgresql_table_file(world):
+    await a_round_with_writing(world)
+    ada = world.members[0]
+    ada_messages = [
+        row["message_id"]
+        for row in await world.db.fetch_all(
+            "SELECT message_id FROM posts WHERE author_id = ?", (ada.id,)
+        )
+    ]
+    before = await pg_table_files(world.db)
+    assert THREAD_PHRASE.encode() in before and FORM_PHRASE.encode() in before
+    assert all(n.to_bytes(8, "little", signed=True) in before for n in ada_messages)
+
+    said = await forget(world, ada)
+
+    assert "No copy is left in Praxis's database files" in said
+    after = await pg_table_files(world.db)
+    assert THREAD_PHRASE.encode() not in after and FORM_PHRASE.encode() not in after
+    assert [
+        n for n in [ada.id, *ada_messages] if n.to_bytes(8, "little", signed=True) in after
+    ] == []
+    assert THEIR_PHRASE.encode() in after, "Ben's reflection is his, and stays"
+
+
+@pytest.mark.postgresql_only
+async def test_a_retention_purge_leaves_no_copy_in_postgresql_table_files(world):
+    await a_round_with_writing(world)
+    await world.admin.slash(world.channel, "cohort edit", name="Autumn", retention_days=30)
+    await tick_at(world, FIRST_SLOT + timedelta(days=29))
+    assert THREAD_PHRASE.encode() in await pg_table_files(world.db)
+
+    report = await tick_at(world, FIRST_SLOT + timedelta(days=31))
+
+    assert report.purged > 0 and report.scrubbed is True
+    after = await pg_table_files(world.db)
+    for phrase in (THREAD_PHRASE, FORM_PHRASE, THEIR_PHRASE):
+        assert phrase.encode() not in after, phrase
+
+
+@pytest.mark.sqlite_only("reads the SQLite files' bytes")
 async def test_a_retention_purge_leaves_no_copy_on_disk(world, db_path):
     await a_round_with_writing(world)
     await world.admin.slash(world.channel, "cohort edit", name="Autumn", retention_days=30)
@@ -112,6 +166,7 @@ async def test_a_retention_purge_leaves_no_copy_on_disk(world, db_path):
         assert on_disk(db_path, phrase) == [], phrase
 
 
+@pytest.mark.sqlite_only("reads the SQLite files' bytes")
 async def test_a_reader_holding_the_file_delays_the_scrub_without_false_claims(world, db_path):
     await a_round_with_writing(world)
     ada = world.members[0]
@@ -228,3 +283,16 @@ async def test_the_forget_bench_runs_at_a_tiny_size(capsys):
     await forget_bench.run(members=12, rounds=3)
     out = capsys.readouterr().out
     assert out.count("ok=True") == 2 and out.count("retention purge") == 2
+
+
+@pytest.mark.postgresql_only
+async def test_postgresql_rewrites_after_purges_at_most_hourly_and_at_once_after_a_forget(world):
+    db = world.db
+    await db.scrub(now=FIRST_SLOT)
+
+    assert await db.scrub(now=FIRST_SLOT + timedelta(minutes=10)) is False
+    assert db.scrub_pending, "a later tick does it"
+    assert await db.scrub(vacuum=True) is True, "a forget doesn't wait"
+    assert await db.scrub(now=FIRST_SLOT + timedelta(minutes=30)) is False
+    assert await db.scrub(now=FIRST_SLOT + timedelta(minutes=61)) is True
+    assert not db.scrub_pending

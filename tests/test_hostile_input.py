@@ -37,7 +37,8 @@ def only_known_errors(env) -> None:
 
 async def consistent(db) -> None:
     assert await db.integrity_ok()
-    assert await db.fetch_all("PRAGMA foreign_key_check") == []
+    if db.dialect == "sqlite":  # PostgreSQL checks every foreign key as it is written
+        assert await db.fetch_all("PRAGMA foreign_key_check") == []
 
 
 def answered(result) -> str:

@@ -15,6 +15,7 @@ import pytest_asyncio
 from bot.storage.db import Database, Migration, load_migrations
 
 LATEST = load_migrations()[-1].version
+pytestmark = pytest.mark.sqlite_only("SQLite's migration files, runner and pragmas")
 
 # Representative rows, each valid from the schema version it names onwards. Only the
 # columns that existed at that version are given, as an older Praxis would have written.

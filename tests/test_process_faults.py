@@ -11,7 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.sqlite_only(
+    "worker processes on an SQLite file; PostgreSQL's come with the multi-process work"
+)
 
 
 def start_worker(*args: str) -> subprocess.Popen:

@@ -14,7 +14,13 @@ from simcord import assert_error
 
 from bot.app import create_bot
 from bot.core.errors import PraxisError
-from tests.helpers import create_cohort, restart, tick_at
+from tests.helpers import (
+    create_cohort,
+    outage_ends_with_the_process,
+    refuse_writes,
+    restart,
+    tick_at,
+)
 from tests.test_reflections import FIRST_SLOT, has_ack, posts, words
 
 
@@ -132,13 +138,14 @@ async def test_a_deletion_refused_in_an_outage_is_applied_after_a_crash(world, s
     thread, _ = await open_round(world)
     ada = world.members[0]
     message = await ada.send(thread, words(60, "tender"))
-    await world.db.fetch_value("PRAGMA query_only = 1")  # the database refuses writes
+    await refuse_writes(world.db)  # the database refuses writes
 
     await ada.delete(message)
     assert (await posts(world))[message.id]["text"], "refused for now"
     held = journal(settings).read_text()
     assert str(message.id) in held and "tender" not in held, "ids only, never the text"
 
+    await outage_ends_with_the_process(world.db)
     await crash(world.env, settings, bots)  # the new bot's connection takes writes
     stored = (await posts(world))[message.id]
     assert stored["text"] is None and stored["deleted_at"] is not None
@@ -152,11 +159,12 @@ async def test_an_edit_refused_in_an_outage_is_applied_after_a_crash_in_its_late
     thread, _ = await open_round(world)
     ada = world.members[0]
     message = await ada.send(thread, words(60, "tender"))
-    await world.db.fetch_value("PRAGMA query_only = 1")
+    await refuse_writes(world.db)
     await ada.edit(message, words(20, "shorter"))
     await ada.edit(message, words(25, "latest"))
     assert "tender" not in journal(settings).read_text()
 
+    await outage_ends_with_the_process(world.db)
     await crash(world.env, settings, bots)
     stored = (await posts(world))[message.id]
     assert (stored["text"], stored["word_count"]) == (words(25, "latest"), 25)
@@ -171,9 +179,9 @@ async def test_a_message_refused_before_a_stored_one_is_read_back_after_a_crash(
     that would be skipped for good unless its place was noted."""
     thread, _ = await open_round(world)
     ada, ben = world.members[:2]
-    await world.db.fetch_value("PRAGMA query_only = 1")
+    await refuse_writes(world.db)
     refused = await ada.send(thread, words(60, "refused"))
-    await world.db.fetch_value("PRAGMA query_only = 0")
+    await refuse_writes(world.db, False)
     stored_later = await ben.send(thread, words(60, "stored"))
     assert set(await posts(world)) == {stored_later.id}
 
@@ -189,13 +197,13 @@ async def test_without_room_for_the_note_a_refusal_is_still_redone_in_memory(
     ada = world.members[0]
     message = await ada.send(thread, words(60, "tender"))
     journal(settings).mkdir()  # the note can't be written, as on a full disk
-    await world.db.fetch_value("PRAGMA query_only = 1")
+    await refuse_writes(world.db)
     await ada.delete(message)
     said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert any("kept in memory only" in line for line in said)
     await tick_at(world, FIRST_SLOT + timedelta(minutes=1))  # the outage is noticed
 
-    await world.db.fetch_value("PRAGMA query_only = 0")
+    await refuse_writes(world.db, False)
     await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
     assert (await posts(world))[message.id]["text"] is None
 

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 import pytest_asyncio
 
 from bot.storage import posts as post_store
+from tests.helpers import outage_ends_with_the_process
+from tests.helpers import refuse_writes as refuse_database_writes
 from tests.slack_helpers import (
     create_cohort,
     open_round,
@@ -273,7 +275,7 @@ async def test_a_revoked_token_is_one_error_in_the_log_and_no_crash_loop(world, 
 
 async def refuse_writes(world, refuse: bool = True) -> None:
     """A read-only database file, as SQLite sees one (see tests/test_storage_outage.py)."""
-    await world.db.fetch_value(f"PRAGMA query_only = {int(refuse)}")
+    await refuse_database_writes(world.db, refuse)
 
 
 def staff_notices(world) -> list[str]:
@@ -331,6 +333,7 @@ async def test_a_crash_during_the_outage_loses_nothing(world):
     assert "Ada" not in lines and "Ben" not in lines, "ids only, never text"
 
     # The process dies (no orderly close); a new one starts on the same files.
+    await outage_ends_with_the_process(world.db)
     await start_praxis(world, world.path)
     texts = await stored_texts(world)
     assert texts[kept.ts] is None

@@ -10,9 +10,14 @@ import sys
 from asyncio.subprocess import PIPE
 from pathlib import Path
 
+import pytest
+
 from slacksim import SlackSim
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.sqlite_only(
+    "a real process on an SQLite file; PostgreSQL processes come next"
+)
 
 
 def free_port() -> int:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+import pytest
 from simcord import assert_error
 
 from bot.core.errors import StorageUnavailable
-from tests.helpers import create_cohort, private_channel, tick_at
+from tests.helpers import create_cohort, private_channel, refuse_writes, tick_at
 from tests.test_reflections import FIRST_SLOT, fresh, has_ack, posts, words
 
 NO_LIMIT = 1_073_741_823  # SQLite's default max_page_count
@@ -41,6 +42,7 @@ def notices(channel) -> list[str]:
     return [m.embeds[0].title for m in channel.history() if m.embeds]
 
 
+@pytest.mark.sqlite_only("SQLite's max_page_count stands in for a full disk")
 async def test_full_disk_is_told_once_and_thread_messages_are_read_back(world, caplog):
     staff_room = await cohort_with_digest_channel(world)
     await tick_at(world, FIRST_SLOT)
@@ -79,7 +81,7 @@ async def test_full_disk_is_told_once_and_thread_messages_are_read_back(world, c
 
 async def test_read_only_database_holds_the_round_and_posts_it_once_writable(world):
     staff_room = await cohort_with_digest_channel(world)
-    await world.db.fetch_value("PRAGMA query_only = 1")
+    await refuse_writes(world.db)
 
     report = await tick_at(world, FIRST_SLOT)
     assert report.storage_problem is not None
@@ -94,7 +96,8 @@ async def test_read_only_database_holds_the_round_and_posts_it_once_writable(wor
 
     answer = await world.admin.slash(world.channel, "cohort pause", name="Autumn")
     assert answer.ephemeral
-    assert "can't save anything right now (the database file is read-only)" in (
+    read_only = {"sqlite": "file", "postgresql": "server"}[world.db.dialect]
+    assert f"can't save anything right now (the database {read_only} is read-only)" in (
         answer.response.content
     )
     assert_error(world.env, StorageUnavailable)
@@ -103,7 +106,7 @@ async def test_read_only_database_holds_the_round_and_posts_it_once_writable(wor
     [banner] = shown.followups
     assert banner.ephemeral and "can't save to its database" in banner.embeds[0].description
 
-    await world.db.fetch_value("PRAGMA query_only = 0")
+    await refuse_writes(world.db, False)
     await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
     assert len(world.channel.threads) == 1, "the round is posted late, once"
     assert notices(staff_room) == ["Praxis can't save right now", "Praxis is saving again"]
@@ -115,7 +118,7 @@ async def test_read_only_database_holds_the_round_and_posts_it_once_writable(wor
 
 async def test_without_a_digest_channel_facilitators_are_told_by_dm(world):
     await create_cohort(world, "Autumn")
-    await world.db.fetch_value("PRAGMA query_only = 1")
+    await refuse_writes(world.db)
     await tick_at(world, FIRST_SLOT)
     dm = world.facilitator.user.dm_channel
     assert dm is not None
@@ -123,7 +126,7 @@ async def test_without_a_digest_channel_facilitators_are_told_by_dm(world):
     assert message.embeds[0].title == "Praxis can't save right now"
     for member in world.members:
         assert not (member.user.dm_channel and list(member.user.dm_channel.history()))
-    await world.db.fetch_value("PRAGMA query_only = 0")
+    await refuse_writes(world.db, False)
     await tick_at(world, FIRST_SLOT + timedelta(minutes=1))
 
 
@@ -135,13 +138,13 @@ async def test_a_form_the_database_refuses_is_taken_down_and_its_text_kept(world
     ada = world.members[0]
     text = words(60, "steady")
 
-    await world.db.fetch_value("PRAGMA query_only = 1")
+    await refuse_writes(world.db)
     shown = await ada.click(prompt, label="Write reflection")
     refused = await ada.submit_modal(shown, {"section_0": text})
     assert refused.ephemeral and "can't save anything right now" in refused.response.content
     assert not [m for m in thread.history() if m.author.bot and m.embeds], "taken down"
 
-    await world.db.fetch_value("PRAGMA query_only = 0")
+    await refuse_writes(world.db, False)
     reopened = await ada.click(refused.response, label="Open my text again")
     assert text in str(reopened.modal), "the form comes back with their text"
     done = await ada.submit_modal(reopened, {"section_0": text})
@@ -157,12 +160,12 @@ async def test_a_deletion_the_database_refused_still_reaches_the_stored_text(wor
     message = await ada.send(thread, words(60, "tender"))
     assert (await posts(world))[message.id]["text"]
 
-    await world.db.fetch_value("PRAGMA query_only = 1")
+    await refuse_writes(world.db)
     await ada.delete(message)
     assert (await posts(world))[message.id]["text"], "refused for now"
     await tick_at(world, FIRST_SLOT + timedelta(minutes=1))
 
-    await world.db.fetch_value("PRAGMA query_only = 0")
+    await refuse_writes(world.db, False)
     await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
     stored = (await posts(world))[message.id]
     assert stored["text"] is None and stored["deleted_at"] is not None

@@ -112,4 +112,4 @@ async def _purge(db: Database, now: datetime, report: TickReport) -> None:
 async def _scrub(db: Database, report: TickReport) -> None:
     """After a purge, or a forget or earlier scrub that couldn't finish: reset the WAL."""
     if db.scrub_pending:
-        report.scrubbed = await db.scrub()
+        report.scrubbed = await db.scrub(now=report.now)

@@ -71,7 +71,7 @@ async def rename(tx: Tx, changes: Mapping[int, tuple[str, str]]) -> None:
     """Set ``{cohort_id: (name, name_key)}``. Every key is parked on a unique placeholder
     first, so a key passing from one cohort to another never trips the UNIQUE index."""
     await tx.executemany(
-        "UPDATE cohorts SET name_key = ? WHERE id = ?", [(f"\0{i}", i) for i in changes]
+        "UPDATE cohorts SET name_key = ? WHERE id = ?", [(f"\x01{i}", i) for i in changes]
     )
     await tx.executemany(
         "UPDATE cohorts SET name = ?, name_key = ? WHERE id = ?",

@@ -1,6 +1,13 @@
-"""The one database connection, its transactions, and the migration runner.
+"""The storage interface (:class:`Database`, :class:`Tx`), its SQLite implementation, and
+the migration files.
 
-Praxis keeps a single aiosqlite connection as the only writer. Every write runs
+Two backends sit behind one interface: SQLite (here; the embedded default) and PostgreSQL
+(:mod:`bot.storage.postgres`, chosen by ``DATABASE_URL``). :func:`open_database` is the one
+place that picks. Storage SQL is written once, in the subset both dialects share, with
+``?`` placeholders (the PostgreSQL backend numbers them); :attr:`Database.dialect` picks a
+spelling where one statement truly must differ.
+
+On SQLite, Praxis keeps a single aiosqlite connection as the only writer. Every write runs
 inside :meth:`Database.transaction`, which serialises writers with an asyncio lock
 and takes SQLite's write lock up front (``BEGIN IMMEDIATE``), so a transaction
 either commits whole or leaves nothing behind. Reads outside a transaction take the
@@ -13,6 +20,7 @@ import asyncio
 import logging
 import re
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import (
     AsyncIterator,
     Awaitable,
@@ -22,15 +30,19 @@ from collections.abc import (
     Mapping,
     Sequence,
 )
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import aiosqlite
 
 from bot.core.errors import StorageBusy, StorageUnavailable
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +52,9 @@ SCRUB_WAIT_MS = 250
 CLOSE_WAIT_S = 1.0
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-Row = sqlite3.Row
+#: A result row: ``sqlite3.Row`` or ``asyncpg.Record``. Both read by column name
+#: (``row["id"]``), by position (``row[0]``) and convert with ``dict(row)``.
+Row = Any
 T = TypeVar("T")
 
 
@@ -48,12 +62,52 @@ class SchemaTooNew(RuntimeError):
     """The database was written by a newer Praxis; this one must not touch it."""
 
 
-class Tx:
+class Tx(ABC):
     """Statements inside one open transaction (see :meth:`Database.transaction`).
+
+    A new row's id comes back through ``RETURNING id`` (see :func:`insert_row`), which
+    both dialects speak; there is no ``lastrowid``.
+    """
+
+    dialect: ClassVar[str]
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement."""
+
+    @abstractmethod
+    async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Run one statement; returns how many rows it changed."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Run one statement once per parameter row."""
+
+    @abstractmethod
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None: ...
+
+    @abstractmethod
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = await self.fetch_one(sql, params)
+        return None if row is None else row[0]
+
+    @abstractmethod
+    async def run_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
+        """Several statements, in order; each one's rows (none for a write). For a batch
+        whose reads or writes are known up front (thread ingest): on SQLite, one hand-off
+        to the connection's thread for them all."""
+
+
+class SqliteTx(Tx):
+    """:class:`Tx` on the aiosqlite connection.
 
     Each call is one hand-off to the connection's thread (see :func:`_in_thread`); a
     transaction's ``BEGIN IMMEDIATE`` goes with its first statement.
     """
+
+    dialect = "sqlite"
 
     def __init__(self, conn: aiosqlite.Connection, *, begin: bool = False) -> None:
         self._conn = conn
@@ -65,13 +119,12 @@ class Tx:
         self.begin_pending = False
         return _in_thread(self._conn, _begun, fn, *args)
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """Run one statement; returns the last inserted row id (0 when none)."""
-        return (await self._call(_run, sql, params))[0]
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self._call(_run, sql, params)
 
     async def execute_rowcount(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run one statement; returns how many rows it changed."""
-        return (await self._call(_run, sql, params))[1]
+        return await self._call(_run, sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         await self._call(_run_many, sql, rows)
@@ -81,10 +134,6 @@ class Tx:
 
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return await self._call(_fetch_all, sql, params)
-
-    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        row = await self.fetch_one(sql, params)
-        return None if row is None else row[0]
 
     async def run_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[Row]]:
         """Several statements, in order, in one hand-off; each one's rows (none for a
@@ -119,10 +168,11 @@ def _roll_back(conn: sqlite3.Connection) -> None:
         conn.execute("ROLLBACK").close()
 
 
-def _run(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> tuple[int, int]:
+def _run(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> int:
+    """One statement; how many rows it changed."""
     cursor = conn.execute(sql, params)
     try:
-        return cursor.lastrowid or 0, cursor.rowcount
+        return cursor.rowcount
     finally:
         cursor.close()
 
@@ -150,10 +200,12 @@ def _run_all(
 
 
 async def insert_row(tx: Tx, table: str, allowed: frozenset[str], values: Mapping[str, Any]) -> int:
-    """INSERT one row; column names must come from ``allowed`` (they are code, never input)."""
+    """INSERT one row and return its ``id``; column names must come from ``allowed`` (they
+    are code, never input)."""
     columns = _checked(table, allowed, values)
-    return await tx.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})",
+    return await tx.fetch_value(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+        " RETURNING id",
         [values[c] for c in columns],
     )
 
@@ -194,22 +246,100 @@ def read_only_connection(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-class Database:
-    """Owns the connection. Use :meth:`open`, then :meth:`transaction` or the fetch helpers."""
+class Database(ABC):
+    """The storage interface: :meth:`transaction`, :meth:`reading` and the fetch helpers,
+    :meth:`migrate`, :meth:`scrub`. Open one with :func:`open_database`.
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
-        self._conn = conn
-        self.path = path
+    Every backend serialises its own transactions with an asyncio lock (one at a time per
+    process), so code written for the single SQLite writer behaves the same on PostgreSQL.
+    """
+
+    dialect: ClassVar[str]
+
+    def __init__(self) -> None:
         self._lock = asyncio.Lock()
-        #: Writes refused for a lasting reason (disk full, read-only), and the latest one:
-        #: a counter, so a watcher notices refusals even if a later small write worked.
+        #: Writes refused for a lasting reason (disk full, read-only, server gone), and the
+        #: latest one: a counter, so a watcher notices refusals even if a later write worked.
         self.write_failures = 0
         self.last_write_failure: StorageUnavailable | None = None
-        #: Removed text may still sit in the WAL's old page images until :meth:`scrub`
-        #: resets it. True at start: an earlier run may have stopped before its scrub.
+        #: Removed text may still sit in old row versions until :meth:`scrub` clears them.
+        #: True at start: an earlier run may have stopped before its scrub.
         self.scrub_pending = True
-        #: A forget's VACUUM that failed (e.g. no room for the copy) is redone by the next scrub.
+        #: A forget's full rewrite that failed is redone by the next scrub.
         self.vacuum_pending = False
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Database:
+        """An SQLite database at ``path`` (kept for tools and tests that name a file)."""
+        return await SqliteDatabase.open(path)
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @property
+    def on_disk(self) -> bool:
+        """Whether :func:`read_only_connection` can open the database as a file from
+        another thread or process (SQLite on disk only)."""
+        return False
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """One atomic unit of work: commits on success, rolls back on any exception."""
+
+    @abstractmethod
+    def reading(self) -> AbstractAsyncContextManager[Tx]:
+        """Several reads that must see one consistent state (no writer can interleave)."""
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        async with self.reading() as tx:
+            return await tx.fetch_one(sql, params)
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        async with self.reading() as tx:
+            return await tx.fetch_all(sql, params)
+
+    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self.reading() as tx:
+            return await tx.fetch_value(sql, params)
+
+    @abstractmethod
+    async def scrub(self, *, vacuum: bool = False, now: datetime | None = None) -> bool:
+        """Leave no copy of removed text in the database; True once that is so. ``now``
+        (the tick's) lets a backend space out costly work; False then means "later"."""
+
+    @abstractmethod
+    async def user_version(self) -> int:
+        """The number of the last migration applied (0: none)."""
+
+    @abstractmethod
+    async def table_names(self) -> list[str]:
+        """Praxis's tables, by name (not the backend's own bookkeeping tables)."""
+
+    @abstractmethod
+    async def integrity_report(self) -> str:
+        """``"ok"``, or what the backend's own check found wrong."""
+
+    async def integrity_ok(self) -> bool:
+        return await self.integrity_report() == "ok"
+
+    @abstractmethod
+    async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
+        """Apply every migration newer than the database; returns the versions applied."""
+
+    def _count_refusal(self, found: StorageUnavailable) -> None:
+        self.write_failures += 1
+        self.last_write_failure = found
+
+
+class SqliteDatabase(Database):
+    """Owns the aiosqlite connection (WAL, one writer)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, conn: aiosqlite.Connection, path: Path) -> None:
+        super().__init__()
+        self._conn = conn
+        self.path = path
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -256,7 +386,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[Tx]:
         """One atomic unit of work: commits on success, rolls back on any exception."""
         async with self._lock:
-            tx = Tx(self._conn, begin=True)  # BEGIN IMMEDIATE goes with the first statement
+            tx = SqliteTx(self._conn, begin=True)  # BEGIN IMMEDIATE goes with the first statement
             try:
                 yield tx
                 if not tx.begin_pending:  # nothing ran: nothing to commit
@@ -273,8 +403,7 @@ class Database:
         latter counted, for the outage watch); other errors propagate as they are."""
         found = _classify(error)
         if isinstance(found, StorageUnavailable):
-            self.write_failures += 1
-            self.last_write_failure = found
+            self._count_refusal(found)
         if found is not None:
             raise found from error
 
@@ -282,21 +411,9 @@ class Database:
     async def reading(self) -> AsyncIterator[Tx]:
         """Several reads that must see one consistent state (no writer can interleave)."""
         async with self._lock:
-            yield Tx(self._conn)
+            yield SqliteTx(self._conn)
 
-    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        async with self.reading() as tx:
-            return await tx.fetch_one(sql, params)
-
-    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        async with self.reading() as tx:
-            return await tx.fetch_all(sql, params)
-
-    async def fetch_value(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self.reading() as tx:
-            return await tx.fetch_value(sql, params)
-
-    async def scrub(self, *, vacuum: bool = False) -> bool:
+    async def scrub(self, *, vacuum: bool = False, now: datetime | None = None) -> bool:
         """Leave no copy of removed text in the database files; True once that is so.
 
         ``secure_delete`` zeroes freed space, but in WAL mode the main file keeps the old
@@ -334,8 +451,15 @@ class Database:
     async def user_version(self) -> int:
         return int(await self.fetch_value("PRAGMA user_version"))
 
-    async def integrity_ok(self) -> bool:
-        return await self.fetch_value("PRAGMA integrity_check") == "ok"
+    async def integrity_report(self) -> str:
+        return await self.fetch_value("PRAGMA integrity_check")
+
+    async def table_names(self) -> list[str]:
+        rows = await self.fetch_all(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+            " ORDER BY name"
+        )
+        return [row["name"] for row in rows]
 
     async def migrate(self, migrations: Sequence[Migration] | None = None) -> list[int]:
         """Apply every migration newer than the DB's ``user_version``; returns those applied.
@@ -378,10 +502,24 @@ class Migration:
     sql: str
 
 
-def load_migrations() -> list[Migration]:
-    """Read ``migrations/NNNN_*.sql`` in order; numbers must run 1, 2, 3… without gaps."""
+async def open_database(settings: Settings) -> Database:
+    """The database these settings name: PostgreSQL when ``database_url`` is set, else the
+    SQLite file at ``database_path``. The one place Praxis opens its storage."""
+    if settings.database_url:
+        from bot.storage.postgres import PostgresDatabase  # asyncpg only when it is used
+
+        return await PostgresDatabase.open(settings.database_url)
+    return await SqliteDatabase.open(settings.database_path)
+
+
+def load_migrations(dialect: str = "sqlite") -> list[Migration]:
+    """Read ``migrations/NNNN_*.sql`` (SQLite) or ``migrations/postgresql/NNNN_*.sql`` in
+    order; numbers must run 1, 2, 3… without gaps."""
     found = []
-    for entry in resources.files("migrations").iterdir():
+    folder = resources.files("migrations")
+    if dialect != "sqlite":
+        folder = folder / dialect
+    for entry in folder.iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))

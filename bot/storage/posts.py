@@ -124,8 +124,13 @@ def _in_list(template: str, values: list) -> tuple[str, list]:
 
 
 def _in_pairs(template: str, pairs: list[tuple]) -> tuple[str, list]:
-    placeholders = ", ".join("(?, ?)" for _ in pairs)
+    placeholders = ", ".join(_TYPED_PAIR for _ in pairs)
     return template.format(placeholders), [value for pair in pairs for value in pair]
+
+
+#: A (round, author) pair in a VALUES list. PostgreSQL types a bare ``?`` there as text,
+#: which it won't compare with a BIGINT column; the cast is the same on SQLite.
+_TYPED_PAIR = "(CAST(? AS BIGINT), CAST(? AS BIGINT))"
 
 
 def _chunks(values: list, size: int = 500) -> list[list]:

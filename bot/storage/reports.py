@@ -97,7 +97,7 @@ async def member_tallies(
         {_TALLY_COLUMNS}
           FROM posts p
          WHERE {_COHORT_ROUNDS} AND p.author_id = ? AND p.kind IN ('reflection', 'feedback')
-         GROUP BY p.round_id
+         GROUP BY p.round_id, p.author_id
         """,
         [feedback_threshold, feedback_threshold, cohort_id, member_id],
     )
@@ -113,7 +113,7 @@ async def member_received(
           FROM posts p
          WHERE {_COHORT_ROUNDS} AND p.target_id = ? AND p.kind = 'feedback'
            AND p.deleted_at IS NULL AND p.word_count >= ?
-         GROUP BY p.round_id
+         GROUP BY p.round_id, p.target_id
         """,
         [cohort_id, member_id, feedback_threshold],
     )
