@@ -141,7 +141,8 @@ async def test_racing_processes_never_both_hold_a_server(settings, bots):
         clock = Clock()
         for _ in range(20):
             rivals = [Leases(lambda p, g: True, LEASE, clock=clock) for _ in dbs]
-            owned = await asyncio.gather(*(r.refresh(db) for r, db in zip(rivals, dbs, strict=True)))
+            racing = [rival.refresh(db) for rival, db in zip(rivals, dbs, strict=True)]
+            owned = await asyncio.gather(*racing)
             mine = [set(o.cohorts) for o in owned]
             assert not mine[0] & mine[1] and mine[0] | mine[1] == set(range(1, 7))
             assert [o.maintenance for o in owned].count(True) == 1
