@@ -774,6 +774,7 @@ class Reflections(commands.Cog):
                     ctx
                     for ctx in await reflections.open_contexts(self.bot.db)
                     if ctx.cohort.platform == "discord"
+                    and self.bot.serves("discord", ctx.cohort.guild_id)  # this one's shards
                 ]
             unread.waiting("discord", (ctx.round.id for ctx in contexts))
             pending = iter(contexts)
