@@ -74,6 +74,21 @@ class Settings:
             raise ConfigError("LEASE_SECONDS must be between 5 and 3600.")
 
     @property
+    def process_tag(self) -> str | None:
+        """Names this process's own files beside the database when it is one of several
+        (``shards-0-1``); None for a lone process."""
+        if not self.several_processes:
+            return None
+        return "shards-" + "-".join(str(i) for i in self.shard_ids or ())
+
+    @property
+    def shard_share(self) -> float:
+        """This process's share of the shards: of the bot's one global rate limit, too."""
+        if not self.several_processes:
+            return 1.0
+        return len(self.shard_ids or ()) / (self.shard_count or 1)
+
+    @property
     def several_processes(self) -> bool:
         """This process holds only some of the shards: others share the database, and
         scheduled work is divided by leases (:mod:`bot.core.leases`)."""

@@ -20,6 +20,8 @@ from bot.core.cohorts import create_cohort as core_create_cohort
 from bot.core.errors import ConfigError
 from bot.core.leases import MAINTENANCE, Leases
 from bot.storage import db as storage_db
+from bot.storage.pending import PendingFile
+from cogs.reflections import BACKFILL_RATE, Reflections
 from tests.helpers import advance_to, bot_posts, build_world, create_cohort
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -191,3 +193,30 @@ def test_shard_settings_from_the_environment():
     assert settings.shard_ids == (1, 3) and settings.shard_count == 4
     assert settings.several_processes and settings.lease_seconds == 20
     assert MAINTENANCE == "maintenance"
+
+
+def test_each_process_keeps_its_own_journal_and_its_share_of_the_rate_limit(tmp_path):
+    """Each process rewrites its journal of refused changes with only its own entries, so
+    two sharing one file would erase each other's; and Discord's global rate limit is the
+    bot's, so backfill paces each process to its share."""
+    path = tmp_path / "praxis.db"
+    url = "postgresql://db/praxis"
+    one, other = (
+        Settings(database_path=path, database_url=url, shard_count=4, shard_ids=ids)
+        for ids in ((0, 1), (2,))
+    )
+    journals = {
+        PendingFile.beside(s.database_path, platform, s.process_tag).path
+        for s in (one, other, Settings(database_path=path))
+        for platform in (None, "slack")
+    }
+    assert len(journals) == 6
+    assert PendingFile.beside(path, None, one.process_tag).path.name == (
+        "praxis.db.shards-0-1.pending.jsonl"
+    )
+    assert (one.shard_share, other.shard_share, Settings(database_path=path).shard_share) == (
+        0.5, 0.25, 1.0,
+    )  # fmt: skip
+    cog = Reflections(create_bot(other))
+    assert cog.pace.rate == BACKFILL_RATE / 4
+    assert cog.backlog.file.path.name == "praxis.db.shards-2.pending.jsonl"
