@@ -20,6 +20,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core import cohorts, health, privacy
+from bot.core.leases import Leases
 from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
@@ -71,9 +72,10 @@ def skip_voice_warnings() -> None:
 
 
 class PraxisBot(commands.Bot):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **options) -> None:
         skip_voice_warnings()
         super().__init__(
+            **options,
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),
             tree_cls=PraxisTree,
@@ -102,6 +104,20 @@ class PraxisBot(commands.Bot):
         self.retry_hooks: list[Callable[[], Awaitable[None]]] = []
         #: Called with every message received; they must only queue it (see on_message).
         self.message_handlers: list[Callable[[discord.Message], None]] = []
+        #: This process's hold on its servers' scheduled work, when it is one of several.
+        self.leases = (
+            Leases(self.serves, settings.lease_seconds) if settings.several_processes else None
+        )
+        self._lease_keeper: asyncio.Task | None = None
+
+    def serves(self, platform: str, guild_id: int) -> bool:
+        """Whether this process can do a server's scheduled work: a Discord server in one
+        of its shards (Discord's own rule for which shard a server is on), any Slack
+        workspace if it serves Slack."""
+        if platform == "slack":
+            return self.settings.slack_enabled
+        count, ids = self.settings.shard_count, self.settings.shard_ids
+        return count is None or ids is None or (guild_id >> 22) % count in ids
 
     @property
     def db(self) -> Database:
@@ -170,6 +186,17 @@ class PraxisBot(commands.Bot):
         if self.settings.scheduler_enabled and self.scheduler is None and not self._closing:
             self.scheduler = TickScheduler(self.tick, self.settings.reconcile_seconds)
             self.scheduler.start()
+            if self.leases is not None:
+                self._lease_keeper = asyncio.create_task(self._keep_leases())
+
+    async def _keep_leases(self) -> None:
+        """Renew this process's leases every third of their length, between ticks too."""
+        while True:
+            await asyncio.sleep(self.leases.seconds / 3)
+            try:
+                await self.leases.keep(self.db)
+            except Exception:  # the next tick takes them again, or leaves them to others
+                log.exception("Could not renew this process's leases")
 
     async def sync_commands(self) -> None:
         if self.settings.dev_guild_id:
@@ -186,7 +213,7 @@ class PraxisBot(commands.Bot):
         "post now" and the tests all queue here.
         """
         async with self._tick_lock:
-            report = await run_tick(self.db, self.chat, now, self.unread)
+            report = await run_tick(self.db, self.chat, now, self.unread, self.leases)
             await self._watch_storage(report)
         self.forget_round_lookups()
         if self.scheduler is not None:
@@ -268,6 +295,7 @@ class PraxisBot(commands.Bot):
             self.scheduler.shutdown()
             self.scheduler = None
         await self._finish_work_in_flight()
+        await self._give_up_leases()
         if self.slack is not None:
             await self.slack.close()
         privacy.stop_checker()
@@ -293,6 +321,21 @@ class PraxisBot(commands.Bot):
             log.warning("Stopping with work still in flight; it is rolled back and redone "
                         "at the next start.")  # fmt: skip
 
+    async def _give_up_leases(self) -> None:
+        """A clean stop releases the leases, so a restart needn't wait for them to expire."""
+        if self._lease_keeper is not None:
+            self._lease_keeper.cancel()
+        if self.leases is not None and self._db is not None:
+            try:
+                await self.leases.release(self._db)
+            except Exception:  # they expire by themselves
+                log.warning("Could not release this process's leases; they expire by themselves.")
+
+
+class ShardedPraxisBot(PraxisBot, commands.AutoShardedBot):
+    """Praxis connecting some or all of Discord's shards (``SHARD_COUNT``, ``SHARD_IDS``):
+    discord.py's own sharded client, one gateway connection per shard."""
+
 
 def freeze_long_lived_objects() -> None:
     """Hide everything alive now from the cyclic garbage collector, for good.
@@ -309,4 +352,7 @@ def freeze_long_lived_objects() -> None:
 
 def create_bot(settings: Settings) -> PraxisBot:
     guard_sensitive_loggers()
-    return PraxisBot(settings)
+    if settings.shard_count is None:
+        return PraxisBot(settings)
+    shard_ids = list(settings.shard_ids or range(settings.shard_count))
+    return ShardedPraxisBot(settings, shard_count=settings.shard_count, shard_ids=shard_ids)

@@ -55,9 +55,44 @@ class Settings:
     slack_signing_secret: str | None = field(default=None, repr=False)  # HTTP mode
     slack_api_url: str | None = None  # the Web API's base URL (tests, proxies)
     slack_port: int = 3000  # HTTP mode's port for /slack/events
+    #: Discord shards: how many in all, and which this process connects (None: all of
+    #: them). Set both to run Praxis as several processes on one PostgreSQL (see
+    #: docs/DEPLOYMENT.md); unset, one process holds everything.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    #: How long a process's hold on a server's scheduled work lasts unrenewed (several
+    #: processes only): a killed process's servers are taken up at most this much later.
+    lease_seconds: int = 60
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "database_path", Path(self.database_path))
+        if self.shard_ids is not None:
+            object.__setattr__(self, "shard_ids", tuple(sorted(set(self.shard_ids))))
+        if problem := shard_problem(self.shard_count, self.shard_ids):
+            raise ConfigError(problem)
+        if not 5 <= self.lease_seconds <= 3600:
+            raise ConfigError("LEASE_SECONDS must be between 5 and 3600.")
+
+    @property
+    def process_tag(self) -> str | None:
+        """Names this process's own files beside the database when it is one of several
+        (``shards-0-1``); None for a lone process."""
+        if not self.several_processes:
+            return None
+        return "shards-" + "-".join(str(i) for i in self.shard_ids or ())
+
+    @property
+    def shard_share(self) -> float:
+        """This process's share of the shards: of the bot's one global rate limit, too."""
+        if not self.several_processes:
+            return 1.0
+        return len(self.shard_ids or ()) / (self.shard_count or 1)
+
+    @property
+    def several_processes(self) -> bool:
+        """This process holds only some of the shards: others share the database, and
+        scheduled work is divided by leases (:mod:`bot.core.leases`)."""
+        return self.shard_ids is not None and len(self.shard_ids) < (self.shard_count or 0)
 
     @classmethod
     def from_env(
@@ -71,7 +106,7 @@ class Settings:
         if env_file is not None and Path(env_file).is_file():
             values.update(read_env_file(Path(env_file)))
         values.update(os.environ if environ is None else environ)
-        return cls(
+        settings = cls(
             database_path=Path(values.get("DATABASE_PATH") or "praxis.db"),
             database_url=_database_url(values.get("DATABASE_URL")),
             discord_token=(values.get("DISCORD_TOKEN") or "").strip() or None,
@@ -87,7 +122,17 @@ class Settings:
             slack_signing_secret=_secret(values, "SLACK_SIGNING_SECRET"),
             slack_api_url=(values.get("SLACK_API_URL") or "").strip() or None,
             slack_port=_optional_int("SLACK_PORT", values.get("SLACK_PORT")) or 3000,
+            shard_count=_optional_int("SHARD_COUNT", values.get("SHARD_COUNT")),
+            shard_ids=_shard_ids(values.get("SHARD_IDS")),
+            lease_seconds=_optional_int("LEASE_SECONDS", values.get("LEASE_SECONDS")) or 60,
         )
+        if settings.several_processes and not settings.database_url:
+            raise ConfigError(
+                "SHARD_IDS names only some of the shards, so other Praxis processes share the "
+                "database: that needs PostgreSQL. Set DATABASE_URL, or unset SHARD_IDS to run "
+                "one process."
+            )
+        return settings
 
     @property
     def slack_enabled(self) -> bool:
@@ -183,6 +228,30 @@ def read_env_file(path: Path) -> dict[str, str]:
             value = value.split(" #", 1)[0].rstrip()  # an inline comment
         values[key.strip()] = value
     return values
+
+
+def shard_problem(count: int | None, ids: tuple[int, ...] | None) -> str | None:
+    """What is wrong with SHARD_COUNT and SHARD_IDS, in a sentence, or None."""
+    if count is None:
+        return "SHARD_IDS needs SHARD_COUNT (how many shards in all)." if ids else None
+    if count < 1:
+        return "SHARD_COUNT must be 1 or more."
+    if ids is not None and not ids:
+        return "SHARD_IDS is empty: name at least one shard, or unset it for all of them."
+    if ids is not None and not all(0 <= i < count for i in ids):
+        return f"SHARD_IDS must be shard numbers from 0 to {count - 1} (SHARD_COUNT is {count})."
+    return None
+
+
+def _shard_ids(raw: str | None) -> tuple[int, ...] | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return tuple(int(part) for part in raw.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise ConfigError(
+            f"SHARD_IDS must be shard numbers separated by commas (like 0,2), not {raw!r}."
+        ) from None
 
 
 def _secret(values: Mapping[str, str], name: str) -> str | None:

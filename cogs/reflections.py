@@ -452,15 +452,18 @@ class Reflections(commands.Cog):
         self.bot = bot
         self.inbox: Batcher[discord.Message, None] = Batcher(self.store)
         # Both also noted in a file beside the database, so a crash loses neither.
-        self.backlog = Backlog(PendingFile.beside(bot.settings.database_path))
+        settings = bot.settings
+        journal = PendingFile.beside(settings.database_path, process=settings.process_tag)
+        self.backlog = Backlog(journal)
         self._follow_ups: set[asyncio.Task] = set()
         self.drafts = Drafts()  # unposted form text, in memory only
         self.feedback_menu = app_commands.ContextMenu(
             name="Give feedback", callback=self.give_feedback
         )
         self.feedback_menu.guild_only = True
-        #: Backfill's share of Discord's global rate limit (see BACKFILL_RATE).
-        self.pace = Pace(BACKFILL_RATE, BACKFILL_BURST)
+        #: Backfill's share of Discord's global rate limit (see BACKFILL_RATE), which is the
+        #: bot's, shared by all its processes: each takes its share of the shards' worth.
+        self.pace = Pace(BACKFILL_RATE * settings.shard_share, BACKFILL_BURST)
         self.catching_up: asyncio.Task | None = None  # the backfill running in the background
 
     async def cog_load(self) -> None:
@@ -774,6 +777,7 @@ class Reflections(commands.Cog):
                     ctx
                     for ctx in await reflections.open_contexts(self.bot.db)
                     if ctx.cohort.platform == "discord"
+                    and self.bot.serves("discord", ctx.cohort.guild_id)  # this one's shards
                 ]
             unread.waiting("discord", (ctx.round.id for ctx in contexts))
             pending = iter(contexts)

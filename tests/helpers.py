@@ -36,8 +36,10 @@ class World:
         return self.env.bot.db
 
 
-def build_world(env, n_members: int = 4, guild_name: str = "Practice School") -> World:
-    guild = env.create_guild(guild_name)
+def build_world(
+    env, n_members: int = 4, guild_name: str = "Practice School", shard_id: int | None = None
+) -> World:
+    guild = env.create_guild(guild_name, shard_id=shard_id)
     channel = guild.create_text_channel("reflections")
     learners = guild.create_role("Learners")
     facilitators = guild.create_role("Facilitators")

@@ -115,17 +115,17 @@ async def test_shutdown_during_backfill_cancels_it_and_a_restart_reads_the_rest(
     ada = world.members[0]
     await go_down(world)
     written = await ada.send(thread, words(40))
-    hold_backfill(monkeypatch, world.env, thread.id)
-    bot = await restart(world.env, settings, bots)
-    cog = bot.get_cog("Reflections")
-    task = cog.catching_up
-    assert task is not None and not task.done()
+    with pytest.MonkeyPatch.context() as held:  # not `monkeypatch`: it also picks the database
+        hold_backfill(held, world.env, thread.id)
+        bot = await restart(world.env, settings, bots)
+        cog = bot.get_cog("Reflections")
+        task = cog.catching_up
+        assert task is not None and not task.done()
 
-    await bot.unload_extension("cogs.reflections")  # what close() does first
-    assert task.cancelled()
-    assert await reflection_rows(world, ada.id) == 0
+        await bot.unload_extension("cogs.reflections")  # what close() does first
+        assert task.cancelled()
+        assert await reflection_rows(world, ada.id) == 0
 
-    monkeypatch.undo()
     await restart(world.env, settings, bots)
     assert await reflection_rows(world, ada.id) == 1
     assert any(m.id == written.id and m.reactions for m in thread.history())

@@ -20,12 +20,14 @@ pytestmark = pytest.mark.sqlite_only(
 )
 
 
-def start_worker(*args: str) -> subprocess.Popen:
+def start_worker(*args: str, stderr=subprocess.PIPE) -> subprocess.Popen:
+    """``python -m tests.workers ARGS``; commands go in on its stdin, lines come out."""
     return subprocess.Popen(
         [sys.executable, "-m", "tests.workers", *args],
         cwd=ROOT,
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=stderr,
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
@@ -37,7 +39,8 @@ def read_until(process: subprocess.Popen, wanted: str, timeout: float = 60) -> l
     while time.monotonic() < deadline:
         line = process.stdout.readline().strip()
         if not line and process.poll() is not None:
-            raise AssertionError(f"worker ended early: {process.stderr.read()[-2000:]}")
+            errors = process.stderr.read()[-2000:] if process.stderr else "(see its log)"
+            raise AssertionError(f"worker ended early: {errors}")
         lines.append(line)
         if line == wanted or (wanted.endswith("*") and line.startswith(wanted[:-1])):
             return lines

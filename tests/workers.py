@@ -1,6 +1,6 @@
 """Praxis in a process of its own, for the fault tests that kill or signal it.
 
-python -m tests.workers ingest DIR
+python -m tests.workers ingest DIR [DATABASE_URL]
     The real bot and its real reflections listener, fed a stream of gateway
     MESSAGE_CREATE payloads through discord.py's parser (as ``bench.ingest`` does).
     Every ✅ the bot sends is printed as ``ack <message id>`` the moment it is sent,
@@ -10,6 +10,15 @@ python -m tests.workers tick DB SECONDS_PER_POST
     ``praxis run``'s own runner (signals, shutdown) with SimCord in place of Discord:
     25 cohorts due at once, posted by a slow Discord (each post takes the given
     seconds). Prints ``posting`` once the first prompt is out, then waits for a signal.
+
+python -m tests.workers shard DATABASE_URL SHARD [BLOCK_AT]
+    One of two Praxis processes sharing a PostgreSQL database: shard SHARD of 2, its
+    own server (SHARD_SERVER_COHORTS cohorts) on a simulated Discord of its own, made the
+    same way at every start so a restart finds the same ids. Reads commands from stdin:
+    ``tick ISO`` moves its clock there and runs a tick, then prints ``ticked``. Prints
+    ``post ROUND``, ``nudge ROUND MEMBER KIND`` and ``digest ROUND`` for everything it
+    sends; with BLOCK_AT, its BLOCK_AT-th prompt never goes out: it prints ``blocked
+    ROUND`` and waits there (to be killed mid-tick).
 """
 
 from __future__ import annotations
@@ -17,13 +26,16 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.config import Settings
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 COHORTS = 25
+SHARD_SERVER_COHORTS = 4
+WORLD_AT = datetime(2026, 1, 1, 0, 1, tzinfo=UTC)
+LEASE_SECONDS = 5
 
 
 def say(line: str) -> None:
@@ -31,11 +43,11 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-async def ingest(directory: Path) -> None:
+async def ingest(directory: Path, url: str | None = None) -> None:
     from bench.ingest import build, feed, message_payloads, stub_rest
 
     threads, members = 100, 50
-    bot, _ = await build(directory, threads, members)
+    bot, _ = await build(directory, threads, members, url)
 
     async def add_reaction(channel_id, message_id, emoji):
         say(f"ack {message_id}")
@@ -88,10 +100,84 @@ def slow_discord(bot, seconds: float) -> None:
     bot.chat.post_round = post_round
 
 
+async def shard(url: str, shard_id: int, block_at: int | None) -> None:
+    import simcord
+
+    from bot.app import create_bot
+    from tests.helpers import build_world, create_cohort
+
+    settings = Settings(
+        database_path=Path("unused.db"), database_url=url, scheduler_enabled=False,
+        shard_count=2, shard_ids=(shard_id,), lease_seconds=LEASE_SECONDS,
+    )  # fmt: skip
+    bot = create_bot(settings)
+    async with simcord.run(bot, check_errors=False) as env:
+        # Simulated ids come from the simulated clock, which start-up may have moved (a
+        # restart's backfill waits its pace): make the world at one instant every time.
+        await env.advance_time((WORLD_AT - env.now()).total_seconds())
+        for _ in range(shard_id * 1000):  # the other shard's ids stay clear of this one's
+            env.create_user("spacer")
+        world = build_world(env, n_members=3, guild_name=f"Server {shard_id}", shard_id=shard_id)
+        channels = [world.channel] + [
+            world.guild.create_text_channel(f"cohort-{n}") for n in range(1, SHARD_SERVER_COHORTS)
+        ]
+        known = await bot.db.fetch_value(
+            "SELECT COUNT(*) FROM cohorts WHERE guild_id = ?", (world.guild.id,)
+        )
+        if not known:
+            for n, channel in enumerate(channels):
+                await create_cohort(world, f"Cohort {shard_id}-{n}", channel=channel)
+        report_sends(bot, block_at)
+        say(f"ready {world.guild.id} {known}")
+        loop = asyncio.get_running_loop()
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            command, _, argument = line.strip().partition(" ")
+            if command == "tick":
+                # Each shard's clock runs a second apart: two simulated Discords made the
+                # same way would otherwise give the same ids to messages made at the same
+                # instant, where the real Discord's ids are unique everywhere.
+                moment = datetime.fromisoformat(argument) + timedelta(seconds=shard_id)
+                if moment > env.now():
+                    await env.advance_time((moment - env.now()).total_seconds())
+                report = await bot.tick(env.now())
+                say(f"ticked {len(report.rounds.posted)} {sorted(report.ownership.cohorts)}")
+
+
+def report_sends(bot, block_at: int | None) -> None:
+    """Print every prompt, nudge and digest as it goes out; block the ``block_at``-th prompt."""
+    chat, prompts = bot.chat, 0
+    post_round, send_nudge, send_digest = chat.post_round, chat.send_nudge, chat.send_digest
+
+    async def post(channel_id, post_):
+        nonlocal prompts
+        prompts += 1
+        if prompts == block_at:
+            say(f"blocked {post_.round_id}")
+            await asyncio.Event().wait()
+        message_id = await post_round(channel_id, post_)
+        say(f"post {post_.round_id}")
+        return message_id
+
+    async def nudge(user_id, dm_channel_id, message):
+        channel = await send_nudge(user_id, dm_channel_id, message)
+        say(f"nudge {message.round_id} {user_id} {message.kind}")
+        return channel
+
+    async def digest(cohort, summary, png):
+        await send_digest(cohort, summary, png)
+        say(f"digest {summary.round.id}")
+
+    chat.post_round, chat.send_nudge, chat.send_digest = post, nudge, digest
+
+
 def main() -> None:
     mode = sys.argv[1]
+    if mode == "shard":
+        block_at = int(sys.argv[4]) if len(sys.argv) > 4 else None
+        asyncio.run(shard(sys.argv[2], int(sys.argv[3]), block_at))
+        return
     if mode == "ingest":
-        asyncio.run(ingest(Path(sys.argv[2])))
+        asyncio.run(ingest(Path(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None))
     elif mode == "tick":
         sys.exit(asyncio.run(tick(Path(sys.argv[2]), float(sys.argv[3]))))
     else:

@@ -5,10 +5,12 @@ releases the claim so a later tick retries, a permanent one tells facilitators."
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from datetime import datetime
 
 from bot.core.clock import to_db
 from bot.core.cohorts import get_cohort_by_id
+from bot.core.leases import EVERYTHING
 from bot.core.ports import Chat, DeliveryError
 from bot.core.reports import participation_chart, round_summary
 from bot.core.rounds import Round
@@ -19,10 +21,16 @@ from bot.storage.db import Database
 log = logging.getLogger(__name__)
 
 
-async def send_due(db: Database, chat: Chat, now: datetime) -> list[int]:
+async def send_due(
+    db: Database, chat: Chat, now: datetime, mine: Container[int] = EVERYTHING
+) -> list[int]:
+    """Send the digest of every closed round of ``mine`` (this process's cohorts) not yet
+    sent; claimed before it goes out, so it goes out once."""
     sent = []
     for row in await store.undigested_closed(db):
         round_ = Round.from_row(row)
+        if round_.cohort_id not in mine:
+            continue
         cohort = await get_cohort_by_id(db, round_.cohort_id)
         if cohort is None or not await store.claim_digest(db, round_.id, to_db(now)):
             continue

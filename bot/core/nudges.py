@@ -28,6 +28,7 @@ from datetime import datetime, time, timedelta
 from bot.core import notes, pairs
 from bot.core.clock import to_db
 from bot.core.cohorts import Cohort
+from bot.core.leases import EVERYTHING
 from bot.core.ports import Chat, DeliveryError, NudgeMessage, Person
 from bot.core.reflections import Progress, RoundContext, member_progress, open_contexts
 from bot.core.turns import yield_every
@@ -265,12 +266,16 @@ async def send_due(
     now: datetime,
     cohort_id: int | None = None,
     held: Container[int] = frozenset(),
+    mine: Container[int] = EVERYTHING,
 ) -> NudgeReport:
-    """Send every nudge due now (for one cohort, or all); one failure stops none. Rounds
-    in ``held`` wait: what members wrote there while Praxis was away isn't read back yet."""
+    """Send every nudge due now (for one cohort, or all of ``mine``: this process's); one
+    failure stops none. Rounds in ``held`` wait: what members wrote there while Praxis
+    was away isn't read back yet."""
     report = NudgeReport()
     for ctx in await open_contexts(db):
         if (cohort_id is not None and ctx.cohort.id != cohort_id) or ctx.round.id in held:
+            continue
+        if ctx.cohort.id not in mine:
             continue
         due = await _due(db, ctx, now)
         if due is None:

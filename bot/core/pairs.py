@@ -21,6 +21,7 @@ from datetime import datetime
 from bot.core.assignment import Plan, assign_late, assign_peers, pair
 from bot.core.clock import to_db
 from bot.core.cohorts import get_cohort_by_id
+from bot.core.leases import EVERYTHING
 from bot.core.ports import Chat, DeliveryError
 from bot.core.reflections import RoundContext, counted_reflectors, private_reflectors
 from bot.core.rounds import Round
@@ -33,10 +34,15 @@ RECENT_ROUNDS = 2
 
 
 async def assign_due(
-    db: Database, chat: Chat, now: datetime, held: Container[int] = frozenset()
+    db: Database,
+    chat: Chat,
+    now: datetime,
+    held: Container[int] = frozenset(),
+    mine: Container[int] = EVERYTHING,
 ) -> list[int]:
-    """Make pairs for every round whose reflection deadline has passed; returns round ids.
-    Rounds in ``held`` wait: their thread isn't read back yet, so who reflected is unknown.
+    """Make pairs for every round of ``mine`` (this process's cohorts) whose reflection
+    deadline has passed; returns round ids. Rounds in ``held`` wait: their thread isn't
+    read back yet, so who reflected is unknown.
 
     Then post every pairs list with parts still missing (new ones, and those a failure
     or a restart interrupted).
@@ -44,7 +50,7 @@ async def assign_due(
     done = []
     for row in await store.unassigned_due(db, to_db(now)):
         round_ = Round.from_row(row)
-        if round_.id in held:
+        if round_.id in held or round_.cohort_id not in mine:
             continue
         cohort = await get_cohort_by_id(db, round_.cohort_id)
         if cohort is None:
@@ -55,7 +61,8 @@ async def assign_due(
             await store.mark_assigned(tx, round_.id, to_db(now))
         done.append(round_.id)
     for row in await store.unannounced_rounds(db):
-        await _announce_rest(db, chat, Round.from_row(row), now)
+        if row["cohort_id"] in mine:
+            await _announce_rest(db, chat, Round.from_row(row), now)
     return done
 
 

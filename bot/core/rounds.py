@@ -26,6 +26,7 @@ from bot.core import limits
 from bot.core.clock import from_db, from_db_optional, to_db
 from bot.core.cohorts import Cohort, get_cohort_by_id
 from bot.core.errors import InvalidInput
+from bot.core.leases import EVERYTHING
 from bot.core.ports import MISSING_PERMISSION, Chat, Delay, DeliveryError, RoundPost
 from bot.core.turns import yield_every
 from bot.storage import cohorts as cohort_store
@@ -149,7 +150,11 @@ class RoundsOutcome:
 
 
 async def claim_due_rounds(
-    db: Database, now: datetime, outcome: RoundsOutcome, last_tick: datetime | None = None
+    db: Database,
+    now: datetime,
+    outcome: RoundsOutcome,
+    last_tick: datetime | None = None,
+    mine: Container[int] = EVERYTHING,
 ) -> None:
     """Create a row for every scheduled slot that has come due since the last one.
 
@@ -159,8 +164,9 @@ async def claim_due_rounds(
     ``last_tick`` (the tick before this one) tells a slot Praxis slept through from one
     it passed over while it was skipped, and has just been put back.
     Four queries whatever the number of cohorts, then one transaction per new slot.
+    Only cohorts in ``mine`` (this process's, see :mod:`bot.core.leases`).
     """
-    cohorts = [Cohort.from_row(row) for row in await cohort_store.list_active(db)]
+    cohorts = [Cohort.from_row(r) for r in await cohort_store.list_active(db) if r["id"] in mine]
     last_slots = await store.last_scheduled_slots(db)
     priors = await store.latest_opened_before_schedules(db)
     earliest = min((c.schedule_from for c in cohorts), default=now) - timedelta(days=1)
@@ -289,9 +295,18 @@ async def _take_prompt(tx: Tx, cohort: Cohort, now: datetime) -> dict[str, Any]:
 # ------------------------------------------------------------------------- posting
 
 
-async def deliver_pending(db: Database, chat: Chat, now: datetime, outcome: RoundsOutcome) -> None:
-    """Post every claimed or failed round whose next attempt is due; one failure stops none."""
+async def deliver_pending(
+    db: Database,
+    chat: Chat,
+    now: datetime,
+    outcome: RoundsOutcome,
+    mine: Container[int] = EVERYTHING,
+) -> None:
+    """Post every claimed or failed round of ``mine`` whose next attempt is due; one
+    failure stops none."""
     for row in await store.pending(db, to_db(now)):
+        if row["cohort_id"] not in mine:
+            continue
         round_ = Round.from_row(row)
         cohort = await get_cohort_by_id(db, round_.cohort_id)
         if cohort is None:
@@ -431,12 +446,16 @@ async def _reload(db: Database, round_id: int) -> Round:
 
 
 async def close_finished(
-    db: Database, now: datetime, outcome: RoundsOutcome, held: Container[int] = frozenset()
+    db: Database,
+    now: datetime,
+    outcome: RoundsOutcome,
+    held: Container[int] = frozenset(),
+    mine: Container[int] = EVERYTHING,
 ) -> None:
     """Close rounds past their feedback deadline, except ``held`` ones (not read back yet:
     their last messages, and so the digest, would be missing)."""
     async with db.transaction() as tx:
-        outcome.closed.extend(await store.close_finished(tx, to_db(now), keep=held))
+        outcome.closed.extend(await store.close_finished(tx, to_db(now), keep=held, cohorts=mine))
 
 
 async def next_due(db: Database, now: datetime) -> datetime | None:

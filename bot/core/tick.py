@@ -10,6 +10,10 @@ Rounds whose thread hasn't been read back since a (re)connect (:mod:`bot.core.un
 are held: no pairs, nudges, "too short" notes or closing for them until a later tick,
 since what members wrote meanwhile isn't stored yet. Claiming and posting new rounds,
 announcing pairs already made, digests of closed rounds and the rest never wait.
+
+When Praxis runs as several processes, each tick first takes its leases
+(:mod:`bot.core.leases`) and works only on the cohorts they cover; a lone process's
+covers every cohort.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from datetime import datetime, timedelta
 
 from bot.core import digests, health, nudges, pairs, privacy_rights, rounds
 from bot.core.clock import require_aware
-from bot.core.errors import StorageUnavailable
+from bot.core.errors import StorageBusy, StorageUnavailable
+from bot.core.leases import NOTHING, SOLE, Leases, Ownership
 from bot.core.ports import Chat
 from bot.core.unread import Unread
 from bot.storage.db import Database
@@ -44,6 +49,7 @@ class TickReport:
     next_due: datetime | None = None
     storage_problem: StorageUnavailable | None = None
     held: frozenset[int] = frozenset()  # rounds left for a later tick: not read back yet
+    ownership: Ownership = SOLE  # the cohorts this process did the work of
 
 
 #: How soon to look again at rounds held for backfill (its end also wakes the scheduler).
@@ -55,7 +61,11 @@ STORAGE_RETRY = timedelta(minutes=1)
 
 
 async def run_tick(
-    db: Database, chat: Chat, now: datetime, unread: Unread | None = None
+    db: Database,
+    chat: Chat,
+    now: datetime,
+    unread: Unread | None = None,
+    leases: Leases | None = None,
 ) -> TickReport:
     require_aware(now)
     report = TickReport(now=now)
@@ -67,16 +77,21 @@ async def run_tick(
         report.next_due = now + STORAGE_RETRY
         return report
     held = report.held = await unread.held(db) if unread is not None else frozenset()
+    report.ownership = await _ownership(db, leases)
+    mine = report.ownership.cohorts
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds, last_tick)),
-        ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds)),
+        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds, last_tick, mine)),
+        ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds, mine)),
         ("pair reviewers", lambda: _assign(db, chat, now, report, held)),
         ("send nudges", lambda: _nudge(db, chat, now, report, held)),
-        ("close rounds", lambda: rounds.close_finished(db, now, report.rounds, held)),
+        ("close rounds", lambda: rounds.close_finished(db, now, report.rounds, held, mine)),
         ("send digests", lambda: _digest(db, chat, now, report)),
-        ("purge old texts", lambda: _purge(db, now, report)),
-        ("clear removed texts from disk", lambda: _scrub(db, report)),
     ]
+    if report.ownership.maintenance:
+        steps += [
+            ("purge old texts", lambda: _purge(db, now, report)),
+            ("clear removed texts from disk", lambda: _scrub(db, report)),
+        ]
     for name, step in steps:
         try:
             await step()
@@ -93,16 +108,30 @@ async def run_tick(
     return report
 
 
+async def _ownership(db: Database, leases: Leases | None) -> Ownership:
+    """Everything for a lone process; else what its leases cover. If they can't be read
+    now, nothing: the work waits for the next tick rather than risk being done twice."""
+    if leases is None:
+        return SOLE
+    try:
+        return await leases.refresh(db)
+    except (StorageBusy, StorageUnavailable) as problem:
+        log.warning("Could not renew this process's leases; no scheduled work this tick (%s)",
+                    problem)  # fmt: skip
+        return NOTHING
+
+
 async def _assign(db: Database, chat: Chat, now: datetime, report: TickReport, held) -> None:
-    report.assigned.extend(await pairs.assign_due(db, chat, now, held))
+    mine = report.ownership.cohorts
+    report.assigned.extend(await pairs.assign_due(db, chat, now, held, mine))
 
 
 async def _nudge(db: Database, chat: Chat, now: datetime, report: TickReport, held) -> None:
-    report.nudges = await nudges.send_due(db, chat, now, held=held)
+    report.nudges = await nudges.send_due(db, chat, now, held=held, mine=report.ownership.cohorts)
 
 
 async def _digest(db: Database, chat: Chat, now: datetime, report: TickReport) -> None:
-    report.digests.extend(await digests.send_due(db, chat, now))
+    report.digests.extend(await digests.send_due(db, chat, now, report.ownership.cohorts))
 
 
 async def _purge(db: Database, now: datetime, report: TickReport) -> None:

@@ -51,7 +51,8 @@ def posted_at(ts: str) -> datetime:
 class Threads:
     def __init__(self, runtime) -> None:
         self.rt = runtime
-        self.pending = PendingFile.beside(runtime.settings.database_path, "slack")
+        settings = runtime.settings
+        self.pending = PendingFile.beside(settings.database_path, "slack", settings.process_tag)
         self.backlog = Backlog(self.pending)
         self.unsent_acks: dict[int, bool] = {}  # message -> ✅ wanted; Slack said "later"
         self.pace = Pace(REPLIES_RATE, REPLIES_BURST)  # conversations.replies, per workspace

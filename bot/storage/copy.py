@@ -32,6 +32,7 @@ TABLES: dict[str, str] = {
     "platform_ids": "id",
     "ratings": "feedback_message_id",
     "feedback_labels": "round_id, author_id",
+    "leases": "scope",  # empty from SQLite (a lone process writes none), copied all the same
 }
 #: Tables whose ``id`` is an identity column on PostgreSQL.
 IDENTITY = ("cohorts", "prompts", "rounds", "notices", "platform_ids")

@@ -45,12 +45,16 @@ class PendingFile:
         self.path = path  # None: an in-memory database, so nothing outlives the process
 
     @classmethod
-    def beside(cls, database_path: Path, platform: str | None = None) -> PendingFile:
+    def beside(
+        cls, database_path: Path, platform: str | None = None, process: str | None = None
+    ) -> PendingFile:
         """``<database>.pending.jsonl`` (Discord's), or ``<database>.<platform>.pending.jsonl``:
-        one file per platform, since each rewrites its file with only its own entries."""
+        one file per platform, since each rewrites its file with only its own entries; and
+        for the same reason one per process when there are several (``process``, e.g.
+        ``<database>.shards-0-1.pending.jsonl``: the same name again when it restarts)."""
         if str(database_path) == ":memory:":
             return cls(None)
-        infix = f".{platform}" if platform else ""
+        infix = "".join(f".{part}" for part in (process, platform) if part)
         return cls(database_path.with_name(f"{database_path.name}{infix}.pending.jsonl"))
 
     def load(self) -> list[Pending]:

@@ -323,7 +323,7 @@ async def claim_new_notes(
     for chunk in _chunks(sorted(set(keys)), 400):
         rows = await tx.fetch_all(
             "SELECT round_id, member_id FROM member_notes WHERE kind = ? AND"
-            f" (round_id, member_id) IN (VALUES {', '.join('(?, ?)' for _ in chunk)})",
+            f" (round_id, member_id) IN (VALUES {', '.join(_TYPED_PAIR for _ in chunk)})",
             [kind, *(value for key in chunk for value in key)],
         )
         noted.update((row["round_id"], row["member_id"]) for row in rows)

@@ -99,12 +99,19 @@ async def pending(db: Database, now: str) -> list[Row]:
     )
 
 
-async def close_finished(tx: Tx, now: str, keep: Container[int] = frozenset()) -> list[int]:
-    """Close open rounds past their feedback deadline, except those in ``keep``."""
+async def close_finished(
+    tx: Tx, now: str, keep: Container[int] = frozenset(), cohorts: Container[int] | None = None
+) -> list[int]:
+    """Close open rounds past their feedback deadline, except those in ``keep`` and, if
+    ``cohorts`` is given, those of other cohorts."""
     rows = await tx.fetch_all(
-        "SELECT id FROM rounds WHERE state = 'posted' AND feedback_due <= ?", (now,)
+        "SELECT id, cohort_id FROM rounds WHERE state = 'posted' AND feedback_due <= ?", (now,)
     )
-    ids = [row["id"] for row in rows if row["id"] not in keep]
+    ids = [
+        row["id"]
+        for row in rows
+        if row["id"] not in keep and (cohorts is None or row["cohort_id"] in cohorts)
+    ]
     await tx.executemany(
         "UPDATE rounds SET state = 'closed', closed_at = ? WHERE id = ?", [(now, i) for i in ids]
     )
