@@ -47,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     launch.add_argument(
         "--shard-count", type=int, metavar="M", help="Discord shards in all (default N)"
     )
+    launch.add_argument(
+        "--start-gap", type=float, default=0.0, metavar="SECONDS", help="between first starts"
+    )
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("check", help="report configuration and database state")
     backup = sub.add_parser("backup", help="copy the live database safely, even while running")
@@ -134,7 +137,7 @@ def _launch(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     command = [sys.executable, "-m", "bot", "--env-file", args.env_file, "run"]
     shares = launcher.shard_shares(processes, shard_count)
-    return launcher.Launcher(shares, command).run()
+    return launcher.Launcher(shares, command, start_gap=max(0.0, args.start_gap)).run()
 
 
 def _demo(args: argparse.Namespace) -> int:

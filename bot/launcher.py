@@ -124,6 +124,7 @@ class Launcher:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     backoff: Backoff = field(default_factory=Backoff)
     stop_timeout: float = STOP_TIMEOUT
+    start_gap: float = 0.0  # seconds between first starts (Discord's limits are the bot's)
     clock: Callable[[], float] = time.monotonic
 
     def __post_init__(self) -> None:
@@ -142,9 +143,9 @@ class Launcher:
         """
         old_mask = signal.pthread_sigmask(signal.SIG_BLOCK, _WATCHED)
         try:
-            for child in self.children:
-                if self.fatal is None:
-                    self._start(child)
+            self._start(self.children[0])
+            for child in self.children[1:]:  # started by _supervise, which heeds signals
+                child.restart_at = self.clock() + child.index * self.start_gap
             signum = self._supervise()
             return self._stop_all(signum)
         finally:
@@ -164,6 +165,8 @@ class Launcher:
             for child in self.children:
                 if child.restart_at is not None and child.restart_at <= now:
                     self._start(child)
+                    if self.fatal is not None:
+                        return signal.SIGTERM
             waits = [c.restart_at - now for c in self.children if c.restart_at is not None]
             info = signal.sigtimedwait(_WATCHED, max(0.0, min(waits, default=3600.0)))
             if info is not None and info.si_signo in (signal.SIGTERM, signal.SIGINT):

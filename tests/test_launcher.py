@@ -27,8 +27,7 @@ pytestmark = pytest.mark.sqlite_only("processes only, no database: the same on b
 #: slow clean stop), ``crash-once`` (shard 0's first run exits 3), ``fail-on-stop``
 #: (exits 1 on SIGTERM), ``config`` (shard 0 exits 2 at once), ``stubborn`` (shard 0
 #: ignores SIGTERM).
-CHILD = (
-    r"""
+CHILD = r"""
 import os, signal, sys, time
 notes, mode = sys.argv[1], sys.argv[2]
 shards = os.environ["SHARD_IDS"]
@@ -45,7 +44,7 @@ def stop(signum, frame):
 
 signal.signal(signal.SIGTERM, signal.SIG_IGN if mode == "stubborn" and first else stop)
 note("start")
-if os.environ.get("SLACK_BOT_TOKEN") != "%s":
+if os.environ.get("SLACK_BOT_TOKEN") != "SECRET":
     note("no-parent-environment")
 if first and mode == "config":
     sys.exit(2)
@@ -54,9 +53,7 @@ if first and mode == "crash-once" and not os.path.exists(notes + ".crashed"):
     sys.exit(3)
 while True:
     signal.pause()
-"""
-    % SECRET
-)  # noqa: UP031 (the child's own f-strings use braces)
+""".replace("SECRET", SECRET)
 
 STOP_TIMEOUT = 2  # the launcher's: long enough for the children's 0.3 s graceful stop
 LAUNCHER = r"""
@@ -66,16 +63,20 @@ logging.basicConfig(level="INFO", format="%(levelname)s %(message)s")
 processes, shard_count, notes, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 child = [sys.executable, "-c", sys.argv[5], notes, mode]
 launcher = Launcher(shard_shares(processes, shard_count), child,
-                    backoff=Backoff(first=0.05, cap=0.2, stable=30), stop_timeout=STOP_TIMEOUT)
+                    backoff=Backoff(first=0.05, cap=0.2, stable=30), stop_timeout=STOP_TIMEOUT,
+                    start_gap=float(sys.argv[6]))
 sys.exit(launcher.run())
 """.replace("STOP_TIMEOUT", str(STOP_TIMEOUT))
 
 
-def start_launcher(tmp_path: Path, processes: int, shards: int, mode: str = "serve"):
+def start_launcher(
+    tmp_path: Path, processes: int, shards: int, mode: str = "serve", gap: float = 0
+):
     notes = tmp_path / "notes"
     env = {**os.environ, "SLACK_BOT_TOKEN": SECRET, "PYTHONPATH": str(ROOT)}
+    args = [str(processes), str(shards), str(notes), mode, CHILD, str(gap)]
     process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, str(processes), str(shards), str(notes), mode, CHILD],
+        [sys.executable, "-c", LAUNCHER, *args],
         cwd=ROOT,
         env=env,
         stderr=subprocess.PIPE,
@@ -177,6 +178,15 @@ def test_sigint_is_passed_on_too(tmp_path):
     # The children only catch SIGTERM here: SIGINT ends them, which counts as stopped.
     assert status == 0, err
     assert "Stopping 2 processes on SIGINT" in err
+
+
+def test_with_a_start_gap_a_signal_stops_the_launch_between_two_starts(tmp_path):
+    launcher, notes = start_launcher(tmp_path, 3, 3, gap=60)
+    wait_for(lambda: notes_of(notes, "start"), launcher)
+    status, err = stop(launcher)
+    assert status == 0, err
+    assert [ids for _, _, ids in notes_of(notes, "start")] == ["0"]  # the others never began
+    assert [ids for _, _, ids in notes_of(notes, "stop")] == ["0"]
 
 
 def test_a_child_that_dies_is_restarted_with_the_same_shards(tmp_path):
