@@ -41,15 +41,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     launch = sub.add_parser(
         "launch", help="run several bot processes on one PostgreSQL database, shards split"
     )
-    launch.add_argument(
-        "--processes", type=int, required=True, metavar="N", help="praxis run processes to keep"
-    )
-    launch.add_argument(
-        "--shard-count", type=int, metavar="M", help="Discord shards in all (default N)"
-    )
-    launch.add_argument(
-        "--start-gap", type=float, default=0.0, metavar="SECONDS", help="between first starts"
-    )
+    launch.add_argument("--processes", type=int, required=True, metavar="N",
+                        help="praxis run processes to start and keep running")  # fmt: skip
+    launch.add_argument("--shard-count", type=int, metavar="M",
+                        help="Discord shards in all, split among them (default N)")  # fmt: skip
+    launch.add_argument("--start-gap", type=float, default=0.0, metavar="SECONDS",
+                        help="pause between starting one process and the next")  # fmt: skip
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("check", help="report configuration and database state")
     backup = sub.add_parser("backup", help="copy the live database safely, even while running")
