@@ -1,4 +1,5 @@
-"""``praxis run | migrate | check | backup | demo`` (also ``python -m bot``).
+"""``praxis run | launch | migrate | check | backup | copy-database | demo`` (also
+``python -m bot``).
 
 Configuration problems end with exit status 2 and one sentence saying what to do,
 never a traceback. The token is never printed, not even partly.
@@ -37,6 +38,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--env-file", default=".env", help="settings file (default .env)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot")
+    launch = sub.add_parser(
+        "launch", help="run several bot processes on one PostgreSQL database, shards split"
+    )
+    launch.add_argument("--processes", type=int, required=True, metavar="N",
+                        help="praxis run processes to start and keep running")  # fmt: skip
+    launch.add_argument("--shard-count", type=int, metavar="M",
+                        help="Discord shards in all, split among them (default N)")  # fmt: skip
+    launch.add_argument("--start-gap", type=float, default=0.0, metavar="SECONDS",
+                        help="pause between starting one process and the next")  # fmt: skip
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("check", help="report configuration and database state")
     backup = sub.add_parser("backup", help="copy the live database safely, even while running")
@@ -70,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(settings.log_level)
     handlers = {
         "run": _run,
+        "launch": lambda s: _launch(s, args),
         "migrate": _migrate,
         "check": _check,
         "backup": lambda s: _backup(s, args.dest, args.force),
@@ -88,18 +99,42 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(settings: Settings) -> int:
     """Serve Discord, Slack or both, by which credentials are set; neither: exit 2."""
-    if not settings.discord_token and not settings.slack_enabled:
-        print(f"praxis: {NO_TOKEN}", file=sys.stderr)
-        return 2
-    problem = slack_problem(settings)
-    if settings.discord_token:
-        problem = token_problem(settings.discord_token) or problem
+    problem = _run_problem(settings)
     if problem is not None:
         print(f"praxis: {problem}", file=sys.stderr)
         return 2
     from bot.runner import run_until_stopped  # lazy: check/migrate need no discord.py
 
     return asyncio.run(run_until_stopped(settings))
+
+
+def _run_problem(settings: Settings) -> str | None:
+    """Why ``praxis run`` would refuse these settings at once, or ``None``."""
+    if not settings.discord_token and not settings.slack_enabled:
+        return NO_TOKEN
+    problem = slack_problem(settings)
+    if settings.discord_token:
+        problem = token_problem(settings.discord_token) or problem
+    return problem
+
+
+def _launch(settings: Settings, args: argparse.Namespace) -> int:
+    """Run ``praxis run`` N times, each with its share of the shards (bot/launcher.py).
+
+    What every child would refuse is refused here first, once, rather than N times.
+    """
+    from bot import launcher
+
+    processes = args.processes
+    shard_count = processes if args.shard_count is None else args.shard_count
+    problem = launcher.launch_problem(processes, shard_count, settings.database_url)
+    problem = problem or _run_problem(settings)
+    if problem is not None:
+        print(f"praxis: {problem}", file=sys.stderr)
+        return 2
+    command = [sys.executable, "-m", "bot", "--env-file", args.env_file, "run"]
+    shares = launcher.shard_shares(processes, shard_count)
+    return launcher.Launcher(shares, command, start_gap=max(0.0, args.start_gap)).run()
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -310,8 +310,8 @@ def test_the_troubleshooting_permissions_are_what_cohort_create_checks():
 # ------------------------------------------------------------------------------- deploy
 
 
-def unit_settings() -> dict[str, str]:
-    text = (DOCS / "deploy" / "praxis.service").read_text(encoding="utf-8")
+def unit_settings(name: str = "praxis.service") -> dict[str, str]:
+    text = (DOCS / "deploy" / name).read_text(encoding="utf-8")
     found = {}
     for line in text.splitlines():
         if "=" in line and not line.startswith(("#", "[")):
@@ -346,3 +346,76 @@ def test_every_slack_subcommand_is_in_a_guide():
         assert f"`/praxis {name}" in guides, f"/praxis {name} is in neither guide"
     for name in commands.me_handlers:
         assert f"`/praxis me {name}" in guides, f"/praxis me {name} is in neither guide"
+
+
+# ------------------------------------------------------------------- several processes
+
+DEPLOYMENT = (DOCS / "docs" / "DEPLOYMENT.md").read_text(encoding="utf-8")
+ENV_NAME = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b(?!\.md)")
+#: Read by bot/config.py for several processes (shards and claims); named in the guide.
+SHARDING_VARS = {"SHARD_COUNT", "SHARD_IDS", "LEASE_SECONDS"}
+
+
+def settings_read() -> set[str]:
+    """The environment variables ``Settings.from_env`` reads, from its source."""
+    import inspect
+
+    from bot.config import Settings
+
+    return set(
+        re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"', inspect.getsource(Settings.from_env))
+    )
+
+
+def unknown_settings(text: str) -> set[str]:
+    return set(ENV_NAME.findall(text)) - settings_read() - SHARDING_VARS
+
+
+def test_every_setting_the_guides_name_is_one_praxis_reads():
+    assert {"DATABASE_URL", "DISCORD_TOKEN", "SLACK_APP_TOKEN"} <= settings_read()
+    for name, text in (("README.md", README), ("DEPLOYMENT.md", DEPLOYMENT)):
+        assert not unknown_settings(text), f"{name} names settings Praxis doesn't read"
+    assert unknown_settings("set DATABASE_URLS=… and `SHARD_ID`, see MEMBER_GUIDE.md") == {
+        "DATABASE_URLS",
+        "SHARD_ID",
+    }
+
+
+def test_the_template_unit_is_the_service_unit_with_shards_from_the_instance():
+    one = unit_settings()
+    template = unit_settings("praxis@.service")
+    assert template.pop("Environment") == "SHARD_IDS=%I"
+    assert template.pop("Description") == one.pop("Description") + ", shards %I"
+    assert template == one
+
+
+def test_the_launcher_as_the_guide_describes_it():
+    from bot.launcher import STOP_TIMEOUT, Backoff, shard_shares
+    from bot.storage.postgres import POOL_SIZE
+
+    part = flat(section(DEPLOYMENT, "Or the launcher"))
+    split = re.search(r"(\d+) processes of (\d+) shards: ([^)]*)\)", part)
+    assert split, "the guide no longer shows a split: update this test"
+    shown = [tuple(map(int, s.split(","))) for s in re.findall(r"`([\d,]+)`", split.group(3))]
+    assert shown == shard_shares(int(split.group(1)), int(split.group(2)))
+    backoff = Backoff()
+    assert f"restarted after {backoff.first:g} s, then 2, 4… up to {backoff.cap:g} s" in part
+    assert f"still running after {STOP_TIMEOUT:g} s" in part
+    stop = re.search(r"TimeoutStopSec=(\d+)s", section(DEPLOYMENT, "Or the launcher"))
+    assert stop and int(stop.group(1)) > STOP_TIMEOUT
+    assert "KillMode=mixed" in part and "ExecStart=/opt/praxis/.venv/bin/praxis launch" in part
+    connections = flat(section(DEPLOYMENT, "PostgreSQL for several processes"))
+    assert f"every process's pool of {POOL_SIZE} connections" in connections
+
+
+def test_the_launch_options_the_guides_name_exist(capsys):
+    from bot.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["launch", "--help"])
+    options = set(re.findall(r"--[a-z-]+", capsys.readouterr().out))
+    named = set()
+    for text in (README, DEPLOYMENT):
+        for flags in re.findall(r"praxis launch((?: \[?--[a-z-]+ [A-Z]+\]?)+)", flat(text)):
+            named.update(re.findall(r"--[a-z-]+", flags))
+    assert {"--processes", "--shard-count", "--start-gap"} <= named <= options
