@@ -14,6 +14,7 @@ once and not retried: the pairs are stored and used in reminders either way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Container
 from datetime import datetime
@@ -109,7 +110,10 @@ async def _fresh_plan(db: Database, ctx: RoundContext) -> Plan:
     private = await private_reflectors(db, ctx)
     recent = await _recent(db, ctx)
     k = ctx.cohort.feedback_required
-    plan = assign_peers([p for p in reflectors if p not in private], k, ctx.round.id, recent)
+    public_reflectors = [p for p in reflectors if p not in private]
+    # Tens of milliseconds of pure Python for a small cohort: in a thread, the event loop
+    # gets its turn every switch interval instead of waiting for the search to end.
+    plan = await asyncio.to_thread(assign_peers, public_reflectors, k, ctx.round.id, recent)
     public = dict(plan)
     for person in sorted(set(reflectors) & private):
         if public:  # reviews public reflections only; their own is in no one's list
