@@ -102,26 +102,38 @@ async def close_open_rounds(where: str) -> int:
         await db.close()
 
 
-def count_statements(db) -> object:
-    """A counter of the SQL statements ``db`` runs from now on (``.n``)."""
-    if db.dialect == "sqlite":
-        counter = QueryCounter(db)
-        return counter
-    import bot.storage.postgres as postgres
+class StatementCounter:
+    """Counts the SQL statements ``db`` runs between ``start`` and ``stop`` (``n``)."""
 
-    class Counter:
-        n = 0
+    def __init__(self, db) -> None:
+        self.db = db
+        self._sqlite: QueryCounter | None = None
+        self._counted = 0
+        self._undo = None
 
-        async def start(self) -> None:
-            numbered = postgres.numbered
+    @property
+    def n(self) -> int:
+        return self._sqlite.n if self._sqlite is not None else self._counted
 
-            def counting(sql: str) -> str:
-                self.n += 1
-                return numbered(sql)
+    async def start(self) -> None:
+        if self.db.dialect == "sqlite":
+            self._sqlite = QueryCounter(self.db)
+            await self._sqlite.start()
+            return
+        import bot.storage.postgres as postgres
 
-            postgres.numbered = counting  # every PostgresTx call numbers its statement once
+        numbered = postgres.numbered
 
-    return Counter()
+        def counting(sql: str) -> str:
+            self._counted += 1
+            return numbered(sql)
+
+        postgres.numbered = counting  # every PostgresTx call numbers its statement once
+        self._undo = lambda: setattr(postgres, "numbered", numbered)
+
+    def stop(self) -> None:
+        if self._undo is not None:
+            self._undo()
 
 
 async def measure(
@@ -144,13 +156,15 @@ async def measure(
         for payload in guild_payloads(cohorts, members_per):
             state._add_guild_from_data(payload)
         session.calls.clear()
-        counter = count_statements(bot.db) if count else None
+        counter = StatementCounter(bot.db) if count else None
         if counter is not None:
             await counter.start()
         async with LoopLag() as lag:
             mark = time.perf_counter()
             report = await bot.tick(now)
             figures["tick"] = time.perf_counter() - mark
+        if counter is not None:
+            counter.stop()
         outcome = report.rounds
         figures.update(
             lag_max=lag.max,
