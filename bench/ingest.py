@@ -54,7 +54,7 @@ from pathlib import Path
 import discord
 from multidict import CIMultiDict
 
-from bench import pg, texts
+from bench import cpu, pg, texts
 from bot.app import create_bot, freeze_long_lived_objects
 from bot.config import Settings
 from bot.core.clock import to_db
@@ -434,11 +434,12 @@ async def run(
     url: str | None = None,
     cohorts: range | None = None,
     barrier: Barrier | None = None,
+    fresh: bool = True,
 ) -> dict:
     """One run: build, Praxis's pipeline over ``payloads``, then the ceiling.
 
-    With several processes (``cohorts``: this one's share, ``barrier``): the database is
-    shared and already migrated, ``payloads`` are this process's threads' only, and
+    With several processes (``cohorts``: this one's share, not ``fresh``): the database
+    is shared and already migrated, ``payloads`` are this process's threads' only, and
     ``await barrier(step)`` holds each process after building and after Praxis's feed
     until every process got there, so they feed at the same time.
     """
@@ -448,7 +449,7 @@ async def run(
     cohorts = range(threads) if cohorts is None else cohorts
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        bot, db = await build(directory, threads, members_per, url, cohorts, barrier is None)
+        bot, db = await build(directory, threads, members_per, url, cohorts, fresh)
         freeze_long_lived_objects()  # what `praxis run` does at its first ready
         raw = [json.dumps(p) for p in payloads]
         reader = await committed_reader(directory / "bench.db", url)
@@ -546,7 +547,7 @@ def _child(url: str, process: int, processes: int, total: int, threads: int, kin
             raise SystemExit(f"process {process}: no go after {step}")
 
     figures = asyncio.run(run(total, threads, payloads=payloads, url=url, cohorts=cohorts,
-                              barrier=barrier))  # fmt: skip
+                              barrier=barrier, fresh=False))  # fmt: skip
     figures["due"] = reminders_due(payloads)
     print(json.dumps(figures), flush=True)
 
@@ -566,12 +567,14 @@ def run_processes(url: str, processes: int, total: int, threads: int, kind: str)
             [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True, cwd=Path(__file__).resolve().parent.parent,
         ))  # fmt: skip
+    readings = []
     try:
         for step in ("built", "fed"):
             for child in children:
                 line = child.stdout.readline().strip()
                 if line != step:
                     raise SystemExit(f"a bot process said {line!r}, not {step!r}")
+            readings.append(cpu.snapshot())  # the feed's start, then its end
             for child in children:  # everyone is there: release them together
                 child.stdin.write("go\n")
                 child.stdin.flush()
@@ -587,8 +590,9 @@ def run_processes(url: str, processes: int, total: int, threads: int, kind: str)
                 child.kill()
     counts = asyncio.run(_count_posts(url))
     span = max(r["ended"] for r in results) - min(r["began"] for r in results)
+    used = cpu.split(*readings, {c.pid for c in children}, cpu.postmaster(url))
     return {"processes": results, "aggregate_per_s": sum(r["messages"] for r in results) / span,
-            **counts}  # fmt: skip
+            "cpu": used, "span": span, **counts}  # fmt: skip
 
 
 async def _count_posts(url: str) -> dict:
@@ -602,6 +606,14 @@ async def _count_posts(url: str) -> dict:
     finally:
         await conn.close()
     return {"rows": row["rows"], "distinct_ids": row["distinct_ids"]}
+
+
+def cpu_line(used: dict, span: float, messages: int) -> str:
+    """CPU-seconds of the feed by who used them, and per message."""
+    return (f"CPU during the feed ({span:.2f} s, {os.cpu_count()} cores): bot processes "
+            f"{used['bot']:.2f} s ({used['bot'] / messages * 1e6:.0f} µs/msg), PostgreSQL "
+            f"{used['postgresql']:.2f} s ({used['postgresql'] / messages * 1e6:.0f} µs/msg), "
+            f"other {used['other']:.2f} s")  # fmt: skip
 
 
 def main_processes(args, url: str) -> None:
@@ -627,6 +639,7 @@ def main_processes(args, url: str) -> None:
               + "; ".join(cells)
               + f"; rows {result['rows']:,} ({result['distinct_ids']:,} distinct); "
               f"load {load:.2f}")  # fmt: skip
+        print("         " + cpu_line(result["cpu"], result["span"], args.messages))
     print("  median (range) of", len(runs), "runs:")
     for k in range(args.processes):
         mine = [r["processes"][k] for r in runs]
@@ -702,7 +715,17 @@ def main_one(args, url: str | None) -> None:
           f"{due} privacy reminders due")  # fmt: skip
     runs = []
     for number in range(1, args.runs + 1):
-        figures = asyncio.run(run(args.messages, args.threads, payloads=payloads, url=url))
+        readings = []
+
+        async def reading(step: str, readings=readings) -> None:  # start and end of the feed
+            readings.append((cpu.snapshot(), time.monotonic()))
+
+        figures = asyncio.run(
+            run(args.messages, args.threads, payloads=payloads, url=url, barrier=reading)
+        )
+        (before, began), (after, ended) = readings
+        figures["cpu"] = cpu.split(before, after, {os.getpid()}, cpu.postmaster(url))
+        figures["span"] = ended - began
         if figures["stored"] != figures["messages"]:
             raise SystemExit(f"only {figures['stored']} of {figures['messages']} were stored")
         figures["share"] = figures["praxis_per_s"] / figures["ceiling_per_s"]
@@ -715,6 +738,7 @@ def main_one(args, url: str | None) -> None:
               f"{figures['acknowledged']} ✅, {figures['ack_before_commit']} before commit "
               f"(sampled), {figures['reminders']} reminders; "
               f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
+        print("         " + cpu_line(figures["cpu"], figures["span"], len(payloads)))
     print("  median (range) of", len(runs), "runs:")
     ms = [r["lag"]["max"] * 1000 for r in runs]
     p99 = [r["lag"]["p99"] * 1000 for r in runs]
