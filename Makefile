@@ -87,9 +87,9 @@ bench: $(DEV_STAMP)    ## print benchmark figures (not timed tests; PostgreSQL p
 	$(BIN)/python -m bench.slack_calls
 	$(BIN)/python -m bench.startup
 	$(BIN)/python -m bench.tick --postgresql
-	$(BIN)/python -m bench.ingest --postgresql --processes 2 --runs 3
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.forget
+	$(BIN)/python -m bench.ingest --postgresql --processes 2 --runs 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
