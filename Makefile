@@ -80,14 +80,16 @@ format: $(DEV_STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(DEV_STAMP)    ## print benchmark figures (not timed tests)
+bench: $(DEV_STAMP)    ## print benchmark figures (not timed tests; PostgreSQL parts need its binaries)
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.slack_calls
 	$(BIN)/python -m bench.startup
+	$(BIN)/python -m bench.tick --postgresql
 	$(BIN)/python -m bench.memory
 	$(BIN)/python -m bench.forget
+	$(BIN)/python -m bench.ingest --postgresql --processes 2 --runs 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

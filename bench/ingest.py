@@ -17,10 +17,16 @@ records how late it wakes: the loop's longest stall and 99th percentile.
 The ceiling is the same pipeline with Praxis's listener removed: parsing and dispatch.
 
     python -m bench.ingest [--messages 10000] [--threads 100] [--runs 5] [--text realistic]
-                           [--profile] [--database-url postgresql://…]
+                           [--profile] [--postgresql] [--database-url postgresql://…]
+                           [--processes 1|2]
 
-``--database-url`` runs on PostgreSQL instead of a fresh SQLite file: give it a scratch
-database, whose ``public`` schema each run drops and creates again.
+``--postgresql`` runs on a throwaway PostgreSQL server started from the machine's binaries
+(``bench.pg``); ``--database-url`` on a scratch database instead, whose ``public`` schema
+each run drops and creates again. ``--processes 2`` (PostgreSQL only: several processes on
+one SQLite file are not a supported deployment) runs two bot processes at once on that one
+database, each with its own half of the servers, as two processes holding different
+shards would; each measures its own ceiling, and the run's aggregate rate is all messages
+over the time from the first process's start to the last one's end.
 
 The machine's speed drifts between runs (±30 % here), so each run measures Praxis and the
 ceiling back to back, and the summary gives medians and ranges.
@@ -31,10 +37,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import random
 import re
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -45,7 +54,7 @@ from pathlib import Path
 import discord
 from multidict import CIMultiDict
 
-from bench import texts
+from bench import cpu, pg, texts
 from bot.app import create_bot, freeze_long_lived_objects
 from bot.config import Settings
 from bot.core.clock import to_db
@@ -76,10 +85,11 @@ def user(uid: int, name: str, bot: bool = False) -> dict:
             "global_name": None}  # fmt: skip
 
 
-def guild_payloads(threads: int, members_per: int) -> list[dict]:
-    """Servers of up to 25 cohorts each: a role, a channel and an open round thread per cohort."""
+def guild_payloads(threads: int, members_per: int, start: int = 0) -> list[dict]:
+    """Servers of up to 25 cohorts each: a role, a channel and an open round thread per cohort
+    (cohorts ``start`` to ``threads - 1``; ``start`` a multiple of 25: whole servers)."""
     guilds = []
-    for first in range(0, threads, PER_GUILD):
+    for first in range(start, threads, PER_GUILD):
         gid = guild_of(first)
         everyone = {"id": str(gid), "name": "@everyone", "permissions": "0", "position": 0,
                     "color": 0, "hoist": False, "managed": False, "mentionable": False}  # fmt: skip
@@ -175,19 +185,30 @@ def reminders_due(payloads: list[dict]) -> int:
                 if find_identifiers(p["content"])})  # fmt: skip
 
 
-async def build(directory: Path, threads: int, members_per: int, url: str | None = None):
+async def build(
+    directory: Path,
+    threads: int,
+    members_per: int,
+    url: str | None = None,
+    cohorts: range | None = None,
+    fresh: bool = True,
+):
+    """The bot with its listener and ``cohorts`` (default: all ``threads``), each with an
+    open round; ``fresh=False`` keeps a PostgreSQL database another process shares (the
+    caller emptied and migrated it)."""
+    cohorts = range(threads) if cohorts is None else cohorts
     settings = Settings(database_path=directory / "bench.db", scheduler_enabled=False)
     bot = create_bot(settings)
     await bot._async_setup_hook()  # what login() does first: binds the loop, no network
-    bot._db = db = await open_fresh(settings.database_path, url)
+    bot._db = db = await open_fresh(settings.database_path, url, fresh)
     await db.migrate()
     bot.contexts = ContextCache(db)  # what setup_hook does after opening the database
     await bot.load_extension("cogs.reflections")  # the real listener, nothing else
     state = bot._connection
     state.user = discord.ClientUser(state=state, data=user(1, "Praxis", bot=True))
-    for payload in guild_payloads(threads, members_per):
+    for payload in guild_payloads(cohorts.stop, members_per, cohorts.start):
         state._add_guild_from_data(payload)
-    for c in range(threads):
+    for c in cohorts:
         role_id, channel_id, thread_id = ids(c)
         cohort = await create_cohort(
             db, guild_id=guild_of(c), name=f"Cohort {c}", channel_id=channel_id,
@@ -206,13 +227,16 @@ async def build(directory: Path, threads: int, members_per: int, url: str | None
     return bot, db
 
 
-async def open_fresh(path: Path, url: str | None) -> Database:
-    """A new SQLite file, or the scratch PostgreSQL database ``url`` emptied."""
+async def open_fresh(path: Path, url: str | None, fresh: bool = True) -> Database:
+    """A new SQLite file, or the scratch PostgreSQL database ``url`` emptied (unless not
+    ``fresh``: shared with other processes)."""
     if url is None:
         return await Database.open(path)
     from bot.storage.postgres import PostgresDatabase
 
     db = await PostgresDatabase.open(url)
+    if not fresh:
+        return db
     async with db.transaction() as tx:
         await tx.execute("DROP SCHEMA public CASCADE")
         await tx.execute("CREATE SCHEMA public")
@@ -386,25 +410,46 @@ class _Noted:
         return None
 
 
-def stub_rest(bot, add_reaction: Reaction | None = None) -> FakeSession:
+def stub_rest(
+    bot, add_reaction: Reaction | None = None, session: FakeSession | None = None
+) -> FakeSession:
     """No network, everything above it real: discord.py's ``HTTPClient`` talks to a
-    :class:`FakeSession`; each ✅ also goes to ``add_reaction(channel, message, emoji)``."""
-    session = FakeSession(add_reaction)
+    :class:`FakeSession` (or ``session``); each ✅ also goes to
+    ``add_reaction(channel, message, emoji)``."""
+    session = FakeSession(add_reaction) if session is None else session
     bot.http._HTTPClient__session = session
     bot.http._global_over = asyncio.Event()  # what static_login sets up: no global limit hit
     bot.http._global_over.set()
     return session
 
 
+Barrier = Callable[[str], Awaitable[None]]
+
+
 async def run(
-    total: int, threads: int, kind: str = "realistic", payloads=None, url: str | None = None
+    total: int,
+    threads: int,
+    kind: str = "realistic",
+    payloads=None,
+    url: str | None = None,
+    cohorts: range | None = None,
+    barrier: Barrier | None = None,
+    fresh: bool = True,
 ) -> dict:
+    """One run: build, Praxis's pipeline over ``payloads``, then the ceiling.
+
+    With several processes (``cohorts``: this one's share, not ``fresh``): the database
+    is shared and already migrated, ``payloads`` are this process's threads' only, and
+    ``await barrier(step)`` holds each process after building and after Praxis's feed
+    until every process got there, so they feed at the same time.
+    """
     members_per = 50
     if payloads is None:
         payloads = message_payloads(threads, members_per, total, kind)
+    cohorts = range(threads) if cohorts is None else cohorts
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        bot, db = await build(directory, threads, members_per, url)
+        bot, db = await build(directory, threads, members_per, url, cohorts, fresh)
         freeze_long_lived_objects()  # what `praxis run` does at its first ready
         raw = [json.dumps(p) for p in payloads]
         reader = await committed_reader(directory / "bench.db", url)
@@ -417,12 +462,22 @@ async def run(
                 unsafe.append(message_id)
 
         session = stub_rest(bot, add_reaction)
+        if barrier is not None:
+            await barrier("built")
+        began = time.monotonic()  # one clock for every process on the machine
         elapsed, lag = await feed(bot, raw)
-        stored = await db.fetch_value("SELECT COUNT(*) FROM posts")
+        ended = time.monotonic()
+        stored = await db.fetch_value(
+            "SELECT COUNT(*) FROM posts JOIN rounds ON rounds.id = posts.round_id"
+            " WHERE rounds.thread_id BETWEEN ? AND ?",
+            (ids(cohorts.start)[2], ids(cohorts.stop - 1)[2]),
+        )
         await bot.remove_cog("Reflections")
         ceiling_payloads = []
         for p in payloads:
             ceiling_payloads.append(json.dumps({**p, "id": str(int(p["id"]) + 10**9)}))
+        if barrier is not None:
+            await barrier("fed")
         ceiling, ceiling_lag = await feed(bot, ceiling_payloads)
         await reader(None)
         await db.close()
@@ -436,6 +491,8 @@ async def run(
         "ceiling_per_s": len(payloads) / ceiling,
         "lag": lag,
         "ceiling_lag": ceiling_lag,
+        "began": began,
+        "ended": ended,
     }
 
 
@@ -466,6 +523,149 @@ async def committed_reader(path: Path, url: str | None):
     return read_postgresql
 
 
+# --------------------------------------------------------------- several processes
+
+
+def share_of(process: int, processes: int, threads: int) -> range:
+    """The cohorts (round threads) of ``process``: whole servers, as a shard holds them."""
+    servers = -(-threads // PER_GUILD)
+    first, last = (servers * k // processes for k in (process, process + 1))
+    return range(first * PER_GUILD, min(last * PER_GUILD, threads))
+
+
+def _child(url: str, process: int, processes: int, total: int, threads: int, kind: str) -> None:
+    """One bot process of a ``--processes`` run: its share of the threads, barriers on
+    stdin ("go" lines), its figures as JSON on the last line of stdout."""
+    cohorts = share_of(process, processes, threads)
+    payloads = [p for p in message_payloads(threads, 50, total, kind)
+                if int(p["channel_id"]) - ids(0)[2] in cohorts]  # fmt: skip
+
+    async def barrier(step: str) -> None:
+        print(step, flush=True)
+        line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        if line.strip() != "go":
+            raise SystemExit(f"process {process}: no go after {step}")
+
+    figures = asyncio.run(run(total, threads, payloads=payloads, url=url, cohorts=cohorts,
+                              barrier=barrier, fresh=False))  # fmt: skip
+    figures["due"] = reminders_due(payloads)
+    print(json.dumps(figures), flush=True)
+
+
+def run_processes(url: str, processes: int, total: int, threads: int, kind: str) -> dict:
+    """One run with ``processes`` bot processes on one freshly migrated PostgreSQL
+    database, released together after each has built its bot; returns each one's
+    figures, the aggregate rate and the rows counted at the end."""
+    from bench import pg
+
+    asyncio.run(pg.reset(url))
+    children = []
+    for k in range(processes):
+        code = (f"import bench.ingest as i; i._child({url!r}, {k}, {processes}, {total}, "
+                f"{threads}, {kind!r})")  # fmt: skip
+        children.append(subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, cwd=Path(__file__).resolve().parent.parent,
+        ))  # fmt: skip
+    readings = []
+    try:
+        for step in ("built", "fed"):
+            for child in children:
+                line = child.stdout.readline().strip()
+                if line != step:
+                    raise SystemExit(f"a bot process said {line!r}, not {step!r}")
+            readings.append(cpu.snapshot())  # the feed's start, then its end
+            for child in children:  # everyone is there: release them together
+                child.stdin.write("go\n")
+                child.stdin.flush()
+        results = []
+        for child in children:
+            out, _ = child.communicate(timeout=600)
+            if child.returncode != 0:
+                raise SystemExit(f"a bot process failed (exit {child.returncode})")
+            results.append(json.loads(out.strip().splitlines()[-1]))
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+    counts = asyncio.run(_count_posts(url))
+    span = max(r["ended"] for r in results) - min(r["began"] for r in results)
+    used = cpu.split(*readings, {c.pid for c in children}, cpu.postmaster(url))
+    return {"processes": results, "aggregate_per_s": sum(r["messages"] for r in results) / span,
+            "cpu": used, "span": span, **counts}  # fmt: skip
+
+
+async def _count_posts(url: str) -> dict:
+    import asyncpg
+
+    conn = await asyncpg.connect(url)
+    try:
+        row = await conn.fetchrow(
+            "SELECT COUNT(*) AS rows, COUNT(DISTINCT message_id) AS distinct_ids FROM posts"
+        )
+    finally:
+        await conn.close()
+    return {"rows": row["rows"], "distinct_ids": row["distinct_ids"]}
+
+
+def cpu_line(used: dict, span: float, messages: int) -> str:
+    """CPU-seconds of the feed by who used them, and per message."""
+    return (f"CPU during the feed ({span:.2f} s, {os.cpu_count()} cores): bot processes "
+            f"{used['bot']:.2f} s ({used['bot'] / messages * 1e6:.0f} µs/msg), PostgreSQL "
+            f"{used['postgresql']:.2f} s ({used['postgresql'] / messages * 1e6:.0f} µs/msg), "
+            f"other {used['other']:.2f} s")  # fmt: skip
+
+
+def main_processes(args, url: str) -> None:
+    """``--processes N`` on PostgreSQL: N bot processes at once, each its own servers."""
+    print(f"ingest (PostgreSQL, {args.processes} processes at once, one database): "
+          f"{args.messages} messages over {args.threads} round threads, {args.runs} runs "
+          f"(each: a fresh database, every process builds its bot, then all feed together, "
+          f"then all measure their own ceiling together); {args.text} text")  # fmt: skip
+    runs = []
+    for number in range(1, args.runs + 1):
+        result = run_processes(url, args.processes, args.messages, args.threads, args.text)
+        load = os.getloadavg()[0]
+        result["load"] = load
+        runs.append(result)
+        cells = []
+        for k, r in enumerate(result["processes"]):
+            r["share"] = r["praxis_per_s"] / r["ceiling_per_s"]
+            cells.append(f"p{k + 1} {r['praxis_per_s']:,.0f}/s ({r['share']:.0%} of its "
+                         f"{r['ceiling_per_s']:,.0f}/s; lag max {r['lag']['max'] * 1000:.0f}, "
+                         f"p99 {r['lag']['p99'] * 1000:.0f} ms; {r['ack_before_commit']} ✅ "
+                         f"before commit, {r['reminders']}/{r['due']} reminders)")  # fmt: skip
+        print(f"  run {number}: aggregate {result['aggregate_per_s']:,.0f}/s; "
+              + "; ".join(cells)
+              + f"; rows {result['rows']:,} ({result['distinct_ids']:,} distinct); "
+              f"load {load:.2f}")  # fmt: skip
+        print("         " + cpu_line(result["cpu"], result["span"], args.messages))
+    print("  median (range) of", len(runs), "runs:")
+    for k in range(args.processes):
+        mine = [r["processes"][k] for r in runs]
+        print(f"  process {k + 1}: {_spread([r['praxis_per_s'] for r in mine], ',.0f')} msg/s,"
+              f" share {_spread([r['share'] * 100 for r in mine], '.0f')} % of its ceiling "
+              f"{_spread([r['ceiling_per_s'] for r in mine], ',.0f')}/s; loop lag max "
+              f"{_spread([r['lag']['max'] * 1000 for r in mine], '.1f')} ms, p99 "
+              f"{_spread([r['lag']['p99'] * 1000 for r in mine], '.1f')} ms")  # fmt: skip
+    print(f"  aggregate: {_spread([r['aggregate_per_s'] for r in runs], ',.0f')} msg/s "
+          f"(all messages / first start to last finish); load average "
+          f"{_spread([r['load'] for r in runs], '.2f')}")  # fmt: skip
+    every = [p for r in runs for p in r["processes"]]
+    if any(r["rows"] != args.messages or r["distinct_ids"] != args.messages for r in runs):
+        raise SystemExit(f"expected {args.messages} rows, each message once")
+    if any(p["stored"] != p["messages"] for p in every):
+        raise SystemExit("a process did not store all its messages")
+    if any(p["ack_before_commit"] for p in every):
+        raise SystemExit("a ✅ was sent before its message was committed")
+    if any(p["reminders"] != p["due"] for p in every):
+        raise SystemExit("a process did not send its privacy reminders")
+    print(
+        f"  checks: every message stored once ({args.messages:,} rows, all distinct), "
+        "no ✅ before commit (sampled), every privacy reminder sent"
+    )
+
+
 def _spread(values: list[float], fmt: str) -> str:
     return (f"{format(statistics.median(values), fmt)} "
             f"({format(min(values), fmt)} – {format(max(values), fmt)})")  # fmt: skip
@@ -479,12 +679,35 @@ def main() -> None:
     parser.add_argument("--text", choices=("realistic", "plain", "repeated"),
                         default="realistic")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="cProfile an extra run")
-    parser.add_argument("--database-url", help="a scratch PostgreSQL database (wiped)")
+    parser.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        choices=(1, 2),
+        help="bot processes at once, each its own servers (PostgreSQL only)",
+    )
+    pg.add_arguments(parser)
     args = parser.parse_args()
+    if args.processes > 1 and not (args.database_url or args.postgresql):
+        parser.error(
+            "--processes 2 needs PostgreSQL (--postgresql or --database-url): "
+            "several processes on one SQLite file are not a supported deployment"
+        )
+    with pg.server_url(args) as url:
+        if args.postgresql and url is None:
+            return  # no PostgreSQL here: the notice said so
+        if args.processes > 1:
+            main_processes(args, url)
+        else:
+            main_one(args, url)
+
+
+def main_one(args, url: str | None) -> None:
+    """One process, as ``praxis run`` is: Praxis and its ceiling, run after run."""
     payloads = message_payloads(args.threads, 50, args.messages, args.text)
     words = [len(p["content"].split()) for p in payloads]
     due = reminders_due(payloads)
-    backend = "PostgreSQL" if args.database_url else "SQLite"
+    backend = "PostgreSQL" if url else "SQLite"
     print(f"ingest ({backend}): {len(payloads)} messages over {args.threads} round threads, "
           f"{args.runs} runs (each: a fresh bot and database, Praxis then the ceiling); "
           f"{args.text} text, "
@@ -492,9 +715,17 @@ def main() -> None:
           f"{due} privacy reminders due")  # fmt: skip
     runs = []
     for number in range(1, args.runs + 1):
+        readings = []
+
+        async def reading(step: str, readings=readings) -> None:  # start and end of the feed
+            readings.append((cpu.snapshot(), time.monotonic()))
+
         figures = asyncio.run(
-            run(args.messages, args.threads, payloads=payloads, url=args.database_url)
+            run(args.messages, args.threads, payloads=payloads, url=url, barrier=reading)
         )
+        (before, began), (after, ended) = readings
+        figures["cpu"] = cpu.split(before, after, {os.getpid()}, cpu.postmaster(url))
+        figures["span"] = ended - began
         if figures["stored"] != figures["messages"]:
             raise SystemExit(f"only {figures['stored']} of {figures['messages']} were stored")
         figures["share"] = figures["praxis_per_s"] / figures["ceiling_per_s"]
@@ -505,7 +736,9 @@ def main() -> None:
               f"{figures['ceiling_per_s']:>7,.0f}/s (max {ceiling_lag['max'] * 1000:.1f} ms, "
               f"p99 {ceiling_lag['p99'] * 1000:.1f} ms), share {figures['share']:.0%}; "
               f"{figures['acknowledged']} ✅, {figures['ack_before_commit']} before commit "
-              f"(sampled), {figures['reminders']} reminders")  # fmt: skip
+              f"(sampled), {figures['reminders']} reminders; "
+              f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
+        print("         " + cpu_line(figures["cpu"], figures["span"], len(payloads)))
     print("  median (range) of", len(runs), "runs:")
     ms = [r["lag"]["max"] * 1000 for r in runs]
     p99 = [r["lag"]["p99"] * 1000 for r in runs]
@@ -526,6 +759,7 @@ def main() -> None:
         raise SystemExit("a ✅ was sent before its message was committed")
     if any(r["reminders"] != due for r in runs):
         raise SystemExit(f"expected {due} privacy reminders in every run")
+    print(f"  load average after the runs: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 def profile(total: int, threads: int, payloads: list[dict]) -> None:

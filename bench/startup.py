@@ -108,16 +108,27 @@ def _words(rng: random.Random, low: int, high: int) -> tuple[str, int]:
 
 
 async def build_database(
-    path: Path, specs: list[CohortSpec], past_rounds: int, now: datetime = NOW, seed: int = 7
+    path: Path,
+    specs: list[CohortSpec],
+    past_rounds: int,
+    now: datetime = NOW,
+    seed: int = 7,
+    url: str | None = None,
 ) -> dict[str, int]:
     """Cohorts through ``create_cohort``, then their rounds and what members wrote.
 
     Closed rounds are complete (pairs made, digest sent, nudges recorded); the open round
     is a day or so old with about half the members' reflections in, all above the minimum,
-    so a tick at ``now`` has nothing to do but plan.
+    so a tick at ``now`` has nothing to do but plan. ``url``: build in that (empty)
+    PostgreSQL database instead of the SQLite file at ``path``.
     """
     rng = random.Random(seed)
-    db = await Database.open(path)
+    if url is None:
+        db = await Database.open(path)
+    else:
+        from bot.storage.postgres import PostgresDatabase
+
+        db = await PostgresDatabase.open(url)
     await db.migrate()
     serial = 0
     try:
