@@ -50,7 +50,7 @@ def read_until(process: subprocess.Popen, wanted: str, timeout: float = 60) -> l
 def test_sigkill_during_heavy_ingest_loses_nothing_acknowledged(tmp_path: Path, record_property):
     worker = start_worker("ingest", str(tmp_path))
     try:
-        read_until(worker, "ready")
+        read_until(worker, "ready*")
         acked: set[int] = set()
         while len(acked) < 1500:  # about 6,000 messages in, mid-stream
             line = worker.stdout.readline().strip()

@@ -1,11 +1,13 @@
-"""Two real Praxis processes on one PostgreSQL, one killed mid-tick: nothing doubled,
-nothing lost, the survivor carries on, and the killed one's server resumes when it
-restarts (after its lease runs out).
+"""Two real Praxis processes on one PostgreSQL, one killed with SIGKILL: mid-tick,
+nothing is doubled, the survivor carries on, and the killed one's server resumes when it
+restarts (after its lease runs out); mid-ingest, nothing it acknowledged is lost and the
+other takes in all of its own.
 
-Each process is ``python -m tests.workers shard`` (see there): the real bot, holding one
-of two shards, with its own server on a simulated Discord made the same way at every
-start. The processes print every prompt, nudge and digest they send; the test adds them
-up across processes.
+The tick processes are ``python -m tests.workers shard`` (see there): the real bot,
+holding one of two shards, with its own server on a simulated Discord made the same way
+at every start; they print every prompt, nudge and digest they send, and the test adds
+them up across processes. The ingest processes are ``tests.workers ingest`` with a share
+of bench.ingest's servers each.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from bench.ingest import ids, share_of
 from tests.test_process_faults import read_until, start_worker
 from tests.workers import FIRST_SLOT, LEASE_SECONDS, SHARD_SERVER_COHORTS
 
@@ -90,34 +93,48 @@ async def test_killing_one_of_two_processes_mid_tick_doubles_and_loses_nothing(
     assert kinds["nudge"] >= cohorts * 3, "every member of every cohort was reminded"
 
 
-async def test_sigkill_mid_ingest_on_postgresql_loses_nothing_acknowledged(
+async def test_killing_one_of_two_processes_mid_ingest_loses_nothing_acknowledged(
     pg_server, tmp_path: Path, record_property
 ):
-    """The SQLite test of the same name (tests/test_process_faults.py), on PostgreSQL."""
-    url = pg_server.url(await pg_server.create_database(empty=True))
-    with (tmp_path / "ingest.log").open("w") as log:
-        worker = start_worker("ingest", str(tmp_path), url, stderr=log)
-        try:
-            read_until(worker, "ready")
-            acked: set[int] = set()
-            while len(acked) < 1500:  # about 6,000 messages in, mid-stream
-                line = worker.stdout.readline().strip()
-                assert line.startswith("ack "), f"unexpected output {line!r}"
-                acked.add(int(line.split()[1]))
-            worker.kill()
-            worker.wait(timeout=10)
-        finally:
+    """Two processes take in their own servers' thread messages (20,000 each) into one
+    database; one is SIGKILLed mid-stream. Every message it acknowledged is stored, and
+    the other takes in all of its own, undisturbed."""
+    url = pg_server.url(await pg_server.create_database())  # migrated, as by a first start
+    logs = [(tmp_path / f"ingest-{n}.log").open("w") for n in range(2)]
+    killed, survivor = (
+        start_worker("ingest", str(tmp_path / str(n)), url, str(n), "2", stderr=logs[n])
+        for n in range(2)
+    )
+    try:
+        expected = int(read_until(survivor, "ready*")[-1].split()[1])
+        read_until(killed, "ready*")
+        acked: set[int] = set()
+        while len(acked) < 1500:  # about 3,000 of its 20,000 messages in
+            line = killed.stdout.readline().strip()
+            assert line.startswith("ack "), f"unexpected output {line!r}"
+            acked.add(int(line.split()[1]))
+        killed.kill()
+        killed.wait(timeout=10)
+        read_until(survivor, "done", timeout=120)
+    finally:
+        for worker in (killed, survivor):
             if worker.poll() is None:
                 worker.kill()
+            worker.wait(timeout=10)
+        for log in logs:
+            log.close()
     connection = await asyncpg.connect(url)
     try:
-        stored = {
-            r[0] for r in await connection.fetch("SELECT message_id FROM posts WHERE acked = 1")
-        }
-        total = await connection.fetchval("SELECT COUNT(*) FROM posts")
+        rows = await connection.fetch(
+            "SELECT p.message_id, r.thread_id FROM posts p JOIN rounds r ON r.id = p.round_id"
+        )
     finally:
         await connection.close()
+    killed_threads = {ids(cohort)[2] for cohort in share_of(0, 2, 100)}
+    from_killed = {message for message, thread in rows if thread in killed_threads}
+    from_survivor = {message for message, thread in rows if thread not in killed_threads}
     record_property("acknowledged_before_kill", len(acked))
-    record_property("stored_after_kill", total)
-    assert acked <= stored, f"{len(acked - stored)} acknowledged messages were lost"
-    assert total < 40_000, "killed mid-stream, not after the end"
+    record_property("stored_from_the_killed_process", len(from_killed))
+    assert acked <= from_killed, f"{len(acked - from_killed)} acknowledged messages were lost"
+    assert len(from_killed) < expected, "killed mid-stream, not after the end"
+    assert len(from_survivor) == expected, "the other process took in all of its messages"

@@ -1,10 +1,12 @@
 """Praxis in a process of its own, for the fault tests that kill or signal it.
 
-python -m tests.workers ingest DIR [DATABASE_URL]
+python -m tests.workers ingest DIR [DATABASE_URL [PROCESS PROCESSES]]
     The real bot and its real reflections listener, fed a stream of gateway
     MESSAGE_CREATE payloads through discord.py's parser (as ``bench.ingest`` does).
     Every ✅ the bot sends is printed as ``ack <message id>`` the moment it is sent,
     so the parent knows exactly what was acknowledged before it kills the process.
+    With PROCESS and PROCESSES, only that share of the servers (bench.ingest's split),
+    into a database already migrated, beside the other processes.
 
 python -m tests.workers tick DB SECONDS_PER_POST
     ``praxis run``'s own runner (signals, shutdown) with SimCord in place of Discord:
@@ -43,18 +45,25 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-async def ingest(directory: Path, url: str | None = None) -> None:
-    from bench.ingest import build, feed, message_payloads, stub_rest
+async def ingest(
+    directory: Path, url: str | None = None, process: int = 0, processes: int = 1
+) -> None:
+    from bench.ingest import build, feed, ids, message_payloads, share_of, stub_rest
 
     threads, members = 100, 50
-    bot, _ = await build(directory, threads, members, url)
+    cohorts = share_of(process, processes, threads)
+    bot, _ = await build(directory, threads, members, url, cohorts, fresh=processes == 1)
 
     async def add_reaction(channel_id, message_id, emoji):
         say(f"ack {message_id}")
 
     stub_rest(bot, add_reaction)
-    payloads = [json.dumps(p) for p in message_payloads(threads, members, 40_000)]
-    say("ready")
+    payloads = [
+        json.dumps(p)
+        for p in message_payloads(threads, members, 40_000)
+        if int(p["channel_id"]) - ids(0)[2] in cohorts  # this process's servers only
+    ]
+    say(f"ready {len(payloads)}")
     await feed(bot, payloads)  # parses as the gateway reader would, then waits for the ✅s
     say("done")
 
@@ -177,7 +186,9 @@ def main() -> None:
         asyncio.run(shard(sys.argv[2], int(sys.argv[3]), block_at))
         return
     if mode == "ingest":
-        asyncio.run(ingest(Path(sys.argv[2]), sys.argv[3] if len(sys.argv) > 3 else None))
+        url = sys.argv[3] if len(sys.argv) > 3 else None
+        share = [int(n) for n in sys.argv[4:6]] or [0, 1]
+        asyncio.run(ingest(Path(sys.argv[2]), url, *share))
     elif mode == "tick":
         sys.exit(asyncio.run(tick(Path(sys.argv[2]), float(sys.argv[3]))))
     else:
