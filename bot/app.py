@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Container
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.core import cohorts, health, privacy
-from bot.core.leases import Leases
+from bot.core.leases import EVERYTHING, Leases
 from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
 from bot.core.tick import TickReport, run_tick
@@ -109,6 +109,9 @@ class PraxisBot(commands.Bot):
             Leases(self.serves, settings.lease_seconds) if settings.several_processes else None
         )
         self._lease_keeper: asyncio.Task | None = None
+        #: The cohorts this process did the scheduled work of at its last tick that could
+        #: read its leases: whose facilitators it tells of a storage outage.
+        self.owned: Container[int] = EVERYTHING if self.leases is None else frozenset()
 
     def serves(self, platform: str, guild_id: int) -> bool:
         """Whether this process can do a server's scheduled work: a Discord server in one
@@ -214,6 +217,8 @@ class PraxisBot(commands.Bot):
         """
         async with self._tick_lock:
             report = await run_tick(self.db, self.chat, now, self.unread, self.leases)
+            if report.storage_problem is None:
+                self.owned = report.ownership.cohorts
             await self._watch_storage(report)
         self.forget_round_lookups()
         if self.scheduler is not None:
@@ -238,7 +243,11 @@ class PraxisBot(commands.Bot):
             log.error("The database can't be written (%s). Praxis keeps running and will "
                       "resume by itself once that is fixed.", failure.reason)  # fmt: skip
             await health.tell_facilitators(
-                self.db, self.chat, "Praxis can't save right now", health.down_text(failure)
+                self.db,
+                self.chat,
+                "Praxis can't save right now",
+                health.down_text(failure),
+                self.owned,
             )
             return
         if report.storage_problem is not None:
@@ -253,7 +262,7 @@ class PraxisBot(commands.Bot):
             watch.came_back()
             log.warning("The database takes writes again; what it refused has been redone.")
             await health.tell_facilitators(
-                self.db, self.chat, "Praxis is saving again", health.up_text(since)
+                self.db, self.chat, "Praxis is saving again", health.up_text(since), self.owned
             )
 
     def read_back(self) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from bot.app import PraxisBot, ShardedPraxisBot, create_bot
 from bot.config import Settings
+from bot.core import health
 from bot.core.cohorts import create_cohort as core_create_cohort
 from bot.core.errors import ConfigError
 from bot.core.leases import MAINTENANCE, Leases
@@ -220,3 +221,29 @@ def test_each_process_keeps_its_own_journal_and_its_share_of_the_rate_limit(tmp_
     cog = Reflections(create_bot(other))
     assert cog.pace.rate == BACKFILL_RATE / 4
     assert cog.backlog.file.path.name == "praxis.db.shards-2.pending.jsonl"
+
+
+async def test_a_storage_outage_is_told_to_this_process_s_own_cohorts_only(settings):
+    """Every process notices an outage; each tells only the facilitators of the cohorts
+    whose work it does, so nobody hears it from every process."""
+    db = await storage_db.open_database(settings)
+    try:
+        await db.migrate()
+        for n in range(3):
+            await core_create_cohort(
+                db, guild_id=n << 22, name=f"C{n}", channel_id=1000 + n, member_role_id=1,
+                facilitator_role_id=None, options={}, now=FIRST_SLOT,
+            )  # fmt: skip
+        told = []
+
+        class Chat:
+            async def tell_facilitators(self, cohort, title, text):
+                told.append(cohort.id)
+
+        reached = await health.tell_facilitators(db, Chat(), "Down", "…", frozenset({1, 3}))
+        assert sorted(told) == [1, 3] and reached == 2
+        told.clear()
+        await health.tell_facilitators(db, Chat(), "Down", "…")  # a lone process: all
+        assert sorted(told) == [1, 2, 3]
+    finally:
+        await db.close()

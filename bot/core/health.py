@@ -9,12 +9,14 @@ the problem was fixed; thread messages posted meanwhile are read back from the p
 from __future__ import annotations
 
 import logging
+from collections.abc import Container
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.clock import from_db_optional, to_db
 from bot.core.cohorts import list_active_cohorts
 from bot.core.errors import StorageUnavailable
+from bot.core.leases import EVERYTHING
 from bot.core.ports import Chat, DeliveryError
 from bot.storage import health as store
 from bot.storage.db import Database
@@ -77,8 +79,12 @@ def up_text(since: datetime | None) -> str:
     )
 
 
-async def tell_facilitators(db: Database, chat: Chat, title: str, text: str) -> int:
-    """Tell every cohort's facilitators; returns how many cohorts were reached.
+async def tell_facilitators(
+    db: Database, chat: Chat, title: str, text: str, mine: Container[int] = EVERYTHING
+) -> int:
+    """Tell the facilitators of every cohort in ``mine`` (this process's: with several
+    processes, each tells its own, so nobody hears it twice); returns how many cohorts
+    were reached.
 
     Reading still works when writing doesn't, but if even that fails the log is all
     there is, so nothing here raises.
@@ -90,6 +96,8 @@ async def tell_facilitators(db: Database, chat: Chat, title: str, text: str) -> 
         return 0
     reached = 0
     for cohort in cohorts:
+        if cohort.id not in mine:
+            continue
         try:
             await chat.tell_facilitators(cohort, title, text)
             reached += 1

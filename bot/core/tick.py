@@ -75,6 +75,7 @@ async def run_tick(
         log.warning("Skipping this tick: the database can't be written (%s)", problem.reason)
         report.storage_problem = problem
         report.next_due = now + STORAGE_RETRY
+        report.ownership = SOLE if leases is None else NOTHING
         return report
     held = report.held = await unread.held(db) if unread is not None else frozenset()
     report.ownership = await _ownership(db, leases)
