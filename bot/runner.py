@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import PraxisBot, create_bot, freeze_long_lived_objects
 from bot.config import Settings
+from bot.core.errors import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,13 @@ async def run_until_stopped(
             "for the bot in the Developer Portal, or switch them off in .env."
         )
         return 2
+    except StorageUnavailable as problem:  # at start: the database can't be opened or written
+        log.error(
+            "Could not open the database (%s). Check DATABASE_URL or DATABASE_PATH, and that "
+            "the database server is running.",
+            problem.reason,
+        )
+        return 1
     except (OSError, discord.HTTPException, discord.GatewayNotFound) as error:
         log.error(
             "Could not reach Discord or Slack (%s). Check the network and try again.",

@@ -46,3 +46,21 @@ def test_a_database_url_that_is_not_postgresql_is_refused(tmp_path):
 
     assert result.returncode == 2
     assert "DATABASE_URL must start with postgresql://" in result.stderr
+
+
+async def test_run_with_a_database_server_that_is_not_there_says_so_in_a_sentence(tmp_path, caplog):
+    """No traceback: one line naming what to check, and exit 1 (a restart may work)."""
+    from bot.config import Settings
+    from bot.runner import run_until_stopped
+
+    settings = Settings(
+        database_path=tmp_path / "unused.db", scheduler_enabled=False,
+        database_url=f"postgresql://praxis@/praxis?host={tmp_path}/no-server-here",
+    )  # fmt: skip
+    code = await run_until_stopped(settings, connect=lambda bot: bot.open_storage())
+    assert code == 1
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "Could not open the database (the database server can't be reached)" in (
+        record.getMessage()
+    )
+    assert record.exc_info is None
