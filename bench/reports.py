@@ -27,7 +27,10 @@ from pathlib import Path
 from statistics import median
 from typing import Any
 
+from bench import pg
+from bench.ingest import open_fresh
 from bench.looplag import LoopLag
+from bot.app import freeze_long_lived_objects
 from bot.core import chart, reflections
 from bot.core.clock import to_db
 from bot.core.cohorts import Cohort, create_cohort
@@ -65,10 +68,11 @@ def words(rng: random.Random, n: int) -> str:
     return " ".join(rng.choices(VOCABULARY, k=n))
 
 
-async def build(path: Path, members: int, rounds: int, seed: int = 7):
-    """The database, cohort and roster; returns (db, cohort, roster, post rows)."""
+async def build(path: Path, members: int, rounds: int, seed: int = 7, url: str | None = None):
+    """The database (an SQLite file at ``path``, or the scratch PostgreSQL database at
+    ``url``, emptied first), cohort and roster; returns (db, cohort, roster, post rows)."""
     rng = random.Random(seed)
-    db = await Database.open(path)
+    db = await open_fresh(path, url)
     await db.migrate()
     cohort = await create_cohort(
         db, guild_id=GUILD_ID, name="Bench Cohort", channel_id=CHANNEL_ID,
@@ -187,18 +191,19 @@ def export_peak(db: Database, cohort: Cohort, names: dict[int, str]) -> int:
     with open(os.devnull, "wb") as sink:
         tracemalloc.start()
         try:
-            stream_export(db.path, sink, header, cohort, dict(names), True)
+            stream_export(db.elsewhere, sink, header, cohort, dict(names), True)
             return tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
 
 
-async def run(members: int, rounds: int, runs: int) -> dict[str, Figure]:
+async def run(members: int, rounds: int, runs: int, url: str | None = None) -> dict[str, Figure]:
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
         db, cohort, roster, n_posts, n_excused = await build(
-            Path(tmp) / "bench.db", members, rounds
+            Path(tmp) / "bench.db", members, rounds, url=url
         )
+        freeze_long_lived_objects()  # what `praxis run` does at its first ready
         setup = time.perf_counter() - started
         print(f"reports: {members} members × {rounds} rounds, {n_posts:,} rows in posts, "
               f"{n_excused} excusals (setup {setup:.1f} s), {runs} runs each")  # fmt: skip
@@ -262,12 +267,12 @@ def forget_chart_caches() -> None:
         cached.cache_clear()
 
 
-async def run_all(sizes: list[int], rounds: int, runs: int) -> None:
+async def run_all(sizes: list[int], rounds: int, runs: int, url: str | None = None) -> None:
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
     growth = {}
     for members in sizes:
-        growth[members] = await run(members, rounds, runs)
+        growth[members] = await run(members, rounds, runs, url)
     print(f"\ngrowth (medians, {rounds} rounds): members → ms")
     keys = ["round", "member", "me", "export", "chart", "chart_cold"]
     print("  " + f"{'members':>8}" + "".join(f"{growth[sizes[0]][k].label[:20]:>22}" for k in keys))
@@ -283,8 +288,12 @@ def main() -> None:
     parser.add_argument("--members", type=int, nargs="+", default=[125, 250, 500, 1000])
     parser.add_argument("--rounds", type=int, default=52)
     parser.add_argument("--runs", type=int, default=5)
+    pg.add_arguments(parser)
     args = parser.parse_args()
-    asyncio.run(run_all(args.members, args.rounds, args.runs))
+    with pg.server_url(args) as url:
+        if url is not None:
+            print("on PostgreSQL (a scratch database, emptied for each size)")
+        asyncio.run(run_all(args.members, args.rounds, args.runs, url))
 
 
 if __name__ == "__main__":

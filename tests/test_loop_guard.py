@@ -76,16 +76,33 @@ async def test_the_export_worker_writes_what_the_export_writes_in_process(cohort
     names = {p.id: p.name for p in roster[:-5]}  # the rest are named as they signed
     header = [*reports.EXPORT_COLUMNS, "text"]
     here = io.BytesIO()
-    reports.stream_export(db.path, here, header, found, dict(names), True)
+    reports.stream_export(db.elsewhere, here, header, found, dict(names), True)
     with await reports.export_csv_file(db, found, names, include_text=True) as file:
         assert file.read() == here.getvalue()
     assert here.getvalue().count(b"\n") > MEMBERS * ROUNDS
 
 
+async def test_the_export_worker_reads_in_batches_authors_first(cohort):
+    """Memory bounded by a batch on either backend: the worker's reads (an SQLite cursor,
+    or a PostgreSQL server-side cursor in one snapshot) come a batch at a time."""
+    db, found, _ = cohort
+    kinds, sizes = [], []
+    for kind, batch in store.export_batches(db.elsewhere, found.id, 97):
+        kinds.append(kind)
+        sizes.append(len(batch))
+    assert kinds == sorted(kinds) and {"author", "post"} == set(kinds)  # authors first
+    assert max(sizes) == 97
+    posts = sum(size for kind, size in zip(kinds, sizes, strict=True) if kind == "post")
+    authors = sum(size for kind, size in zip(kinds, sizes, strict=True) if kind == "author")
+    assert posts == authors == len(await store.export_rows(db, found.id))
+
+
 async def test_a_failing_export_worker_raises_without_quoting_its_error(cohort, tmp_path):
     _, found, _ = cohort
     with pytest.raises(RuntimeError, match=r"exit 1, sqlite3\.OperationalError$") as caught:
-        await reports._export_in_process(tmp_path / "gone.db", ["round"], found, {}, False)
+        await reports._export_in_process(
+            ("sqlite", str(tmp_path / "gone.db")), ["round"], found, {}, False
+        )
     assert "unable to open" not in str(caught.value)
 
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from itertools import chain, groupby
-from pathlib import Path
 from statistics import mean
 from typing import BinaryIO, Literal
 
@@ -42,7 +41,7 @@ from bot.core.ratings import Tally
 from bot.core.ratings import tallies as rating_tallies
 from bot.core.rounds import Round
 from bot.storage import reports as store
-from bot.storage.db import Database, read_only_connection
+from bot.storage.db import Database
 
 Status = Literal["on_time", "late", "short", "missing", "not_yet", "excused"]
 COUNTED: frozenset[str] = frozenset({"on_time", "late"})
@@ -409,9 +408,9 @@ def _csv_bytes(header: Iterable[str], lines: Iterable[list]) -> bytes:
     return data
 
 
-#: Rows read from SQLite at a time by the export; what it holds in memory, besides one
-#: member's reflection parts (and, for an in-memory database, the spooled file's first
-#: megabyte).
+#: Rows read at a time by the export (SQLite or PostgreSQL); what it holds in memory,
+#: besides one member's reflection parts (and, for an in-memory database, the spooled
+#: file's first megabyte).
 EXPORT_BATCH = 500
 _SPOOL_BYTES = 1 << 20
 
@@ -428,12 +427,13 @@ async def export_csv_file(
     """
     header = [*EXPORT_COLUMNS, *(["text"] if include_text else [])]
     names = dict(names)
-    if not db.on_disk:  # an in-memory database has no second connection: read it here
+    source = db.elsewhere
+    if source is None:  # an in-memory database has no second connection: read it here
         rows = await store.export_rows(db, cohort.id)
         for row in rows:
             names.setdefault(row["author_id"], row["author_name"])
         return await asyncio.to_thread(_write_export, header, rows, cohort, names, include_text)
-    return await _export_in_process(db.path, header, cohort, names, include_text)
+    return await _export_in_process(source, header, cohort, names, include_text)
 
 
 async def export_csv(
@@ -451,7 +451,11 @@ async def export_csv(
 
 
 async def _export_in_process(
-    path: Path, header: list[str], cohort: Cohort, names: dict[int, str], include_text: bool
+    source: tuple[str, str],
+    header: list[str],
+    cohort: Cohort,
+    names: dict[int, str],
+    include_text: bool,
 ) -> BinaryIO:
     """:func:`stream_export` run by ``python -m bot.core.export_worker`` into a temporary
     file opened here, rewound for the caller.
@@ -463,7 +467,8 @@ async def _export_in_process(
     processes, where a process left 10–61 ms (the loop's own wait for a core).
     """
     out = tempfile.TemporaryFile()  # noqa: SIM115 - the caller closes it
-    job = pickle.dumps((str(path), header, cohort, names, include_text))
+    # On the worker's stdin, never its command line: a PostgreSQL URL may hold a password.
+    job = pickle.dumps((source, header, cohort, names, include_text))
     # The worker imports Praxis from where this process did, installed or not.
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
     try:
@@ -498,7 +503,7 @@ def _failure(code: int | None, errors: bytes) -> str:
 
 
 def stream_export(
-    path: Path,
+    source: tuple[str, str],
     out: BinaryIO,
     header: list[str],
     cohort: Cohort,
@@ -506,13 +511,18 @@ def stream_export(
     include_text: bool,
 ) -> None:
     """The export written to ``out`` as its rows are read, :data:`EXPORT_BATCH` at a time
-    on a read-only connection to the database at ``path``: memory holds one batch. What
-    the export's worker process runs."""
-    with read_only_connection(path) as conn:
-        for row in store.export_authors(conn, cohort.id):
-            names.setdefault(row["author_id"], row["author_name"])
-        rows = chain.from_iterable(store.export_row_batches(conn, cohort.id, EXPORT_BATCH))
-        _write_lines(out, header, rows, cohort, names, include_text)
+    on a read-only connection of its own to ``source`` (:attr:`Database.elsewhere`):
+    memory holds a batch or two. What the export's worker process runs."""
+    batches = store.export_batches(source, cohort.id, EXPORT_BATCH)
+    first: list = []
+    for kind, batch in batches:  # every author first, for the names of forgotten members
+        if kind == "post":
+            first = batch
+            break
+        for author_id, author_name in batch:
+            names.setdefault(author_id, author_name)
+    rows = chain(first, chain.from_iterable(batch for _, batch in batches))
+    _write_lines(out, header, rows, cohort, names, include_text)
 
 
 def _write_export(

@@ -282,6 +282,13 @@ class Database(ABC):
         another thread or process (SQLite on disk only)."""
         return False
 
+    @property
+    def elsewhere(self) -> tuple[str, str] | None:
+        """(dialect, where): how another process opens this same database, the SQLite file
+        or the PostgreSQL URL; None for an in-memory SQLite database, which it can't.
+        Holds a password when the URL does: pass it on a pipe, never log it."""
+        return None
+
     @abstractmethod
     def transaction(self) -> AbstractAsyncContextManager[Tx]:
         """One atomic unit of work: commits on success, rolls back on any exception."""
@@ -381,6 +388,10 @@ class SqliteDatabase(Database):
     @property
     def on_disk(self) -> bool:
         return str(self.path) != ":memory:"
+
+    @property
+    def elsewhere(self) -> tuple[str, str] | None:
+        return ("sqlite", str(self.path)) if self.on_disk else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
+import queue
+import threading
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -157,6 +159,10 @@ class PostgresDatabase(Database):
         self._pool = pool
         self.url = url  # holds the password, if any: never logged
         self._last_rewrite: datetime | None = None  # the tick's time of the last rewrite
+
+    @property
+    def elsewhere(self) -> tuple[str, str] | None:
+        return ("postgresql", self.url)
 
     @classmethod
     async def open(cls, url: str, *, pool_size: int = POOL_SIZE) -> PostgresDatabase:
@@ -335,3 +341,43 @@ async def _version(conn: asyncpg.Connection) -> int:
     if await conn.fetchval("SELECT to_regclass('schema_version')") is None:
         return 0
     return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+
+
+_DONE = object()
+
+
+def stream_rows(
+    url: str, queries: Sequence[tuple[str, Sequence[Any]]], size: int
+) -> Iterator[tuple[int, list[Row]]]:
+    """The rows of each query, in order, as (query's index, batch of at most ``size``),
+    for a caller that isn't async (the export's worker process).
+
+    One read-only REPEATABLE READ transaction, so all queries see one snapshot; each read
+    through a server-side cursor, so memory holds a batch or two, never a whole result.
+    asyncpg runs on an event loop of its own in a helper thread, two batches ahead at most.
+    """
+    handoff: queue.Queue = queue.Queue(maxsize=2)
+
+    async def read() -> None:
+        conn = await asyncpg.connect(url)
+        try:
+            async with conn.transaction(isolation="repeatable_read", readonly=True):
+                for index, (sql, params) in enumerate(queries):
+                    cursor = await conn.cursor(numbered(sql), *params)
+                    while batch := await cursor.fetch(size):
+                        handoff.put((index, batch))  # this loop runs nothing else: it may wait
+        finally:
+            await conn.close()
+
+    def reader() -> None:
+        try:
+            asyncio.run(read())
+            handoff.put(_DONE)
+        except BaseException as error:  # handed to the caller, raised there
+            handoff.put(error)
+
+    threading.Thread(target=reader, name="praxis-stream", daemon=True).start()
+    while (item := handoff.get()) is not _DONE:
+        if isinstance(item, BaseException):
+            raise item
+        yield item

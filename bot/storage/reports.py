@@ -7,10 +7,10 @@ indexes, so a member's report costs their rows, not the cohort's.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
+from pathlib import Path
 
-from bot.storage.db import Database, Row
+from bot.storage.db import Database, Row, read_only_connection
 
 
 def _round_filter(round_id: int | None) -> tuple[str, list[int]]:
@@ -151,23 +151,31 @@ async def export_rows(db: Database, cohort_id: int) -> list[Row]:
     )
 
 
-def export_authors(conn: sqlite3.Connection, cohort_id: int) -> Iterator[Row]:
-    """(author_id, author_name) of :func:`export_rows`, in the same order, read by the
-    export's worker process on a :func:`~bot.storage.db.read_only_connection`."""
-    yield from conn.execute(
-        f"SELECT p.author_id, p.author_name {_EXPORT_FROM} {_EXPORT_ORDER}", (cohort_id,)
-    )
+def export_batches(
+    source: tuple[str, str], cohort_id: int, size: int
+) -> Iterator[tuple[str, list[Row]]]:
+    """:func:`export_rows` for the export's worker process, on a connection of its own to
+    ``source`` (:attr:`Database.elsewhere`), in batches of ``size`` so memory holds one
+    batch, not the cohort: first ``("author", [(author_id, author_name), …])`` batches in
+    the same order, then ``("post", rows)`` batches."""
+    queries = [
+        (f"SELECT p.author_id, p.author_name {_EXPORT_FROM} {_EXPORT_ORDER}", [cohort_id]),
+        (f"SELECT r.number, r.title, r.id AS round_id, p.* {_EXPORT_FROM} {_EXPORT_ORDER}",
+         [cohort_id]),
+    ]  # fmt: skip
+    kinds = ("author", "post")
+    dialect, where = source
+    if dialect == "postgresql":
+        from bot.storage.postgres import stream_rows  # asyncpg only when it is used
 
-
-def export_row_batches(conn: sqlite3.Connection, cohort_id: int, size: int) -> Iterator[list[Row]]:
-    """:func:`export_rows` in batches of ``size``, so memory holds one batch, not the cohort
-    (the export's worker process, a :func:`~bot.storage.db.read_only_connection`)."""
-    cursor = conn.execute(
-        f"SELECT r.number, r.title, r.id AS round_id, p.* {_EXPORT_FROM} {_EXPORT_ORDER}",
-        (cohort_id,),
-    )
-    while batch := cursor.fetchmany(size):
-        yield batch
+        for index, batch in stream_rows(where, queries, size):
+            yield kinds[index], batch
+        return
+    with read_only_connection(Path(where)) as conn:
+        for kind, (sql, params) in zip(kinds, queries, strict=True):
+            cursor = conn.execute(sql, params)
+            while batch := cursor.fetchmany(size):
+                yield kind, batch
 
 
 async def undigested_closed(db: Database) -> list[Row]:
