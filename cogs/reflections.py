@@ -619,15 +619,20 @@ class Reflections(commands.Cog):
         """One thread's ✅s, late pairings and rating questions, in the order posted: one
         task for the lot (a task per ✅ cost more than the ✅), one request at a time, as
         Discord's per-channel reaction limit would make them anyway."""
+        feedback = []
         for message, ctx, author, outcome in work:
             try:
                 await glue.apply(self.bot, message.channel, outcome)
                 if outcome.ack and ctx.round.assigned:
                     await pairs.add_latecomer(self.bot.db, self.bot.chat, ctx, author.id)
                 if _new_feedback(outcome):
-                    await rating_glue.ask(self.bot, message.id)
+                    feedback.append(message.id)
             except Exception:  # one message's trouble must not hold back the others
                 log.exception("Follow-up of a stored thread message failed")
+        try:
+            await rating_glue.ask_many(self.bot, feedback)  # after the ✅s, claimed together
+        except Exception:
+            log.exception("Rating questions after stored thread messages failed")
 
     async def _check_privacy(self, stored: list[tuple]) -> None:
         """Check every stored text for client identifiers (off the event loop for a big

@@ -213,3 +213,28 @@ async def test_slack_the_writer_rates_by_dm_and_others_cannot(slack_world):
     assert "1 of 1 rated helpful by their readers" in report.text
     progress = await ben.command("/praxis", "me progress", channel=world.room)
     assert "Your feedback this round: 1 of 1 rated helpful" in progress.text
+
+
+async def test_a_batch_of_feedback_is_claimed_together_each_once(world):
+    """A thread's feedback stored in one batch is claimed in one transaction; each piece
+    is asked about once, whatever the batch repeats, and a reflection never."""
+    from bot.core import ratings
+
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben, cleo = world.members[:3]
+    reflection = await ada.send(thread, words(20))
+    by_ben = await ben.send(thread, FEEDBACK, reply_to=reflection)
+    by_cleo = await cleo.send(thread, "What you said about silence helped me.", reply_to=reflection)
+    async with world.db.transaction() as tx:  # as if they hadn't been asked yet
+        await tx.execute("DELETE FROM ratings")
+
+    now = datetime(2026, 1, 6, tzinfo=UTC)
+    batch = [by_ben.id, reflection.id, by_cleo.id, by_ben.id]
+    asks = await ratings.claim_asks(world.db, batch, now)
+    assert [(a.feedback_message_id, a.rater_id) for a in asks] == [
+        (by_ben.id, ada.id), (by_cleo.id, ada.id),
+    ]  # fmt: skip
+    assert await ratings.claim_asks(world.db, batch, now) == []
+    assert len(await ratings_rows(world)) == 2

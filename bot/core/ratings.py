@@ -10,6 +10,7 @@ rated. Nobody sees who rated what.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from bot.core.errors import InvalidInput
 from bot.core.text import giver_shown
 from bot.storage import posts as posts_store
 from bot.storage import ratings as store
-from bot.storage.db import Database
+from bot.storage.db import Database, Tx
 
 NOT_YOURS = (
     "Only the person whose reflection this feedback answers can rate it, so nothing was changed."
@@ -47,14 +48,31 @@ class Tally:
 async def claim_ask(db: Database, feedback_message_id: int, now: datetime) -> Ask | None:
     """The question to send about this feedback, or None if it isn't feedback on a member's
     reflection or Praxis already asked (claimed before sending: at most one question each)."""
+    asks = await claim_asks(db, [feedback_message_id], now)
+    return asks[0] if asks else None
+
+
+async def claim_asks(db: Database, feedback_message_ids: Sequence[int], now: datetime) -> list[Ask]:
+    """:func:`claim_ask` for a batch of feedback (one thread's, stored together), in one
+    transaction: a burst of feedback costs one claim, not one per message."""
+    asks = []
+    if not feedback_message_ids:
+        return asks
     async with db.transaction() as tx:
-        post = await posts_store.get(tx, feedback_message_id)
-        if post is None or post["kind"] != "feedback" or post["target_id"] is None:
-            return None
-        if post["target_id"] == post["author_id"] or post["deleted_at"] is not None:
-            return None
-        if not await store.claim_ask(tx, post, to_db(now)):
-            return None
+        for message_id in feedback_message_ids:
+            if (ask := await _claim(tx, message_id, to_db(now))) is not None:
+                asks.append(ask)
+    return asks
+
+
+async def _claim(tx: Tx, feedback_message_id: int, now: str) -> Ask | None:
+    post = await posts_store.get(tx, feedback_message_id)
+    if post is None or post["kind"] != "feedback" or post["target_id"] is None:
+        return None
+    if post["target_id"] == post["author_id"] or post["deleted_at"] is not None:
+        return None
+    if not await store.claim_ask(tx, post, now):
+        return None
     return Ask(feedback_message_id, post["round_id"], post["target_id"], giver_shown(post))
 
 

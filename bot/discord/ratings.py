@@ -36,13 +36,24 @@ def rate_view(feedback_message_id: int) -> discord.ui.View:
 
 async def ask(bot, feedback_message_id: int) -> None:
     """Ask the reflection's writer about this feedback, once (claimed before sending)."""
+    await ask_many(bot, [feedback_message_id])
+
+
+async def ask_many(bot, feedback_message_ids: list[int]) -> None:
+    """:func:`ask` for a batch of feedback: claimed together, then asked one by one."""
     try:
-        question = await ratings.claim_ask(bot.db, feedback_message_id, discord.utils.utcnow())
+        questions = await ratings.claim_asks(bot.db, feedback_message_ids, discord.utils.utcnow())
     except (StorageBusy, StorageUnavailable):  # the feedback itself is stored: just don't ask
-        log.warning("Could not note a rating question; it is not sent")
+        log.warning(
+            "Could not note %d rating questions; they are not sent", len(feedback_message_ids)
+        )
         return
-    if question is None:
-        return
+    for question in questions:
+        await _send(bot, question)
+
+
+async def _send(bot, question: ratings.Ask) -> None:
+    feedback_message_id = question.feedback_message_id
     text = (
         f"{without_mentions(question.giver_name)} responded to your reflection. Was it "
         "helpful? Only you see this; facilitators see counts, never who rated."
