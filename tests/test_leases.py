@@ -247,3 +247,23 @@ async def test_a_storage_outage_is_told_to_this_process_s_own_cohorts_only(setti
         assert sorted(told) == [1, 2, 3]
     finally:
         await db.close()
+
+
+async def test_two_attempts_at_one_round_post_it_once(world):
+    """Beneath the leases: a process that stalled past its lease and one that took over
+    may both find the same round due. Each attempt is claimed first (compare-and-set on
+    the attempt count), so only one posts it."""
+    from bot.core import rounds
+
+    await create_cohort(world, "Autumn")
+    now = await advance_to(world.env, FIRST_SLOT)
+    outcome = rounds.RoundsOutcome([], [], [], [], [])
+    await rounds.claim_due_rounds(world.db, now, outcome)
+    first, second = (rounds.RoundsOutcome([], [], [], [], []) for _ in range(2))
+    await asyncio.gather(
+        rounds.deliver_pending(world.db, world.bot.chat, now, first),
+        rounds.deliver_pending(world.db, world.bot.chat, now, second),
+    )
+    assert sorted(first.posted + second.posted) == outcome.claimed
+    assert first.failed == second.failed == []
+    assert len(prompts_in(world)) == 1

@@ -312,6 +312,8 @@ async def deliver_pending(
         if cohort is None:
             continue
         state = await _attempt(db, chat, cohort, round_, now)
+        if state == "taken":  # another process's attempt got there first
+            continue
         {"posted": outcome.posted, "missed": outcome.missed}.get(state, outcome.failed).append(
             round_.id
         )
@@ -332,12 +334,10 @@ async def _attempt(db: Database, chat: Chat, cohort: Cohort, round_: Round, now:
             return "failed"
         round_ = await _reload(db, round_.id)
     attempt = round_.attempts + 1
-    async with db.transaction() as tx:
-        await store.update(
-            tx,
-            round_.id,
-            {"attempts": attempt, "next_attempt_at": to_db(now + _backoff(attempt, False))},
-        )
+    retry_at = to_db(now + _backoff(attempt, False))
+    async with db.transaction() as tx:  # claimed: of two processes, one makes this attempt
+        if not await store.claim_attempt(tx, round_.id, round_.attempts, retry_at):
+            return "taken"
     late = round_.manual is False and now - round_.slot_at > LATE_AFTER
     post = round_.post(cohort.name, late=late)
     channel_id, message_id = round_.channel_id, round_.message_id

@@ -21,6 +21,16 @@ async def insert(tx: Tx, values: Mapping[str, Any]) -> int:
     return await insert_row(tx, "rounds", _WRITABLE, values)
 
 
+async def claim_attempt(tx: Tx, round_id: int, attempts_seen: int, retry_at: str) -> bool:
+    """Count one more attempt to post this round, unless someone else counted one since
+    ``attempts_seen`` was read (another process, or a tick that raced this one)."""
+    changed = await tx.execute_rowcount(
+        "UPDATE rounds SET attempts = ?, next_attempt_at = ? WHERE id = ? AND attempts = ?",
+        (attempts_seen + 1, retry_at, round_id, attempts_seen),
+    )
+    return changed > 0
+
+
 async def update(tx: Tx, round_id: int, values: Mapping[str, Any]) -> None:
     await update_row(tx, "rounds", _WRITABLE, round_id, values)
 
