@@ -10,6 +10,7 @@ machine passes and a regression that puts heavy work back on the loop fails.
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import signal
 from datetime import timedelta
@@ -41,9 +42,18 @@ class DigestChat:
 
 @pytest.fixture
 async def cohort(tmp_path):
+    """The cohort's database, with everything alive now frozen out of the garbage
+    collector's reach, as ``praxis run`` freezes its long-lived objects at first ready:
+    otherwise a full collection walks the whole test session's heap (a thousand tests'
+    leftovers, which no running bot has) and that, not the code, is the stall measured."""
     db, cohort, roster, _, _ = await build(tmp_path / "guard.db", MEMBERS, ROUNDS)
-    yield db, cohort, roster
-    await db.close()
+    gc.collect()
+    gc.freeze()
+    try:
+        yield db, cohort, roster
+    finally:
+        gc.unfreeze()
+        await db.close()
 
 
 async def test_reports_exports_and_the_chart_never_stall_the_loop(cohort):
