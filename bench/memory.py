@@ -32,8 +32,6 @@ import asyncio
 import gc
 import json
 import linecache
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
@@ -41,6 +39,7 @@ from pathlib import Path
 
 import discord
 
+from bench.child import run_python
 from bench.ingest import START, WORDS, snowflake, user
 from bench.startup import NOW, TIMEZONES, CohortSpec, StubRest, build_database
 from bot.app import create_bot, intents_for
@@ -367,13 +366,7 @@ def run_fresh(db_path: Path, guilds: int, members: int, cohorts: int, messages: 
         "import bench.memory as m\n"
         f"m._child({str(db_path)!r}, {guilds}, {members}, {cohorts}, {messages})\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False,
-        cwd=Path(__file__).resolve().parent.parent,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"measured run failed:\n{done.stderr}")
-    return json.loads(done.stdout.rstrip().splitlines()[-1])
+    return json.loads(run_python(code)[-1])
 
 
 IMPORT_STEPS = (
@@ -395,11 +388,7 @@ def import_rss() -> list[int]:
         "found = []\n"
     ) + "".join(f"{statement}\nfound.append(rss())\n" for _, statement in IMPORT_STEPS)
     code += "print(*found)\n"
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )  # fmt: skip
-    return [int(value) for value in done.stdout.split()]
+    return [int(value) for value in " ".join(run_python(code)).split()]
 
 
 def summarise(figures: dict, members_total: int) -> dict:

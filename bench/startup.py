@@ -34,7 +34,6 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +44,7 @@ from pathlib import Path
 
 import discord
 
+from bench.child import run_python
 from bench.ingest import PER_GUILD, guild_of, guild_payloads, ids, member_id, user
 from bench.looplag import LoopLag
 from bot.app import create_bot
@@ -595,16 +595,7 @@ def run_fresh_limits(db_path: Path, cohorts: int, members_per: int, rtt: str, se
         "import bench.startup as s\n"
         f"s._child_limits({str(db_path)!r}, {cohorts}, {members_per}, {rtt!r}, {seed})\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"measured run failed:\n{done.stderr}")
-    return json.loads(done.stdout.rstrip().splitlines()[-1])
+    return json.loads(run_python(code)[-1])
 
 
 LIMIT_ROWS = (
@@ -689,16 +680,7 @@ def run_fresh(db_path: Path, cohorts: int, members_per: int, profile: bool = Fal
         "print(json.dumps({'t0': t0, 'imported': imported}))\n"
     )
     launched = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"measured run failed:\n{done.stderr}")
-    lines = done.stdout.rstrip().splitlines()
+    lines = run_python(code)
     stamps, figures = json.loads(lines[-1]), json.loads(lines[-2])
     figures["interpreter"] = stamps["t0"] - launched
     figures["imports"] = stamps["imported"] - stamps["t0"]

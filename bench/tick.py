@@ -40,8 +40,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -50,6 +48,7 @@ from pathlib import Path
 import discord
 
 from bench import pg
+from bench.child import run_python
 from bench.ingest import FakeResponse, FakeSession, guild_payloads, stub_rest, user
 from bench.looplag import LoopLag
 from bench.startup import NOW, PER_GUILD, QueryCounter, build_database, ingest_layout
@@ -198,11 +197,7 @@ def run_fresh(where: str, cohorts: int, members_per: int, now: datetime, count=F
     """One tick in a new interpreter."""
     code = (f"import bench.tick as t; t._child({where!r}, {cohorts}, {members_per}, "
             f"{now.isoformat()!r}, {count})")  # fmt: skip
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=False, cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
-    if done.returncode != 0:
-        raise SystemExit(f"measured run failed:\n{done.stderr[-3000:]}")
-    figures = json.loads(done.stdout.rstrip().splitlines()[-1])
+    figures = json.loads(run_python(code)[-1])
     figures["load"] = os.getloadavg()[0]
     return figures
 
