@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.core import cohorts, notes, pairs, reflections, rounds
+from bot.core import cohorts, notes, pairs, ratings, reflections, rounds
 from bot.core.batching import Batcher
 from bot.core.drafts import Drafts
 from bot.core.errors import InvalidInput, NotAllowed, StorageBusy, StorageUnavailable
@@ -410,7 +410,7 @@ async def _post_feedback(interaction, ctx: RoundContext, author, form, target: i
     if label is not None:
         reply = f"Your feedback is posted in {thread.mention} as {label}. {ANONYMOUS_REPLY_NOTE}"
     await interaction.followup.send(f"{reply}\n\n{note}" if note else reply, ephemeral=True)
-    await rating_glue.ask(interaction.client, posted.id)
+    interaction.client.get_cog("Reflections").questions.put([posted.id])
 
 
 def _new_feedback(outcome: reflections.Outcome) -> bool:
@@ -465,6 +465,7 @@ class Reflections(commands.Cog):
         #: bot's, shared by all its processes: each takes its share of the shards' worth.
         self.pace = Pace(BACKFILL_RATE * settings.shard_share, BACKFILL_BURST)
         self.catching_up: asyncio.Task | None = None  # the backfill running in the background
+        self.questions = rating_glue.outbox(bot)  # "was it helpful?", after the ✅s, paced
 
     async def cog_load(self) -> None:
         # What an earlier run noted and could not redo (see bot/storage/pending.py) is
@@ -481,7 +482,8 @@ class Reflections(commands.Cog):
     async def cog_unload(self) -> None:
         await self.stop_catch_up()  # what it stored is whole; the next start reads the rest
         self.bot.message_handlers.remove(self.take_message)
-        await self.settle()  # shutting down: store what is queued, send its ✅s
+        await self.settle(questions=False)  # shutting down: store what is queued, send its ✅s
+        await self.questions.close()  # unclaimed questions are asked after the next start
         self.bot.retry_hooks.remove(self.retry_refused)
         self.bot.remove_dynamic_items(ReflectButton, DraftButton)
         self.bot.tree.remove_command(self.feedback_menu.name, type=self.feedback_menu.type)
@@ -616,9 +618,9 @@ class Reflections(commands.Cog):
             self.backlog.read_back(message.channel.id, message.id)
 
     async def _after_store(self, work: list[tuple]) -> None:
-        """One thread's ✅s, late pairings and rating questions, in the order posted: one
-        task for the lot (a task per ✅ cost more than the ✅), one request at a time, as
-        Discord's per-channel reaction limit would make them anyway."""
+        """One thread's ✅s and late pairings, in the order posted: one task for the lot (a
+        task per ✅ cost more than the ✅), one request at a time, as Discord's per-channel
+        reaction limit would make them anyway; then its rating questions join the queue."""
         feedback = []
         for message, ctx, author, outcome in work:
             try:
@@ -629,10 +631,7 @@ class Reflections(commands.Cog):
                     feedback.append(message.id)
             except Exception:  # one message's trouble must not hold back the others
                 log.exception("Follow-up of a stored thread message failed")
-        try:
-            await rating_glue.ask_many(self.bot, feedback)  # after the ✅s, claimed together
-        except Exception:
-            log.exception("Rating questions after stored thread messages failed")
+        self.questions.put(feedback)  # asked after the ✅s, at the questions' own pace
 
     async def _check_privacy(self, stored: list[tuple]) -> None:
         """Check every stored text for client identifiers (off the event loop for a big
@@ -645,11 +644,14 @@ class Reflections(commands.Cog):
         if flagged:
             await self._privacy_reminders(flagged)
 
-    async def settle(self) -> None:
-        """Wait until every message received so far is stored and its ✅ is sent."""
+    async def settle(self, questions: bool = True) -> None:
+        """Wait until every message received so far is stored and its ✅ is sent, and
+        (unless ``questions`` is False) its rating questions are asked."""
         await self.inbox.drain()
         while self._follow_ups:
             await asyncio.gather(*self._follow_ups, return_exceptions=True)
+        if questions:
+            await self.questions.drain()
 
     def _start(self, work) -> asyncio.Task:
         """Run follow-up work in its own task, kept referenced until it finishes."""
@@ -825,11 +827,13 @@ class Reflections(commands.Cog):
         database refused, whichever is earlier; what is already stored is skipped. The
         round is released for nudges (:class:`~bot.core.unread.Unread`) once its thread
         is read whole and stored, or can't be read at all (gone, no access); after a
-        passing failure it waits for the read-back after the next tick.
+        passing failure it waits for the read-back after the next tick. Rating questions
+        that a stop left unasked join the queue first.
         """
         thread_id = ctx.round.thread_id
         try:
             start, forgotten_at = await reflections.last_seen_message(self.bot.db, ctx)
+            self.questions.put(await ratings.unasked(self.bot.db, ctx.round.id))
         except (StorageBusy, StorageUnavailable):  # read it whole once the database can
             self.backlog.read_back(thread_id, thread_id + 1)
             return

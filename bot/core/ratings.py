@@ -2,24 +2,32 @@
 feedback on it helped ("helpful" or "not yet"), and may change their mind.
 
 Praxis asks once per feedback (:func:`claim_ask`: the ratings row is claimed before the
-platform sends the question, so a retry or a second delivery never asks twice). Only the
-reflection's writer may answer; anyone else gets a kind refusal and nothing is stored.
+platform sends the question, so a retry or a second delivery never asks twice). The
+questions wait in :class:`Questions` and go out paced, after the feedback's ✅, so a burst
+of feedback never holds thread replies behind a direct message each; what a stop left
+unasked, :func:`unasked` finds again. Only the reflection's writer may answer; anyone else
+gets a kind refusal and nothing is stored.
 Facilitators see the counts per giver and round; a giver sees how their own feedback was
 rated. Nobody sees who rated what.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from bot.core.clock import to_db
-from bot.core.errors import InvalidInput
+from bot.core.errors import InvalidInput, StorageBusy, StorageUnavailable
 from bot.core.text import giver_shown
 from bot.storage import posts as posts_store
 from bot.storage import ratings as store
 from bot.storage.db import Database, Tx
+
+log = logging.getLogger(__name__)
 
 NOT_YOURS = (
     "Only the person whose reflection this feedback answers can rate it, so nothing was changed."
@@ -74,6 +82,95 @@ async def _claim(tx: Tx, feedback_message_id: int, now: str) -> Ask | None:
     if not await store.claim_ask(tx, post, now):
         return None
     return Ask(feedback_message_id, post["round_id"], post["target_id"], giver_shown(post))
+
+
+async def unasked(db: Database, round_id: int) -> list[int]:
+    """The round's feedback that no question was claimed for yet, oldest first: what a
+    stop (or a refused claim) left waiting, asked again after the next start."""
+    return await store.unasked(db, round_id)
+
+
+class Pacer(Protocol):
+    """What :class:`Questions` needs of a pace (``bot.pacing.Pace``): wait for a turn."""
+
+    async def take(self) -> None: ...
+
+
+class Questions:
+    """Rating questions waiting to be asked, sent one at a time at a pace the platform's
+    rate limit allows, never ahead of the feedback's own ✅.
+
+    Why not ask right away: every piece of feedback means a direct message, and a burst of
+    feedback (a whole cohort replying after a session) would otherwise queue thread
+    replies' ✅s behind as many DMs. Here a burst costs one list append per thread; the
+    questions follow, claimed a few at a time just before they are sent (a crash can lose
+    at most those few; the rest stay unclaimed and :func:`unasked` finds them on the next
+    start). The first ``burst`` questions go at once, so a quiet cohort notices no delay.
+    """
+
+    def __init__(
+        self,
+        db: Callable[[], Database],
+        send: Callable[[Ask], Awaitable[None]],
+        now: Callable[[], datetime],
+        pace: Pacer,
+        claim_at_once: int = 10,
+    ) -> None:
+        self._db, self._send, self._now = db, send, now
+        self.pace = pace
+        self._claim_at_once = claim_at_once
+        self._waiting: list[int] = []  # feedback message ids, in the order they were stored
+        self._sender: asyncio.Task | None = None
+        self.sent = 0  # questions handed to the platform (benchmarks read it)
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiting)
+
+    def put(self, feedback_message_ids: Iterable[int]) -> None:
+        """Queue questions about this feedback; returns at once."""
+        self._waiting.extend(feedback_message_ids)
+        if self._waiting and self._sender is None:
+            self._sender = asyncio.get_running_loop().create_task(
+                self._run(), name="praxis-rating-questions"
+            )
+
+    async def drain(self) -> None:
+        """Wait until every question queued so far is asked (tests, benchmarks)."""
+        while self._sender is not None:
+            await asyncio.shield(self._sender)
+
+    async def close(self) -> None:
+        """Stop sending; what is still queued was never claimed, so the next start asks it."""
+        task, self._sender = self._sender, None
+        self._waiting.clear()
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+
+    async def _run(self) -> None:
+        try:
+            while self._waiting:
+                batch = self._waiting[: self._claim_at_once]
+                del self._waiting[: self._claim_at_once]
+                for question in await self._claim_batch(batch):
+                    await self.pace.take()
+                    try:
+                        await self._send(question)
+                        self.sent += 1
+                    except Exception:  # one question's trouble must not hold back the rest
+                        log.exception("A rating question could not be sent")
+        finally:
+            if self._sender is asyncio.current_task():
+                self._sender = None
+
+    async def _claim_batch(self, feedback_message_ids: list[int]) -> list[Ask]:
+        try:
+            return await claim_asks(self._db(), feedback_message_ids, self._now())
+        except (StorageBusy, StorageUnavailable):  # unclaimed: the next start asks them
+            log.warning("Could not note %d rating questions; they wait for the next start",
+                        len(feedback_message_ids))  # fmt: skip
+            return []
 
 
 async def rate(

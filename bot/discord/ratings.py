@@ -5,22 +5,32 @@ Why a direct message: the writer learns of the feedback right when it arrives an
 with one press, privately, without looking up a command. The buttons are dynamic items
 whose custom id carries the feedback's message id, so they work after a restart; pressing
 the other one later changes the rating. Closed DMs mean no question, nothing more.
+
+The questions go out through :func:`outbox` (:class:`bot.core.ratings.Questions`), paced
+to their share of Discord's global rate limit, after the feedback's ✅.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from functools import partial
 
 import discord
 
 from bot.core import ratings
-from bot.core.errors import StorageBusy, StorageUnavailable
 from bot.core.text import without_mentions
+from bot.pacing import Pace
 
 log = logging.getLogger(__name__)
 
 RATE_PATTERN = r"praxis:rate:(?P<message_id>-?[0-9]+):(?P<helpful>[01])"
+#: Questions per second, of Discord's global 50 requests a second for the whole bot (each
+#: question is one, plus one to open a DM channel discord.py doesn't hold): backfill takes
+#: 40 (cogs/reflections.py), ✅s and commands the rest. A burst of 20 goes at once, so a
+#: cohort's ordinary feedback is asked about as it arrives.
+QUESTIONS_PER_SECOND = 5.0
+QUESTIONS_BURST = 20
 
 
 def rate_custom_id(feedback_message_id: int, helpful: bool) -> str:
@@ -34,25 +44,14 @@ def rate_view(feedback_message_id: int) -> discord.ui.View:
     return view
 
 
-async def ask(bot, feedback_message_id: int) -> None:
-    """Ask the reflection's writer about this feedback, once (claimed before sending)."""
-    await ask_many(bot, [feedback_message_id])
+def outbox(bot) -> ratings.Questions:
+    """The bot's queue of rating questions; this process takes its shards' share of the
+    pace, as backfill does, since the global limit is the bot's, not the process's."""
+    pace = Pace(QUESTIONS_PER_SECOND * bot.settings.shard_share, QUESTIONS_BURST)
+    return ratings.Questions(lambda: bot.db, partial(send, bot), discord.utils.utcnow, pace)
 
 
-async def ask_many(bot, feedback_message_ids: list[int]) -> None:
-    """:func:`ask` for a batch of feedback: claimed together, then asked one by one."""
-    try:
-        questions = await ratings.claim_asks(bot.db, feedback_message_ids, discord.utils.utcnow())
-    except (StorageBusy, StorageUnavailable):  # the feedback itself is stored: just don't ask
-        log.warning(
-            "Could not note %d rating questions; they are not sent", len(feedback_message_ids)
-        )
-        return
-    for question in questions:
-        await _send(bot, question)
-
-
-async def _send(bot, question: ratings.Ask) -> None:
+async def send(bot, question: ratings.Ask) -> None:
     feedback_message_id = question.feedback_message_id
     text = (
         f"{without_mentions(question.giver_name)} responded to your reflection. Was it "

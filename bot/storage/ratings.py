@@ -15,6 +15,20 @@ async def claim_ask(tx: Tx, post: Row, now: str) -> bool:
     return changed > 0
 
 
+async def unasked(db: Database, round_id: int) -> list[int]:
+    """Feedback on a member's reflection (not the giver's own, not deleted or purged) with
+    no ratings row yet, oldest first."""
+    rows = await db.fetch_all(
+        "SELECT p.message_id FROM posts p WHERE p.round_id = ? AND p.kind = 'feedback'"
+        " AND p.target_id IS NOT NULL AND p.target_id > 0 AND p.target_id != p.author_id"
+        " AND p.deleted_at IS NULL AND p.purged_at IS NULL AND NOT EXISTS"
+        " (SELECT 1 FROM ratings r WHERE r.feedback_message_id = p.message_id)"
+        " ORDER BY p.message_id",
+        (round_id,),
+    )
+    return [row["message_id"] for row in rows]
+
+
 async def set_rating(tx: Tx, post: Row, helpful: bool, now: str) -> None:
     """Store (or change) the writer's answer; asking later finds it already there."""
     await tx.execute(
