@@ -238,3 +238,126 @@ async def test_a_batch_of_feedback_is_claimed_together_each_once(world):
     ]  # fmt: skip
     assert await ratings.claim_asks(world.db, batch, now) == []
     assert len(await ratings_rows(world)) == 2
+
+
+# ------------------------------------------------------------------ the paced queue
+
+
+async def _feedback_on_one_reflection(world, pieces: int) -> tuple[object, list[int]]:
+    """Ada's reflection and ``pieces`` of feedback on it from Ben and Cleo, in order, with
+    no question claimed yet (as if Praxis stopped right after storing them)."""
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada, ben, cleo = world.members[:3]
+    reflection = await ada.send(thread, words(20))
+    ids = []
+    for n in range(pieces):
+        giver = (ben, cleo)[n % 2]
+        ids.append((await giver.send(thread, f"{FEEDBACK} ({n})", reply_to=reflection)).id)
+    async with world.db.transaction() as tx:
+        await tx.execute("DELETE FROM ratings")
+    return ada, ids
+
+
+class FakeClock:
+    """A clock for :class:`~bot.pacing.Pace` that moves only when the pace sleeps."""
+
+    def __init__(self) -> None:
+        self.at = 0.0
+
+    def __call__(self) -> float:
+        return self.at
+
+    async def sleep(self, seconds: float) -> None:
+        self.at += seconds
+
+
+async def test_queued_questions_go_out_at_their_pace_each_claimed_just_before_it_is_sent(world):
+    """A burst goes at once, the rest at the rate; each question is claimed at most a
+    batch ahead of its sending, so a crash loses at most that batch, never the queue."""
+    from bot.core import ratings
+    from bot.pacing import Pace
+
+    ada, ids = await _feedback_on_one_reflection(world, 25)
+    clock = FakeClock()
+    sent: list[tuple[int, float, int]] = []
+
+    async def send(question):
+        claimed = await world.db.fetch_value("SELECT COUNT(*) FROM ratings")
+        sent.append((question.feedback_message_id, clock(), claimed))
+
+    pace = Pace(2.0, 5, clock=clock, sleep=clock.sleep)
+    queue = ratings.Questions(lambda: world.db, send, lambda: FIRST_SLOT, pace, claim_at_once=10)
+    queue.put(ids[:20])
+    queue.put(ids[20:] + ids[:3])  # asked about again: claimed once, so sent once
+    await queue.drain()
+
+    assert [s[0] for s in sent] == ids, "every piece, once, in the order stored"
+    assert queue.sent == 25 and queue.waiting == 0
+    assert [s[1] for s in sent[:5]] == [0.0] * 5, "the burst goes at once"
+    assert sent[-1][1] == 10.0, "then two a second: 20 more take ten seconds"
+    assert all(claimed <= n + 10 for n, (_, _, claimed) in enumerate(sent, start=1)), (
+        "never more than one batch claimed ahead of what was sent"
+    )
+    assert {r["rater_id"] for r in await ratings_rows(world)} == {ada.id}
+
+
+async def test_what_a_stop_left_queued_is_unclaimed_and_found_again(world):
+    from bot.core import ratings
+    from bot.core.errors import StorageBusy
+
+    _, ids = await _feedback_on_one_reflection(world, 4)
+    [round_id] = [r["id"] for r in await world.db.fetch_all("SELECT id FROM rounds")]
+    assert await ratings.unasked(world.db, round_id) == ids
+
+    class Refusing:
+        def __init__(self, db):
+            self.db = db
+
+        def transaction(self):
+            raise StorageBusy("locked")
+
+    sent = []
+
+    async def send(question):
+        sent.append(question)
+
+    clock = FakeClock()
+    pace = ratings_pace(clock)
+    queue = ratings.Questions(lambda: Refusing(world.db), send, lambda: FIRST_SLOT, pace)
+    queue.put(ids[:2])
+    await queue.drain()
+    assert sent == [] and await ratings.unasked(world.db, round_id) == ids, (
+        "a refused claim asks nothing and loses nothing"
+    )
+
+    queue = ratings.Questions(lambda: world.db, send, lambda: FIRST_SLOT, pace)
+    queue.put(ids)
+    await queue.close()  # stopping before the sender's first turn
+    assert sent == [] and await ratings.unasked(world.db, round_id) == ids
+
+
+def ratings_pace(clock):
+    from bot.pacing import Pace
+
+    return Pace(5.0, 20, clock=clock, sleep=clock.sleep)
+
+
+async def test_after_a_restart_the_writer_is_asked_what_a_stop_left_unasked(world, settings, bots):
+    """Through the real bot: feedback stored but not yet asked about when Praxis stopped is
+    asked about once after the next start (backfill finds it), and not again after that."""
+    from tests.helpers import restart
+
+    ada, _ = await _feedback_on_one_reflection(world, 3)
+    before = len(questions(ada))  # asked before the rows were removed (the test's stop)
+    await restart(world.env, settings, bots)
+    await world.env.settle()
+    await world.bot.get_cog("Reflections").settle()
+    asked = questions(ada)[before:]
+    assert len(asked) == 3, "each unasked piece asked once after the start"
+    assert len(await ratings_rows(world)) == 3
+    await restart(world.env, settings, bots)
+    await world.env.settle()
+    await world.bot.get_cog("Reflections").settle()
+    assert len(questions(ada)) == before + 3, "asked once, not at every start"
