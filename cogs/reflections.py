@@ -450,7 +450,7 @@ class ReflectButton(discord.ui.DynamicItem[discord.ui.Button], template=views.RE
 class Reflections(commands.Cog):
     def __init__(self, bot: commands.Bot) -> None:
         self.bot = bot
-        self.inbox: Batcher[discord.Message, None] = Batcher(self.store)
+        self.inbox: Batcher[glue.Received, None] = Batcher(self.store)
         # Both also noted in a file beside the database, so a crash loses neither.
         settings = bot.settings
         journal = PendingFile.beside(settings.database_path, process=settings.process_tag)
@@ -555,9 +555,9 @@ class Reflections(commands.Cog):
     def take_message(self, message: discord.Message) -> None:
         """Every message the bot receives (see ``PraxisBot.on_message``): queue thread texts."""
         if self.bot.intents.message_content and glue.is_member_text(message):
-            self.inbox.put(message)  # stored with whatever else arrives at this moment
+            self.inbox.put(glue.Received.of(message))  # stored with what else arrives now
 
-    async def store(self, messages: list[discord.Message]) -> list[None]:
+    async def store(self, messages: list[glue.Received]) -> list[None]:
         """Store thread messages in one transaction, then start what they lead to.
 
         Runs for a whole batch (see :class:`~bot.core.batching.Batcher`), so a burst
@@ -588,7 +588,7 @@ class Reflections(commands.Cog):
             self._start(self._check_privacy(stored))
         return [None] * len(messages)
 
-    async def _resolve(self, messages: list[discord.Message]):
+    async def _resolve(self, messages: list[glue.Received]):
         """Each message's round and author; messages outside rounds and cohorts drop out."""
         items, sources = [], []
         for message in messages:
@@ -606,7 +606,7 @@ class Reflections(commands.Cog):
                 sources.append((message, member))
         return items, sources
 
-    def _not_stored(self, messages: list[discord.Message], error: Exception) -> None:
+    def _not_stored(self, messages: list[glue.Received], error: Exception) -> None:
         """Remember where to read back from; the tick confirms and announces an outage."""
         if isinstance(error, StorageBusy | StorageUnavailable):
             log.warning("%d thread messages not stored yet (%s); they will be read back "
@@ -844,14 +844,14 @@ class Reflections(commands.Cog):
             start = min(start, refused - 1)
         try:
             thread = await _thread(self.bot, ctx, self.pace)
-            page: list[discord.Message] = []
+            page: list[glue.Received] = []
             await self.pace.take()
             history = thread.history(limit=None, after=discord.Object(start), oldest_first=True)
             seen = 0
             async for message in history:
                 seen += 1
                 if glue.is_member_text(message):
-                    page.append(message)
+                    page.append(glue.Received.of(message))
                 if len(page) == BACKFILL_BATCH:
                     await self._store_page(page)
                     page = []
@@ -865,7 +865,7 @@ class Reflections(commands.Cog):
         if thread_id not in self.backlog.threads:  # else refused: read back later
             self.bot.unread.read(ctx.round.id)
 
-    async def _store_page(self, page: list[discord.Message]) -> None:
+    async def _store_page(self, page: list[glue.Received]) -> None:
         """Store a page of backfill in its own task, which a cancelled backfill (shutdown,
         a new session) doesn't cut short: the transaction and its ✅s finish whole, and
         :meth:`settle` waits for them."""
