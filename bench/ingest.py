@@ -61,6 +61,7 @@ from bot.core.clock import to_db
 from bot.core.cohorts import create_cohort
 from bot.core.privacy import find_identifiers
 from bot.core.reflections import ContextCache
+from bot.pacing import Pace
 from bot.storage import rounds as round_store
 from bot.storage.db import Database
 
@@ -131,41 +132,47 @@ def member_id(cohort: int, member: int) -> int:
 IDENTIFIER_SHARE = 0.02  # reflections carrying a client identifier
 
 
-def message_texts(total: int, kind: str = "realistic", seed: int = 11) -> list[str]:
-    """``total`` message texts of one ``kind``: realistic, plain or repeated."""
-    rng = random.Random(seed)
+def text_of(rng: random.Random, kind: str, feedback: bool) -> str:
+    """One message's text of one ``kind`` (realistic, plain or repeated): a reflection, or
+    a shorter piece of feedback."""
     if kind == "repeated":
-        return [WORDS] * total
+        return WORDS
     if kind == "plain":
-        return [texts.plain(rng) for _ in range(total)]
-    return [texts.reflection(rng, identifier=rng.random() < IDENTIFIER_SHARE)[0]
-            for _ in range(total)]  # fmt: skip
+        return texts.plain(rng, 15, 80) if feedback else texts.plain(rng)
+    if feedback:
+        return texts.feedback(rng, rng.choice(texts.FIRST_NAMES))
+    return texts.reflection(rng, identifier=rng.random() < IDENTIFIER_SHARE)[0]
 
 
 def message_payloads(
-    threads: int, members_per: int, total: int, kind: str = "realistic"
+    threads: int, members_per: int, total: int, kind: str = "realistic", seed: int = 11
 ) -> list[dict]:
-    """Each member writes two reflection parts, then replies to peers' first parts."""
-    payloads, first = [], {}
+    """Each thread goes as a round does: every member posts a reflection, then each replies
+    to peers' reflections with feedback (the next member's, then the one after), a turn at
+    a time. At the defaults (150 a thread, 50 members) a third are reflections and two
+    thirds feedback, and every piece of feedback means a rating question to its reader."""
+    rng = random.Random(seed)
+    payloads = []
     n = 0
     per_thread = total // threads
-    contents = iter(message_texts(per_thread * threads, kind))
     for c in range(threads):
         role_id, _, thread_id = ids(c)
+        reflection_of: dict[int, int] = {}
         for i in range(per_thread):
-            m = i % members_per
-            round_no = i // members_per
+            m, turn = i % members_per, i // members_per
             n += 1
             mid = snowflake(n)
             reply = None
-            if round_no >= 2:
-                reply = first[(c, (m + round_no - 1) % members_per)]
+            if turn:
+                peer = (m + turn) % members_per
+                reply = reflection_of[peer if peer != m else (m + 1) % members_per]
             payload = {
                 "id": str(mid), "channel_id": str(thread_id), "guild_id": str(guild_of(c)),
                 "author": user(member_id(c, m), f"m{c}-{m}"),
                 "member": {"roles": [str(role_id)], "joined_at": START.isoformat(),
                            "deaf": False, "mute": False, "flags": 0},
-                "content": next(contents), "timestamp": START.isoformat(),
+                "content": text_of(rng, kind, feedback=reply is not None),
+                "timestamp": START.isoformat(),
                 "edited_timestamp": None, "tts": False, "mention_everyone": False,
                 "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
                 "pinned": False, "type": 19 if reply else 0, "flags": 0,
@@ -174,9 +181,15 @@ def message_payloads(
                 payload["message_reference"] = {
                     "message_id": str(reply), "channel_id": str(thread_id)
                 }  # fmt: skip
-            first.setdefault((c, m), mid)
+            else:
+                reflection_of[m] = mid
             payloads.append(payload)
     return payloads
+
+
+def feedback_count(payloads: list[dict]) -> int:
+    """Rating questions the run must send: one per piece of feedback."""
+    return sum("message_reference" in p for p in payloads)
 
 
 def reminders_due(payloads: list[dict]) -> int:
@@ -309,8 +322,8 @@ async def feed(bot, payloads: list[str]) -> tuple[float, dict[str, float]]:
     if unfinished:
         await all_done.wait()
     cog = bot.get_cog("Reflections")
-    if cog is not None:
-        await cog.settle()  # stored, committed and acknowledged: the end of the pipeline
+    if cog is not None:  # stored, committed and acknowledged: the end of the pipeline
+        await cog.settle(questions=False)  # rating questions follow at their own pace
     elapsed = time.perf_counter() - started
     lag = probe.stop()
     bot._schedule_event = schedule
@@ -375,6 +388,8 @@ class FakeSession:
                 self._reactions.append((int(channel_id), int(message_id), emoji))
             return _Noted(self, FakeResponse(204))
         self.calls[f"{method} {re.sub(r'[0-9]+', '{id}', path)}"] += 1
+        if "responded to your reflection" in (kwargs.get("data") or ""):
+            self.calls["rating question"] += 1
         if path == "/users/@me/channels":
             recipient = json.loads(kwargs.get("data") or "{}").get("recipient_id", "2")
             return FakeResponse(200, {"id": str(int(recipient) + 1), "type": 1,
@@ -440,8 +455,9 @@ async def run(
 
     With several processes (``cohorts``: this one's share, not ``fresh``): the database
     is shared and already migrated, ``payloads`` are this process's threads' only, and
-    ``await barrier(step)`` holds each process after building and after Praxis's feed
-    until every process got there, so they feed at the same time.
+    ``await barrier(step)`` holds each process after building, after Praxis's feed and
+    after its rating questions until every process got there, so they feed (and measure
+    their ceilings) at the same time.
     """
     members_per = 50
     if payloads is None:
@@ -472,12 +488,16 @@ async def run(
             " WHERE rounds.thread_id BETWEEN ? AND ?",
             (ids(cohorts.start)[2], ids(cohorts.stop - 1)[2]),
         )
+        asked_while_fed = session.calls["rating question"]
+        if barrier is not None:
+            await barrier("fed")
+        questions = await ask_the_rest(bot)
         await bot.remove_cog("Reflections")
         ceiling_payloads = []
         for p in payloads:
             ceiling_payloads.append(json.dumps({**p, "id": str(int(p["id"]) + 10**9)}))
         if barrier is not None:
-            await barrier("fed")
+            await barrier("asked")
         ceiling, ceiling_lag = await feed(bot, ceiling_payloads)
         await reader(None)
         await db.close()
@@ -486,7 +506,12 @@ async def run(
         "stored": stored,
         "acknowledged": len(acked),
         "ack_before_commit": len(unsafe),
-        "reminders": session.calls["POST /channels/{id}/messages"],
+        "reminders": session.calls["POST /channels/{id}/messages"]
+        - session.calls["rating question"],
+        "questions": session.calls["rating question"],
+        "asked_while_fed": asked_while_fed,
+        "questions_per_s": questions["asked"] / questions["seconds"] if questions["asked"] else 0,
+        "questions_lag": questions["lag"],
         "praxis_per_s": len(payloads) / elapsed,
         "ceiling_per_s": len(payloads) / ceiling,
         "lag": lag,
@@ -494,6 +519,20 @@ async def run(
         "began": began,
         "ended": ended,
     }
+
+
+async def ask_the_rest(bot) -> dict:
+    """Send the rating questions still queued after the feed with their pace lifted, and
+    time it: what the questions cost the loop, apart from how fast Discord lets them go."""
+    questions = bot.get_cog("Reflections").questions
+    before = questions.sent
+    questions.pace = Pace(1e9, 10**9)
+    probe = LagProbe()
+    probe.start()
+    started = time.perf_counter()
+    await questions.drain()
+    seconds = time.perf_counter() - started
+    return {"asked": questions.sent - before, "seconds": seconds, "lag": probe.stop()}
 
 
 async def committed_reader(path: Path, url: str | None):
@@ -569,7 +608,7 @@ def run_processes(url: str, processes: int, total: int, threads: int, kind: str)
         ))  # fmt: skip
     readings = []
     try:
-        for step in ("built", "fed"):
+        for step in ("built", "fed", "asked"):
             for child in children:
                 line = child.stdout.readline().strip()
                 if line != step:
@@ -590,7 +629,7 @@ def run_processes(url: str, processes: int, total: int, threads: int, kind: str)
                 child.kill()
     counts = asyncio.run(_count_posts(url))
     span = max(r["ended"] for r in results) - min(r["began"] for r in results)
-    used = cpu.split(*readings, {c.pid for c in children}, cpu.postmaster(url))
+    used = cpu.split(*readings[:2], {c.pid for c in children}, cpu.postmaster(url))
     return {"processes": results, "aggregate_per_s": sum(r["messages"] for r in results) / span,
             "cpu": used, "span": span, **counts}  # fmt: skip
 
@@ -673,7 +712,7 @@ def _spread(values: list[float], fmt: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument("--messages", type=int, default=15_000)
     parser.add_argument("--threads", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5, help="fresh bot and database each")
     parser.add_argument("--text", choices=("realistic", "plain", "repeated"),
@@ -707,18 +746,20 @@ def main_one(args, url: str | None) -> None:
     payloads = message_payloads(args.threads, 50, args.messages, args.text)
     words = [len(p["content"].split()) for p in payloads]
     due = reminders_due(payloads)
+    asks = feedback_count(payloads)
     backend = "PostgreSQL" if url else "SQLite"
-    print(f"ingest ({backend}): {len(payloads)} messages over {args.threads} round threads, "
-          f"{args.runs} runs (each: a fresh bot and database, Praxis then the ceiling); "
-          f"{args.text} text, "
+    print(f"ingest ({backend}): {len(payloads)} messages over {args.threads} round threads "
+          f"({len(payloads) - asks} reflections, {asks} feedback), {args.runs} runs (each: a "
+          f"fresh bot and database, Praxis then the ceiling); {args.text} text, "
           f"{min(words)}–{max(words)} words (median {statistics.median(words):.0f}), "
-          f"{due} privacy reminders due")  # fmt: skip
+          f"{due} privacy reminders and {asks} rating questions due")  # fmt: skip
     runs = []
     for number in range(1, args.runs + 1):
         readings = []
 
         async def reading(step: str, readings=readings) -> None:  # start and end of the feed
-            readings.append((cpu.snapshot(), time.monotonic()))
+            if step != "asked":
+                readings.append((cpu.snapshot(), time.monotonic()))
 
         figures = asyncio.run(
             run(args.messages, args.threads, payloads=payloads, url=url, barrier=reading)
@@ -739,6 +780,10 @@ def main_one(args, url: str | None) -> None:
               f"(sampled), {figures['reminders']} reminders; "
               f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
         print("         " + cpu_line(figures["cpu"], figures["span"], len(payloads)))
+        print(f"         rating questions: {figures['asked_while_fed']} sent during the feed "
+              f"(paced), the other {figures['questions'] - figures['asked_while_fed']} after "
+              f"it with the pace lifted at {figures['questions_per_s']:,.0f}/s (loop lag max "
+              f"{figures['questions_lag']['max'] * 1000:.1f} ms)")  # fmt: skip
     print("  median (range) of", len(runs), "runs:")
     ms = [r["lag"]["max"] * 1000 for r in runs]
     p99 = [r["lag"]["p99"] * 1000 for r in runs]
@@ -753,12 +798,18 @@ def main_one(args, url: str | None) -> None:
         f"  share of ceiling: {_spread([r['share'] * 100 for r in runs], '.0f')} % "
         "(targets: ≥ 10,000/s and ≥ 25 %)"
     )
+    ms = [r["questions_lag"]["max"] * 1000 for r in runs]
+    print(f"  rating questions, pace lifted: "
+          f"{_spread([r['questions_per_s'] for r in runs], ',.0f')}/s; loop lag max "
+          f"{_spread(ms, '.1f')} ms")  # fmt: skip
     if args.profile:
         profile(args.messages, args.threads, payloads)
     if any(r["ack_before_commit"] for r in runs):
         raise SystemExit("a ✅ was sent before its message was committed")
     if any(r["reminders"] != due for r in runs):
         raise SystemExit(f"expected {due} privacy reminders in every run")
+    if any(r["questions"] != asks for r in runs):
+        raise SystemExit(f"expected {asks} rating questions, one per feedback, in every run")
     print(f"  load average after the runs: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
