@@ -361,3 +361,25 @@ async def test_after_a_restart_the_writer_is_asked_what_a_stop_left_unasked(worl
     await world.env.settle()
     await world.bot.get_cog("Reflections").settle()
     assert len(questions(ada)) == before + 3, "asked once, not at every start"
+
+
+async def test_slack_after_a_restart_the_writer_is_asked_what_a_stop_left_unasked(slack_world):
+    from tests.slack_helpers import start_praxis
+
+    world = slack_world
+    prompt = await open_round(world, min_words="5")
+    ada, ben = world.members[:2]
+    await ada.reply(prompt, "I sat with a client who was quiet for a long time.")
+    await ben.reply(prompt, f"<@{ada.id}> thank you, the silence part stayed with me.")
+    assert len(slack_questions(ada)) == 1
+    async with world.db.transaction() as tx:  # as if Praxis stopped before asking
+        await tx.execute("DELETE FROM ratings")
+
+    await world.bot.close()
+    await start_praxis(world, world.path)  # reads the open round's thread back
+    await world.slack.settle()
+    assert len(slack_questions(ada)) == 2, "asked after the start, once"
+    await world.bot.close()
+    await start_praxis(world, world.path)
+    await world.slack.settle()
+    assert len(slack_questions(ada)) == 2, "not again at the next start"

@@ -3,6 +3,7 @@ two Block Kit buttons whose value is the feedback's message number (see bot/core
 
 The buttons carry everything their handler needs, so they work after a restart; pressing
 the other one later changes the rating. A refusal (someone else's button) stores nothing.
+The questions wait in :class:`bot.core.ratings.Questions` and go out paced, as on Discord.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core import ratings
-from bot.core.errors import StorageBusy, StorageUnavailable
+from bot.pacing import Pace
 from bot.slack.blocks import escape, section
 from bot.slack.errors import kind_errors
 
@@ -21,6 +22,11 @@ log = logging.getLogger(__name__)
 
 HELPFUL = "praxis_rate_helpful"
 NOT_YET = "praxis_rate_not_yet"
+#: Each question opens a DM (``conversations.open``, Slack's Tier 3: about 50 a minute)
+#: and posts in it: 0.8 a second stays under that with room for nudges. A burst of 20
+#: goes at once, so a cohort's ordinary feedback is asked about as it arrives.
+QUESTIONS_PER_SECOND = 0.8
+QUESTIONS_BURST = 20
 
 
 def question(giver: str, feedback_number: int) -> dict[str, Any]:
@@ -41,25 +47,25 @@ def question(giver: str, feedback_number: int) -> dict[str, Any]:
 class Ratings:
     def __init__(self, runtime) -> None:
         self.rt = runtime
+        pace = Pace(QUESTIONS_PER_SECOND, QUESTIONS_BURST)
+        self.questions = ratings.Questions(lambda: runtime.db, self._send, runtime.now, pace)
 
     def register(self, app) -> None:
         app.action(HELPFUL)(self.on_rate)
         app.action(NOT_YET)(self.on_rate)
 
-    async def ask(self, feedback_number: int) -> None:
-        """Ask the reflection's writer about this feedback, once (claimed before sending)."""
-        try:
-            asked = await ratings.claim_ask(self.rt.db, feedback_number, self.rt.now())
-        except (StorageBusy, StorageUnavailable):  # the feedback is stored: just don't ask
-            log.warning("Could not note a rating question; it is not sent")
-            return
-        if asked is None:
-            return
+    def ask(self, feedback_number: int) -> None:
+        """Queue the question to the reflection's writer about this feedback (asked once:
+        claimed just before it is sent)."""
+        self.questions.put([feedback_number])
+
+    async def _send(self, asked: ratings.Ask) -> None:
         try:
             user = await self.rt.ids.text(asked.rater_id)
             opened = await self.rt.client.conversations_open(users=user)
             await self.rt.client.chat_postMessage(
-                channel=opened["channel"]["id"], **question(asked.giver_name, feedback_number)
+                channel=opened["channel"]["id"],
+                **question(asked.giver_name, asked.feedback_message_id),
             )
         except (KeyError, SlackApiError) as error:  # forgotten, DMs refused: no question
             log.info("Could not ask for a rating by DM (%s)", type(error).__name__)

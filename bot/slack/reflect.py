@@ -534,7 +534,7 @@ class ReflectForms:
             await self._take_down([number])
             raise
         self.rt.home.cohort_changed(ctx.cohort.id)
-        await self.rt.ratings.ask(number)
+        self.rt.ratings.ask(number)
         if label is not None:
             where = (
                 f"is posted in the round's thread as {label}. A thread reply is never anonymous."

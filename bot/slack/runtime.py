@@ -159,6 +159,7 @@ class SlackRuntime:
 
     async def close(self) -> None:
         await self.home.close()
+        await self.ratings.questions.close()  # unclaimed questions are asked after a restart
         server, self._server = self._server, None
         if server is None:
             return

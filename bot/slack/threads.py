@@ -22,7 +22,7 @@ from typing import Any
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bot.core import pairs, reflections
+from bot.core import pairs, ratings, reflections
 from bot.core.errors import StorageBusy, StorageUnavailable
 from bot.core.ports import DeliveryError
 from bot.core.reflections import Author, Incoming, Role, RoundContext
@@ -112,7 +112,7 @@ class Threads:
             if outcome.stored:  # may name a client: a private word in the thread, once a round
                 await self.rt.reflect.privacy_reminder(ctx, message.author.id, message.text)
             if outcome.stored and outcome.kind == "feedback":
-                await self.rt.ratings.ask(message.message_id)
+                self.rt.ratings.ask(message.message_id)
         return sum(outcome.stored for outcome in outcomes)
 
     async def _incoming(self, ctx, channel: str, event: dict[str, Any], author: Author) -> Incoming:
@@ -325,6 +325,7 @@ class Threads:
         forgotten member's messages stay in Slack, and must not be read back in as new."""
         channel, thread_ts = await self.rt.ids.message_ref(ctx.round.thread_id)
         _, forgotten_at = await reflections.last_seen_message(self.rt.db, ctx)
+        self.rt.ratings.questions.put(await ratings.unasked(self.rt.db, ctx.round.id))  # a stop's
         cursor, count = None, 0
         while True:
             await self.pace.take()
