@@ -419,3 +419,17 @@ def test_the_launch_options_the_guides_name_exist(capsys):
         for flags in re.findall(r"praxis launch((?: \[?--[a-z-]+ [A-Z]+\]?)+)", flat(text)):
             named.update(re.findall(r"--[a-z-]+", flags))
     assert {"--processes", "--shard-count", "--start-gap"} <= named <= options
+
+
+def test_the_rating_question_pace_is_what_the_code_uses():
+    """ARCHITECTURE.md states each platform's pace for "was it helpful?" questions."""
+    from bot.discord import ratings as discord_ratings
+    from bot.slack import ratings as slack_ratings
+    from cogs import reflections as cog
+
+    text = " ".join((DOCS / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8").split())
+    assert f"Discord {discord_ratings.QUESTIONS_PER_SECOND:g} a second" in text
+    assert f"like backfill's {cog.BACKFILL_RATE:g})" in text
+    assert f"Slack {slack_ratings.QUESTIONS_PER_SECOND:g} (each" in text
+    assert discord_ratings.QUESTIONS_BURST == slack_ratings.QUESTIONS_BURST
+    assert f"The first {discord_ratings.QUESTIONS_BURST} go at once" in text
