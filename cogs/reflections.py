@@ -553,9 +553,9 @@ class Reflections(commands.Cog):
             await interaction.client.tree.on_error(interaction, error)
 
     def take_message(self, message: discord.Message) -> None:
-        """Every message the bot receives (see ``PraxisBot.on_message``): queue thread texts."""
+        """Every message the bot receives (see ``PraxisBot.dispatch``): queue thread texts."""
         if self.bot.intents.message_content and glue.is_member_text(message):
-            self.inbox.put(glue.Received.of(message))  # stored with what else arrives now
+            self.inbox.push(glue.Received.of(message))  # stored with what else arrives now
 
     async def store(self, messages: list[glue.Received]) -> list[None]:
         """Store thread messages in one transaction, then start what they lead to.

@@ -92,3 +92,24 @@ async def test_a_burst_arriving_one_item_per_turn_is_one_batch():
     await asyncio.sleep(0)
     assert process.batches[-1] == [99]
     await alone
+
+
+async def test_pushed_items_join_the_same_batches_as_awaited_ones():
+    process = Recorder()
+    batcher = Batcher(process)
+    batcher.push(1)
+    waited = batcher.put(2)
+    batcher.push(3)
+    assert await waited == 20
+    await batcher.drain()
+    assert process.batches == [[1, 2, 3]]
+
+
+async def test_a_failed_batch_of_pushed_items_is_logged_not_silently_lost(caplog):
+    batcher = Batcher(Recorder(fail=True))
+    batcher.push(1)
+    waited = batcher.put(2)
+    with pytest.raises(RuntimeError):
+        await waited
+    await batcher.drain()
+    assert "A batch of 2 failed" in caplog.text

@@ -337,3 +337,30 @@ async def test_closed_round_refuses_the_form(world):
     clicked = await world.members[0].click(prompt, label="Write reflection")
     assert clicked.ephemeral and "has closed" in clicked.response.content
     assert_error(world.env, Exception)
+
+
+async def test_messages_reach_other_listeners_too_and_a_failing_handler_stops_nothing(
+    world, caplog
+):
+    """Messages are handed to Praxis's handlers without a task each (PraxisBot.dispatch);
+    a ``wait_for`` still sees them, and one handler's error is logged, not raised into
+    discord.py's gateway reader."""
+    import asyncio
+
+    await create_cohort(world, "Autumn", min_words=10)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    ada = world.members[0]
+
+    def broken(message):
+        raise RuntimeError("a handler's bug")
+
+    world.bot.message_handlers.insert(0, broken)
+    seen = asyncio.ensure_future(world.bot.wait_for("message", timeout=5))
+    sent = await ada.send(thread, " ".join(["practice"] * 20))
+    assert (await seen).id == sent.id
+    assert (
+        await world.db.fetch_value("SELECT acked FROM posts WHERE message_id = ?", (sent.id,)) == 1
+    ), "the handlers after the broken one still ran"
+    world.bot.message_handlers.remove(broken)
+    assert "A message handler failed" in caplog.text

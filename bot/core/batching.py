@@ -12,8 +12,11 @@ and nothing downstream of a result (a ✅, a reply) can happen before its batch 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -29,17 +32,24 @@ class Batcher(Generic[T, R]):
         self._process = process
         self._max_batch = max_batch
         self._gather_turns = gather_turns
-        self._pending: list[tuple[T, asyncio.Future[R]]] = []
+        self._pending: list[tuple[T, asyncio.Future[R] | None]] = []
         self._flusher: asyncio.Task | None = None
 
     def put(self, item: T) -> asyncio.Future[R]:
         """Queue ``item``; the future resolves once the batch holding it has been processed."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[R] = loop.create_future()
+        future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue(item, future)
+        return future
+
+    def push(self, item: T) -> None:
+        """Queue ``item`` for a caller that never waits for its result: no future to make
+        and resolve for each of a burst's thousands of items."""
+        self._queue(item, None)
+
+    def _queue(self, item: T, future: asyncio.Future[R] | None) -> None:
         self._pending.append((item, future))
         if self._flusher is None:
-            self._flusher = loop.create_task(self._flush())
-        return future
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())
 
     async def drain(self) -> None:
         """Wait until everything queued so far has been processed (shutdown, benchmarks)."""
@@ -55,7 +65,8 @@ class Batcher(Generic[T, R]):
                 await self._run(batch)
         except asyncio.CancelledError:  # shutting down: what is left was never processed
             for _, future in self._pending:
-                future.cancel()
+                if future is not None:
+                    future.cancel()
             self._pending.clear()
             raise
         finally:
@@ -70,18 +81,22 @@ class Batcher(Generic[T, R]):
             seen = len(self._pending)
             await asyncio.sleep(0)
 
-    async def _run(self, batch: list[tuple[T, asyncio.Future[R]]]) -> None:
+    async def _run(self, batch: list[tuple[T, asyncio.Future[R] | None]]) -> None:
+        futures = [future for _, future in batch]
         try:
             results = await self._process([item for item, _ in batch])
         except Exception as error:
-            for _, future in batch:
-                if not future.done():
+            if None in futures:  # a pushed item: nobody else would hear of it
+                log.exception("A batch of %d failed", len(batch))
+            for future in futures:
+                if future is not None and not future.done():
                     future.set_exception(error)
             return
         except BaseException:
-            for _, future in batch:
-                future.cancel()
+            for future in futures:
+                if future is not None:
+                    future.cancel()
             raise
-        for (_, future), result in zip(batch, results, strict=True):
-            if not future.done():
+        for future, result in zip(futures, results, strict=True):
+            if future is not None and not future.done():
                 future.set_result(result)
