@@ -7,16 +7,21 @@ discord.py's own request code (``HTTPClient.request``: routes, rate-limit bucket
 into a fake aiohttp session, which answers as Discord would and checks, on a sample, that a
 message was durably committed before its ✅ was sent.
 
-Texts (``--text``) are invented reflections shaped like real ones (``bench.texts``: 60 to
-400 words, clients' first names, ages, dates, places, agencies; 2 % carry an identifier the
-detector must catch, and the bench checks that each writer was reminded), ordinary prose
-(``plain``) or the old single repeated word (``repeated``). Messages arrive one per turn
-of the event loop, as the gateway reader hands them over. A probe task sleeping 5 ms
-records how late it wakes: the loop's longest stall and 99th percentile.
+The messages go as a round does (:func:`message_payloads`): a reflection from each member,
+then feedback to peers, so at the defaults two thirds are feedback, each owing its reader
+a rating question; the bench counts the questions sent during the feed (paced, as the bot
+sends them), then sends the rest with the pace lifted and times that apart. Texts
+(``--text``) are invented reflections and feedback shaped like real ones (``bench.texts``:
+60 to 400 words, clients' first names, ages, dates, places, agencies; 2 % carry an
+identifier the detector must catch, and the bench checks that each writer was reminded),
+ordinary prose (``plain``) or the old single repeated word (``repeated``). Messages
+arrive one per turn of the event loop, as the gateway reader hands them over. A probe
+task sleeping 5 ms records how late it wakes: the loop's longest stall and 99th
+percentile.
 
 The ceiling is the same pipeline with Praxis's listener removed: parsing and dispatch.
 
-    python -m bench.ingest [--messages 10000] [--threads 100] [--runs 5] [--text realistic]
+    python -m bench.ingest [--messages 15000] [--threads 100] [--runs 5] [--text realistic]
                            [--profile] [--postgresql] [--database-url postgresql://…]
                            [--processes 1|2]
 
