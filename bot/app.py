@@ -301,6 +301,7 @@ class PraxisBot(commands.Bot):
                     take(args[0])
                 except Exception:
                     log.exception("A message handler failed")
+            # extra_events: cog listeners; _listeners: discord.py's pending wait_for futures.
             if not self.extra_events.get("on_message") and not self._listeners.get("message"):
                 return
         super().dispatch(event_name, *args, **kwargs)

@@ -170,7 +170,9 @@ class Questions:
         except (StorageBusy, StorageUnavailable):  # unclaimed: the next start asks them
             log.warning("Could not note %d rating questions; they wait for the next start",
                         len(feedback_message_ids))  # fmt: skip
-            return []
+        except Exception:  # a bug: log it, and keep the queue moving for the others
+            log.exception("Could not claim %d rating questions", len(feedback_message_ids))
+        return []
 
 
 async def rate(

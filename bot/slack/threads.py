@@ -322,10 +322,11 @@ class Threads:
 
     async def _backfill_round(self, ctx: RoundContext) -> int:
         """Every reply not stored yet, except those up to the newest forgotten post: a
-        forgotten member's messages stay in Slack, and must not be read back in as new."""
+        forgotten member's messages stay in Slack, and must not be read back in as new.
+        Rating questions that a stop left unasked join the queue first."""
         channel, thread_ts = await self.rt.ids.message_ref(ctx.round.thread_id)
         _, forgotten_at = await reflections.last_seen_message(self.rt.db, ctx)
-        self.rt.ratings.questions.put(await ratings.unasked(self.rt.db, ctx.round.id))  # a stop's
+        self.rt.ratings.questions.put(await ratings.unasked(self.rt.db, ctx.round.id))
         cursor, count = None, 0
         while True:
             await self.pace.take()
