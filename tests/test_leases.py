@@ -267,3 +267,31 @@ async def test_two_attempts_at_one_round_post_it_once(world):
     assert sorted(first.posted + second.posted) == outcome.claimed
     assert first.failed == second.failed == []
     assert len(prompts_in(world)) == 1
+
+
+async def test_a_round_late_because_its_server_s_process_was_down_says_offline(env, settings, bots):
+    """Another process ticking meanwhile (the shared heartbeat moving on) doesn't make a
+    slot that this server's process slept through look "put back"."""
+    clock = Clock()
+    north, south = await two_servers(env, bots)
+    await attach(env, settings, bots, clock)
+    await create_cohort(north, "North cohort", weekday="tuesday")
+    south_process = await attach(env, other_shard(settings), bots, clock)
+    await create_cohort(south, "South cohort")
+    await south_process.tick(await advance_to(env, FIRST_SLOT - timedelta(hours=1)))
+    # South's process dies; North's keeps ticking past South's Monday slot.
+    north_process = await attach(env, settings, bots, clock)
+    for hours in (1, 2, 3):
+        await north_process.tick(await advance_to(env, FIRST_SLOT + timedelta(hours=hours)))
+
+    clock.now += timedelta(seconds=LEASE + 1)  # the dead process's lease has run out
+    restarted = await attach(env, other_shard(settings), bots, clock)
+    report = await restarted.tick(await advance_to(env, FIRST_SLOT + timedelta(hours=4)))
+    assert len(report.rounds.posted) == 1
+    [prompt] = prompts_in(south)
+    text = prompt.embeds[0].description
+    assert "Posted late: Praxis was offline" in text
+    assert "put back" not in text
+
+    again = await restarted.tick(await advance_to(env, FIRST_SLOT + timedelta(hours=5)))
+    assert again.ownership.ticked_before == {2: FIRST_SLOT + timedelta(hours=4)}

@@ -24,11 +24,11 @@ import logging
 import os
 import secrets
 import socket
-from collections.abc import Callable, Container
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.core.clock import to_db
+from bot.core.clock import from_db_optional, to_db
 from bot.storage import leases as store
 from bot.storage.db import Database
 
@@ -58,6 +58,9 @@ class Ownership:
 
     cohorts: Container[int]
     maintenance: bool
+    #: When each of ``cohorts`` last had its scheduled work done before this tick, by any
+    #: process (None: never). Without it (a lone process), the heartbeat says it for all.
+    ticked_before: Mapping[int, datetime | None] | None = None
 
 
 #: A lone process's: everything.
@@ -93,21 +96,32 @@ class Leases:
         now = self.clock()
         return to_db(now), to_db(now + timedelta(seconds=self.seconds))
 
-    async def refresh(self, db: Database) -> Ownership:
+    async def refresh(self, db: Database, tick: datetime | None = None) -> Ownership:
         """Renew what this process holds, take what it serves and nobody else holds, and
         say which cohorts that makes its own. Scopes are taken in sorted order, so two
-        processes taking several at once can't deadlock each other."""
+        processes taking several at once can't deadlock each other.
+
+        With ``tick`` (the tick's ``now``), each scope held is noted as ticked then, and
+        the ownership says when each cohort's scope was ticked before: a slot after that
+        was slept through (this server's process was down), not passed over on purpose,
+        even if other processes ticked meanwhile."""
         cohorts = await store.cohort_scopes(db)
         wanted = {scope_of(p, g) for _, p, g in cohorts if self.wants(p, g)} | {MAINTENANCE}
         now, until = self._times()
+        before: dict[str, str | None] = {}
         async with db.transaction() as tx:
             await store.renew(tx, self.owner, now, until)
             held = await store.held(tx, self.owner, now)
             if missing := sorted(wanted - held):
                 await store.take(tx, missing, self.owner, now, until)
                 held = await store.held(tx, self.owner, now)
-        mine = frozenset(c for c, p, g in cohorts if scope_of(p, g) in held)
-        return Ownership(mine, maintenance=MAINTENANCE in held)
+            if tick is not None:
+                before = await store.mark_ticked(tx, self.owner, now, to_db(tick))
+        mine = {c: scope_of(p, g) for c, p, g in cohorts if scope_of(p, g) in held}
+        ticked_before = None
+        if tick is not None:
+            ticked_before = {c: from_db_optional(before.get(s)) for c, s in mine.items()}
+        return Ownership(frozenset(mine), MAINTENANCE in held, ticked_before)
 
     async def keep(self, db: Database) -> None:
         """Renew the leases held (between ticks, so a long quiet spell loses none)."""
@@ -117,4 +131,4 @@ class Leases:
 
     async def release(self, db: Database) -> None:
         """On a clean stop: the others may take this process's servers at once."""
-        await store.release(db, self.owner)
+        await store.release(db, self.owner, self._times()[0])

@@ -17,7 +17,7 @@ missed and reported to facilitators, never posted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -153,7 +153,7 @@ async def claim_due_rounds(
     db: Database,
     now: datetime,
     outcome: RoundsOutcome,
-    last_tick: datetime | None = None,
+    ticked_before: Callable[[int], datetime | None] = lambda _: None,
     mine: Container[int] = EVERYTHING,
 ) -> None:
     """Create a row for every scheduled slot that has come due since the last one.
@@ -161,8 +161,10 @@ async def claim_due_rounds(
     Whatever restarted the schedule (an edit, a resume, anything else that moved
     ``schedule_from``), no slot opens before the round opened under the earlier schedule
     has reached the end of its feedback window (:meth:`Cohort.schedule_after`).
-    ``last_tick`` (the tick before this one) tells a slot Praxis slept through from one
-    it passed over while it was skipped, and has just been put back.
+    ``ticked_before(cohort_id)`` (when the cohort's scheduled work last ran: the tick
+    before this one, or with several processes the last tick of the process holding its
+    server) tells a slot Praxis slept through from one it passed over while it was
+    skipped, and has just been put back.
     Four queries whatever the number of cohorts, then one transaction per new slot.
     Only cohorts in ``mine`` (this process's, see :mod:`bot.core.leases`).
     """
@@ -179,6 +181,7 @@ async def claim_due_rounds(
         for slot in schedule.slots(start, now):
             if schedule.local_date(slot).isoformat() in skips.get(cohort.id, ()):
                 continue
+            last_tick = ticked_before(cohort.id)
             put_back = last_tick is not None and last_tick >= slot
             claimed = await _claim_slot(db, cohort, slot, now, put_back)
             if claimed is not None:

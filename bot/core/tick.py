@@ -78,10 +78,12 @@ async def run_tick(
         report.ownership = SOLE if leases is None else NOTHING
         return report
     held = report.held = await unread.held(db) if unread is not None else frozenset()
-    report.ownership = await _ownership(db, leases)
+    report.ownership = await _ownership(db, leases, now)
     mine = report.ownership.cohorts
+    ticked = report.ownership.ticked_before  # per cohort with several processes
+    before = (lambda _: last_tick) if ticked is None else ticked.get
     steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
-        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds, last_tick, mine)),
+        ("claim rounds", lambda: rounds.claim_due_rounds(db, now, report.rounds, before, mine)),
         ("post rounds", lambda: rounds.deliver_pending(db, chat, now, report.rounds, mine)),
         ("pair reviewers", lambda: _assign(db, chat, now, report, held)),
         ("send nudges", lambda: _nudge(db, chat, now, report, held)),
@@ -109,13 +111,13 @@ async def run_tick(
     return report
 
 
-async def _ownership(db: Database, leases: Leases | None) -> Ownership:
+async def _ownership(db: Database, leases: Leases | None, now: datetime) -> Ownership:
     """Everything for a lone process; else what its leases cover. If they can't be read
     now, nothing: the work waits for the next tick rather than risk being done twice."""
     if leases is None:
         return SOLE
     try:
-        return await leases.refresh(db)
+        return await leases.refresh(db, now)
     except (StorageBusy, StorageUnavailable) as problem:
         log.warning("Could not renew this process's leases; no scheduled work this tick (%s)",
                     problem)  # fmt: skip

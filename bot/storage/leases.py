@@ -37,6 +37,18 @@ async def take(tx: Tx, scopes: Iterable[str], owner: str, now: str, until: str) 
     )
 
 
+async def mark_ticked(tx: Tx, owner: str, now: str, at: str) -> dict[str, str | None]:
+    """Note that ``owner``'s scopes are ticked ``at``; returns when each was ticked before
+    (by any process), None for never."""
+    rows = await tx.fetch_all(
+        "SELECT scope, ticked_at FROM leases WHERE owner = ? AND expires_at > ?", (owner, now)
+    )
+    await tx.execute(
+        "UPDATE leases SET ticked_at = ? WHERE owner = ? AND expires_at > ?", (at, owner, now)
+    )
+    return {row[0]: row[1] for row in rows}
+
+
 async def held(tx: Tx, owner: str, now: str) -> set[str]:
     rows = await tx.fetch_all(
         "SELECT scope FROM leases WHERE owner = ? AND expires_at > ?", (owner, now)
@@ -44,7 +56,11 @@ async def held(tx: Tx, owner: str, now: str) -> set[str]:
     return {row[0] for row in rows}
 
 
-async def release(db: Database, owner: str) -> None:
-    """Give up every lease ``owner`` holds (a clean stop: others needn't wait for expiry)."""
+async def release(db: Database, owner: str, now: str) -> None:
+    """Give up every lease ``owner`` holds (a clean stop: others needn't wait for expiry).
+    The rows stay, expired, so each scope keeps when it was last ticked."""
     async with db.transaction() as tx:
-        await tx.execute("DELETE FROM leases WHERE owner = ?", (owner,))
+        await tx.execute(
+            "UPDATE leases SET expires_at = ? WHERE owner = ? AND expires_at > ?",
+            (now, owner, now),
+        )
