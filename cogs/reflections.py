@@ -769,7 +769,8 @@ class Reflections(commands.Cog):
             await asyncio.wait([task])
 
     async def catch_up(self) -> None:
-        """Read every open round's thread from where storing stopped (start-up, reconnect).
+        """Read every open round's thread from where storing stopped (start-up, reconnect),
+        and queue the rating questions a stop left unasked.
 
         Requests are paced (:attr:`pace`); a few threads are read at once, and each
         thread's page is stored in its own short transaction, so commands never wait
@@ -787,6 +788,8 @@ class Reflections(commands.Cog):
                     and self.bot.serves("discord", ctx.cohort.guild_id)  # this one's shards
                 ]
             unread.waiting("discord", (ctx.round.id for ctx in contexts))
+            rounds_here = [ctx.round.id for ctx in contexts]
+            self.questions.put(await ratings.unasked(self.bot.db, rounds_here))
             pending = iter(contexts)
 
             async def reader() -> None:
@@ -827,13 +830,11 @@ class Reflections(commands.Cog):
         database refused, whichever is earlier; what is already stored is skipped. The
         round is released for nudges (:class:`~bot.core.unread.Unread`) once its thread
         is read whole and stored, or can't be read at all (gone, no access); after a
-        passing failure it waits for the read-back after the next tick. Rating questions
-        that a stop left unasked join the queue first.
+        passing failure it waits for the read-back after the next tick.
         """
         thread_id = ctx.round.thread_id
         try:
             start, forgotten_at = await reflections.last_seen_message(self.bot.db, ctx)
-            self.questions.put(await ratings.unasked(self.bot.db, ctx.round.id))
         except (StorageBusy, StorageUnavailable):  # read it whole once the database can
             self.backlog.read_back(thread_id, thread_id + 1)
             return

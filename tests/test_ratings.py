@@ -309,7 +309,9 @@ async def test_what_a_stop_left_queued_is_unclaimed_and_found_again(world):
 
     _, ids = await _feedback_on_one_reflection(world, 4)
     [round_id] = [r["id"] for r in await world.db.fetch_all("SELECT id FROM rounds")]
-    assert await ratings.unasked(world.db, round_id) == ids
+    assert await ratings.unasked(world.db, [round_id]) == ids
+    many = [*range(round_id + 1, round_id + 1200), round_id]  # a thousand open rounds and more
+    assert await ratings.unasked(world.db, many) == ids, "asked in parts, none lost"
 
     class Refusing:
         def __init__(self, db):
@@ -328,14 +330,14 @@ async def test_what_a_stop_left_queued_is_unclaimed_and_found_again(world):
     queue = ratings.Questions(lambda: Refusing(world.db), send, lambda: FIRST_SLOT, pace)
     queue.put(ids[:2])
     await queue.drain()
-    assert sent == [] and await ratings.unasked(world.db, round_id) == ids, (
+    assert sent == [] and await ratings.unasked(world.db, [round_id]) == ids, (
         "a refused claim asks nothing and loses nothing"
     )
 
     queue = ratings.Questions(lambda: world.db, send, lambda: FIRST_SLOT, pace)
     queue.put(ids)
     await queue.close()  # stopping before the sender's first turn
-    assert sent == [] and await ratings.unasked(world.db, round_id) == ids
+    assert sent == [] and await ratings.unasked(world.db, [round_id]) == ids
 
 
 def ratings_pace(clock):

@@ -84,10 +84,11 @@ async def _claim(tx: Tx, feedback_message_id: int, now: str) -> Ask | None:
     return Ask(feedback_message_id, post["round_id"], post["target_id"], giver_shown(post))
 
 
-async def unasked(db: Database, round_id: int) -> list[int]:
-    """The round's feedback that no question was claimed for yet, oldest first: what a
-    stop (or a refused claim) left waiting, asked again after the next start."""
-    return await store.unasked(db, round_id)
+async def unasked(db: Database, round_ids: list[int]) -> list[int]:
+    """These rounds' feedback that no question was claimed for yet: what a stop (or a
+    refused claim) left waiting, asked again after the next start (one query for a
+    thousand open rounds, not one each)."""
+    return await store.unasked(db, round_ids)
 
 
 class Pacer(Protocol):

@@ -293,7 +293,8 @@ class Threads:
     async def backfill(self) -> int:
         """Read back what members posted in open Slack rounds while Praxis was away; each
         round is released for nudges once its thread is read (not after a passing
-        failure: then it waits for the read-back after a tick)."""
+        failure: then it waits for the read-back after a tick). First, queue the rating
+        questions a stop left unasked."""
         stored = 0
         contexts = [
             ctx
@@ -301,6 +302,8 @@ class Threads:
             if ctx.cohort.platform == "slack" and ctx.round.thread_id is not None
         ]
         self.rt.unread.waiting("slack", (ctx.round.id for ctx in contexts))
+        rounds_here = [ctx.round.id for ctx in contexts]
+        self.rt.ratings.questions.put(await ratings.unasked(self.rt.db, rounds_here))
         for ctx in contexts:
             self.backlog.threads.pop(ctx.round.thread_id, None)
             stored += await self._read_thread(ctx)
@@ -322,11 +325,9 @@ class Threads:
 
     async def _backfill_round(self, ctx: RoundContext) -> int:
         """Every reply not stored yet, except those up to the newest forgotten post: a
-        forgotten member's messages stay in Slack, and must not be read back in as new.
-        Rating questions that a stop left unasked join the queue first."""
+        forgotten member's messages stay in Slack, and must not be read back in as new."""
         channel, thread_ts = await self.rt.ids.message_ref(ctx.round.thread_id)
         _, forgotten_at = await reflections.last_seen_message(self.rt.db, ctx)
-        self.rt.ratings.questions.put(await ratings.unasked(self.rt.db, ctx.round.id))
         cursor, count = None, 0
         while True:
             await self.pace.take()

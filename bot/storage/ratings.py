@@ -15,18 +15,27 @@ async def claim_ask(tx: Tx, post: Row, now: str) -> bool:
     return changed > 0
 
 
-async def unasked(db: Database, round_id: int) -> list[int]:
-    """Feedback on a member's reflection (not the giver's own, not deleted or purged) with
-    no ratings row yet, oldest first."""
-    rows = await db.fetch_all(
-        "SELECT p.message_id FROM posts p WHERE p.round_id = ? AND p.kind = 'feedback'"
-        " AND p.target_id IS NOT NULL AND p.target_id > 0 AND p.target_id != p.author_id"
-        " AND p.deleted_at IS NULL AND p.purged_at IS NULL AND NOT EXISTS"
-        " (SELECT 1 FROM ratings r WHERE r.feedback_message_id = p.message_id)"
-        " ORDER BY p.message_id",
-        (round_id,),
-    )
-    return [row["message_id"] for row in rows]
+_ROUNDS_AT_ONCE = 500  # round ids bound in one statement (SQLite allows 999 at least)
+
+
+async def unasked(db: Database, round_ids: list[int]) -> list[int]:
+    """Feedback in these rounds on a member's reflection (not the giver's own, not deleted
+    or purged) with no ratings row yet, oldest first in each round."""
+    found = []
+    for start in range(0, len(round_ids), _ROUNDS_AT_ONCE):
+        chunk = round_ids[start : start + _ROUNDS_AT_ONCE]
+        marks = ", ".join("?" * len(chunk))
+        rows = await db.fetch_all(
+            "SELECT p.message_id FROM posts p"
+            f" WHERE p.round_id IN ({marks}) AND p.kind = 'feedback'"
+            " AND p.target_id IS NOT NULL AND p.target_id > 0 AND p.target_id != p.author_id"
+            " AND p.deleted_at IS NULL AND p.purged_at IS NULL AND NOT EXISTS"
+            " (SELECT 1 FROM ratings r WHERE r.feedback_message_id = p.message_id)"
+            " ORDER BY p.round_id, p.message_id",
+            chunk,
+        )
+        found += [row["message_id"] for row in rows]
+    return found
 
 
 async def set_rating(tx: Tx, post: Row, helpful: bool, now: str) -> None:
