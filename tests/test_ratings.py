@@ -306,6 +306,7 @@ async def test_queued_questions_go_out_at_their_pace_each_claimed_just_before_it
 async def test_what_a_stop_left_queued_is_unclaimed_and_found_again(world):
     from bot.core import ratings
     from bot.core.errors import StorageBusy
+    from bot.pacing import Pace
 
     _, ids = await _feedback_on_one_reflection(world, 4)
     [round_id] = [r["id"] for r in await world.db.fetch_all("SELECT id FROM rounds")]
@@ -313,10 +314,7 @@ async def test_what_a_stop_left_queued_is_unclaimed_and_found_again(world):
     many = [*range(round_id + 1, round_id + 1200), round_id]  # a thousand open rounds and more
     assert await ratings.unasked(world.db, many) == ids, "asked in parts, none lost"
 
-    class Refusing:
-        def __init__(self, db):
-            self.db = db
-
+    class Refusing:  # a database whose writes are refused (a lock held elsewhere)
         def transaction(self):
             raise StorageBusy("locked")
 
@@ -326,8 +324,8 @@ async def test_what_a_stop_left_queued_is_unclaimed_and_found_again(world):
         sent.append(question)
 
     clock = FakeClock()
-    pace = ratings_pace(clock)
-    queue = ratings.Questions(lambda: Refusing(world.db), send, lambda: FIRST_SLOT, pace)
+    pace = Pace(5.0, 20, clock=clock, sleep=clock.sleep)
+    queue = ratings.Questions(lambda: Refusing(), send, lambda: FIRST_SLOT, pace)
     queue.put(ids[:2])
     await queue.drain()
     assert sent == [] and await ratings.unasked(world.db, [round_id]) == ids, (
@@ -340,15 +338,9 @@ async def test_what_a_stop_left_queued_is_unclaimed_and_found_again(world):
     assert sent == [] and await ratings.unasked(world.db, [round_id]) == ids
 
 
-def ratings_pace(clock):
-    from bot.pacing import Pace
-
-    return Pace(5.0, 20, clock=clock, sleep=clock.sleep)
-
-
 async def test_after_a_restart_the_writer_is_asked_what_a_stop_left_unasked(world, settings, bots):
     """Through the real bot: feedback stored but not yet asked about when Praxis stopped is
-    asked about once after the next start (backfill finds it), and not again after that."""
+    asked about once after the next start (its catch-up finds it), and not again after."""
     from tests.helpers import restart
 
     ada, _ = await _feedback_on_one_reflection(world, 3)
