@@ -108,19 +108,18 @@ class Leases:
         cohorts = await store.cohort_scopes(db)
         wanted = {scope_of(p, g) for _, p, g in cohorts if self.wants(p, g)} | {MAINTENANCE}
         now, until = self._times()
-        before: dict[str, str | None] = {}
         async with db.transaction() as tx:
             await store.renew(tx, self.owner, now, until)
             held = await store.held(tx, self.owner, now)
-            if missing := sorted(wanted - held):
+            if missing := sorted(wanted - held.keys()):
                 await store.take(tx, missing, self.owner, now, until)
                 held = await store.held(tx, self.owner, now)
             if tick is not None:
-                before = await store.mark_ticked(tx, self.owner, now, to_db(tick))
+                await store.mark_ticked(tx, self.owner, now, to_db(tick))
         mine = {c: scope_of(p, g) for c, p, g in cohorts if scope_of(p, g) in held}
         ticked_before = None
         if tick is not None:
-            ticked_before = {c: from_db_optional(before.get(s)) for c, s in mine.items()}
+            ticked_before = {c: from_db_optional(held[s]) for c, s in mine.items()}
         return Ownership(frozenset(mine), MAINTENANCE in held, ticked_before)
 
     async def keep(self, db: Database) -> None:

@@ -37,23 +37,20 @@ async def take(tx: Tx, scopes: Iterable[str], owner: str, now: str, until: str) 
     )
 
 
-async def mark_ticked(tx: Tx, owner: str, now: str, at: str) -> dict[str, str | None]:
-    """Note that ``owner``'s scopes are ticked ``at``; returns when each was ticked before
-    (by any process), None for never."""
-    rows = await tx.fetch_all(
-        "SELECT scope, ticked_at FROM leases WHERE owner = ? AND expires_at > ?", (owner, now)
-    )
+async def mark_ticked(tx: Tx, owner: str, now: str, at: str) -> None:
+    """Note that ``owner``'s scopes are ticked ``at``."""
     await tx.execute(
         "UPDATE leases SET ticked_at = ? WHERE owner = ? AND expires_at > ?", (at, owner, now)
     )
-    return {row[0]: row[1] for row in rows}
 
 
-async def held(tx: Tx, owner: str, now: str) -> set[str]:
+async def held(tx: Tx, owner: str, now: str) -> dict[str, str | None]:
+    """The scopes ``owner`` holds, each with when it was last ticked (by any process;
+    None for never)."""
     rows = await tx.fetch_all(
-        "SELECT scope FROM leases WHERE owner = ? AND expires_at > ?", (owner, now)
+        "SELECT scope, ticked_at FROM leases WHERE owner = ? AND expires_at > ?", (owner, now)
     )
-    return {row[0] for row in rows}
+    return {row[0]: row[1] for row in rows}
 
 
 async def release(db: Database, owner: str, now: str) -> None:
