@@ -82,6 +82,7 @@ format: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)    ## print benchmark figures (not timed tests; PostgreSQL parts need its binaries)
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.ingest --rate 5000 --runs 3
 	$(BIN)/python -m bench.reports
 	$(BIN)/python -m bench.rest
 	$(BIN)/python -m bench.slack_calls

@@ -17,11 +17,15 @@ identifier the detector must catch, and the bench checks that each writer was re
 ordinary prose (``plain``) or the old single repeated word (``repeated``). Messages
 arrive one per turn of the event loop, as the gateway reader hands them over. A probe
 task sleeping 5 ms records how late it wakes: the loop's longest stall and 99th
-percentile.
+percentile. A quiet loop is not enough, though: the bench also notes how long each ✅
+came after its message, and how long a command's database read, asked every 500
+messages, waited (:class:`Waits`). ``--rate`` offers the messages at that many a second
+instead of as one burst: whether storing keeps pace with a heavy but steady load.
 
 The ceiling is the same pipeline with Praxis's listener removed: parsing and dispatch.
 
-    python -m bench.ingest [--messages 15000] [--threads 100] [--runs 5] [--text realistic]
+    python -m bench.ingest [--messages 15000] [--threads 100] [--runs 5] [--rate N]
+                           [--text realistic]
                            [--profile] [--postgresql] [--database-url postgresql://…]
                            [--processes 1|2]
 
@@ -287,10 +291,51 @@ class LagProbe:
         return {"max": late[-1], "p99": late[min(len(late) - 1, int(len(late) * 0.99))]}
 
 
-async def feed(bot, payloads: list[str]) -> tuple[float, dict[str, float]]:
+class Waits:
+    """What the burst makes people wait: from each message's arrival to its ✅, and for a
+    command's database read issued while the burst is on (one every ``every`` messages).
+
+    The ✅ is what a member sees; the read is the first thing most commands do. Both stay
+    short only if storing keeps pace with the burst rather than catching up after it.
+    """
+
+    def __init__(
+        self, payloads: list[dict], db: Database, every: int = 500, rate: float | None = None
+    ) -> None:
+        self.rate = rate  # messages a second offered, or None: as fast as the loop takes them
+        self.fed = [0.0] * len(payloads)
+        self.index = {int(p["id"]): number for number, p in enumerate(payloads)}
+        self.db, self.every = db, every
+        self.acks: list[float] = []
+        self.reads: list[float] = []
+        self._readers: set[asyncio.Task] = set()
+
+    def acked(self, message_id: int) -> None:
+        self.acks.append(time.perf_counter() - self.fed[self.index[message_id]])
+
+    def read_now(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._read())
+        self._readers.add(task)
+        task.add_done_callback(self._readers.discard)
+
+    async def _read(self) -> None:
+        asked = time.perf_counter()
+        await self.db.fetch_value("SELECT name FROM cohorts WHERE id = ?", (1,))
+        self.reads.append(time.perf_counter() - asked)
+
+    async def summary(self) -> dict[str, float]:
+        while self._readers:
+            await asyncio.gather(*self._readers)
+        acks, reads = sorted(self.acks) or [0.0], sorted(self.reads) or [0.0]
+        return {"ack_p50": acks[len(acks) // 2], "ack_max": acks[-1], "read_max": reads[-1]}
+
+
+async def feed(
+    bot, payloads: list[str], waits: Waits | None = None
+) -> tuple[float, dict[str, float]]:
     """Hand every payload to discord.py's parser, one per turn of the event loop, as the
     gateway reader does, and wait until all handlers finish; returns the seconds taken and
-    the loop's lag meanwhile.
+    the loop's lag meanwhile (and notes arrivals and reads in ``waits``, if given).
 
     Only a count of unfinished handler tasks is kept, not the tasks themselves: holding
     tens of thousands of finished tasks would inflate the garbage collector's work far
@@ -320,10 +365,23 @@ async def feed(bot, payloads: list[str]) -> tuple[float, dict[str, float]]:
     parse, decode = bot._connection.parse_message_create, discord.utils._from_json
     probe = LagProbe()
     probe.start()
-    started = time.perf_counter()
-    for raw in payloads:
-        parse(decode(raw))
-        await asyncio.sleep(0)  # the next frame comes on the reader's next turn
+    clock = time.perf_counter
+    started = clock()
+    if waits is None:
+        for raw in payloads:
+            parse(decode(raw))
+            await asyncio.sleep(0)  # the next frame comes on the reader's next turn
+    else:
+        fed, every, rate = waits.fed, waits.every, waits.rate
+        for number, raw in enumerate(payloads):
+            ahead = number / rate - (clock() - started) if rate else 0.0
+            if ahead > 0:  # not due yet (the loop's timers have a millisecond's grain)
+                await asyncio.sleep(ahead)
+            parse(decode(raw))
+            fed[number] = clock()
+            if number % every == 0:
+                waits.read_now()
+            await asyncio.sleep(0)
     if unfinished:
         await all_done.wait()
     cog = bot.get_cog("Reflections")
@@ -455,8 +513,10 @@ async def run(
     cohorts: range | None = None,
     barrier: Barrier | None = None,
     fresh: bool = True,
+    rate: float | None = None,
 ) -> dict:
-    """One run: build, Praxis's pipeline over ``payloads``, then the ceiling.
+    """One run: build, Praxis's pipeline over ``payloads`` (offered at ``rate`` messages a
+    second, or as fast as the loop takes them), then the ceiling.
 
     With several processes (``cohorts``: this one's share, not ``fresh``): the database
     is shared and already migrated, ``payloads`` are this process's threads' only, and
@@ -476,7 +536,10 @@ async def run(
         reader = await committed_reader(directory / "bench.db", url)
         acked, unsafe = [], []
 
+        waits = Waits(payloads, db, rate=rate)
+
         async def add_reaction(channel_id, message_id, emoji):
+            waits.acked(message_id)
             acked.append(message_id)
             # sample: the row must already be committed and acked
             if len(acked) % 50 == 1 and await reader(message_id) != 1:
@@ -486,8 +549,9 @@ async def run(
         if barrier is not None:
             await barrier("built")
         began = time.monotonic()  # one clock for every process on the machine
-        elapsed, lag = await feed(bot, raw)
+        elapsed, lag = await feed(bot, raw, waits)
         ended = time.monotonic()
+        waited = await waits.summary()
         stored = await db.fetch_value(
             "SELECT COUNT(*) FROM posts JOIN rounds ON rounds.id = posts.round_id"
             " WHERE rounds.thread_id BETWEEN ? AND ?",
@@ -521,6 +585,7 @@ async def run(
         "ceiling_per_s": len(payloads) / ceiling,
         "lag": lag,
         "ceiling_lag": ceiling_lag,
+        "waits": waited,
         "began": began,
         "ended": ended,
     }
@@ -710,6 +775,12 @@ def main_processes(args, url: str) -> None:
     )
 
 
+def waits_line(waits: dict[str, float]) -> str:
+    return (f"✅ {waits['ack_p50'] * 1000:,.0f} ms after its message (median), "
+            f"{waits['ack_max'] * 1000:,.0f} ms at most; a command's read during the burst "
+            f"waited {waits['read_max'] * 1000:,.0f} ms at most")  # fmt: skip
+
+
 def _spread(values: list[float], fmt: str) -> str:
     return (f"{format(statistics.median(values), fmt)} "
             f"({format(min(values), fmt)} – {format(max(values), fmt)})")  # fmt: skip
@@ -720,6 +791,12 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=15_000)
     parser.add_argument("--threads", type=int, default=100)
     parser.add_argument("--runs", type=int, default=5, help="fresh bot and database each")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=None,
+        help="offer the messages at this many a second (default: a burst)",
+    )
     parser.add_argument("--text", choices=("realistic", "plain", "repeated"),
                         default="realistic")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="cProfile an extra run")
@@ -757,7 +834,8 @@ def main_one(args, url: str | None) -> None:
           f"({len(payloads) - asks} reflections, {asks} feedback), {args.runs} runs (each: a "
           f"fresh bot and database, Praxis then the ceiling); {args.text} text, "
           f"{min(words)}–{max(words)} words (median {statistics.median(words):.0f}), "
-          f"{due} privacy reminders and {asks} rating questions due")  # fmt: skip
+          f"{due} privacy reminders and {asks} rating questions due; "
+          + ("as a burst" if args.rate is None else f"offered at {args.rate:,.0f}/s"))  # fmt: skip
     runs = []
     for number in range(1, args.runs + 1):
         readings = []
@@ -767,7 +845,14 @@ def main_one(args, url: str | None) -> None:
                 readings.append((cpu.snapshot(), time.monotonic()))
 
         figures = asyncio.run(
-            run(args.messages, args.threads, payloads=payloads, url=url, barrier=reading)
+            run(
+                args.messages,
+                args.threads,
+                payloads=payloads,
+                url=url,
+                barrier=reading,
+                rate=args.rate,
+            )
         )
         (before, began), (after, ended) = readings
         figures["cpu"] = cpu.split(before, after, {os.getpid()}, cpu.postmaster(url))
@@ -785,6 +870,7 @@ def main_one(args, url: str | None) -> None:
               f"(sampled), {figures['reminders']} reminders; "
               f"load {os.getloadavg()[0]:.2f}")  # fmt: skip
         print("         " + cpu_line(figures["cpu"], figures["span"], len(payloads)))
+        print("         " + waits_line(figures["waits"]))
         print(f"         rating questions: {figures['asked_while_fed']} sent during the feed "
               f"(paced), the other {figures['questions'] - figures['asked_while_fed']} after "
               f"it with the pace lifted at {figures['questions_per_s']:,.0f}/s (loop lag max "
@@ -799,10 +885,16 @@ def main_one(args, url: str | None) -> None:
     ceiling = _spread([r["ceiling_per_s"] for r in runs], ",.0f")
     print(f"  parse + dispatch: {ceiling} msg/s (ceiling); loop lag max {_spread(ms, '.1f')} "
           f"ms, p99 {_spread(p99, '.1f')} ms")  # fmt: skip
-    print(
-        f"  share of ceiling: {_spread([r['share'] * 100 for r in runs], '.0f')} % "
-        "(targets: ≥ 10,000/s and ≥ 25 %)"
-    )
+    if args.rate is None:
+        print(
+            f"  share of ceiling: {_spread([r['share'] * 100 for r in runs], '.0f')} % "
+            "(targets: ≥ 10,000/s and ≥ 25 %)"
+        )
+    else:  # the rate is what was offered: the waits say whether storing kept pace
+        print(f"  offered        : {args.rate:,.0f} msg/s, one message at a time")
+    print("  waits          : " + waits_line({
+        key: statistics.median(r["waits"][key] for r in runs) for key in runs[0]["waits"]
+    }) + " (medians)")  # fmt: skip
     ms = [r["questions_lag"]["max"] * 1000 for r in runs]
     print(f"  rating questions, pace lifted: "
           f"{_spread([r['questions_per_s'] for r in runs], ',.0f')}/s; loop lag max "

@@ -1,4 +1,4 @@
-"""Smoke tests for bench/startup.py and bench/memory.py at a tiny size.
+"""Smoke tests for bench/startup.py, bench/memory.py and bench/ingest.py at a tiny size.
 
 Not timings: they check that each benchmark's core function runs and that its counts
 mean what the printed figures claim (one history request per open thread, every
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import memory, startup
+from bench import ingest, memory, startup
 
 COHORTS = 10
 pytestmark = pytest.mark.sqlite_only("the benchmarks build SQLite files and count its statements")
@@ -137,3 +137,16 @@ def test_memory_payload_gives_every_member_a_cohort_role():
     assert {t["id"] for t in payload["threads"]} >= {
         str(memory.cohort_ids(0, c)[2]) for c in range(PER_GUILD)
     }
+
+
+@pytest.mark.parametrize("rate", [None, 3000], ids=["burst", "offered"])
+async def test_ingest_notes_how_long_each_ack_and_a_read_during_the_feed_waited(rate):
+    figures = await ingest.run(150, 3, rate=rate)  # one turn of 50 members in 3 threads
+
+    assert figures["stored"] == figures["messages"] == 150
+    assert figures["acknowledged"] > 0 and figures["ack_before_commit"] == 0
+    waits = figures["waits"]
+    assert 0 < waits["ack_p50"] <= waits["ack_max"]
+    assert waits["read_max"] > 0  # the reads asked during the feed were answered
+    if rate is not None:  # offered, not a burst: the last comes 149 / rate s after the first
+        assert figures["praxis_per_s"] <= 150 * rate / 149
