@@ -531,45 +531,49 @@ async def run(
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         bot, db = await build(directory, threads, members_per, url, cohorts, fresh)
-        freeze_long_lived_objects()  # what `praxis run` does at its first ready
-        raw = [json.dumps(p) for p in payloads]
-        reader = await committed_reader(directory / "bench.db", url)
-        acked, unsafe = [], []
+        reader = None
+        try:  # a failed run must still close its connections (their threads hold the exit)
+            freeze_long_lived_objects()  # what `praxis run` does at its first ready
+            raw = [json.dumps(p) for p in payloads]
+            reader = await committed_reader(directory / "bench.db", url)
+            acked, unsafe = [], []
 
-        waits = Waits(payloads, db, rate=rate)
+            waits = Waits(payloads, db, rate=rate)
 
-        async def add_reaction(channel_id, message_id, emoji):
-            waits.acked(message_id)
-            acked.append(message_id)
-            # sample: the row must already be committed and acked
-            if len(acked) % 50 == 1 and await reader(message_id) != 1:
-                unsafe.append(message_id)
+            async def add_reaction(channel_id, message_id, emoji):
+                waits.acked(message_id)
+                acked.append(message_id)
+                # sample: the row must already be committed and acked
+                if len(acked) % 50 == 1 and await reader(message_id) != 1:
+                    unsafe.append(message_id)
 
-        session = stub_rest(bot, add_reaction)
-        if barrier is not None:
-            await barrier("built")
-        began = time.monotonic()  # one clock for every process on the machine
-        elapsed, lag = await feed(bot, raw, waits)
-        ended = time.monotonic()
-        waited = await waits.summary()
-        stored = await db.fetch_value(
-            "SELECT COUNT(*) FROM posts JOIN rounds ON rounds.id = posts.round_id"
-            " WHERE rounds.thread_id BETWEEN ? AND ?",
-            (ids(cohorts.start)[2], ids(cohorts.stop - 1)[2]),
-        )
-        asked_while_fed = session.calls["rating question"]
-        if barrier is not None:
-            await barrier("fed")
-        questions = await ask_the_rest(bot)
-        await bot.remove_cog("Reflections")
-        ceiling_payloads = []
-        for p in payloads:
-            ceiling_payloads.append(json.dumps({**p, "id": str(int(p["id"]) + 10**9)}))
-        if barrier is not None:
-            await barrier("asked")
-        ceiling, ceiling_lag = await feed(bot, ceiling_payloads)
-        await reader(None)
-        await db.close()
+            session = stub_rest(bot, add_reaction)
+            if barrier is not None:
+                await barrier("built")
+            began = time.monotonic()  # one clock for every process on the machine
+            elapsed, lag = await feed(bot, raw, waits)
+            ended = time.monotonic()
+            waited = await waits.summary()
+            stored = await db.fetch_value(
+                "SELECT COUNT(*) FROM posts JOIN rounds ON rounds.id = posts.round_id"
+                " WHERE rounds.thread_id BETWEEN ? AND ?",
+                (ids(cohorts.start)[2], ids(cohorts.stop - 1)[2]),
+            )
+            asked_while_fed = session.calls["rating question"]
+            if barrier is not None:
+                await barrier("fed")
+            questions = await ask_the_rest(bot)
+            await bot.remove_cog("Reflections")
+            ceiling_payloads = []
+            for p in payloads:
+                ceiling_payloads.append(json.dumps({**p, "id": str(int(p["id"]) + 10**9)}))
+            if barrier is not None:
+                await barrier("asked")
+            ceiling, ceiling_lag = await feed(bot, ceiling_payloads)
+        finally:
+            if reader is not None:
+                await reader(None)
+            await db.close()
     return {
         "messages": len(payloads),
         "stored": stored,
