@@ -292,11 +292,11 @@ class LagProbe:
 
 
 class Waits:
-    """What the burst makes people wait: from each message's arrival to its ✅, and for a
-    command's database read issued while the burst is on (one every ``every`` messages).
+    """What the feed makes people wait: from each message's arrival to its ✅, and for a
+    command's database read asked while messages pour in (one every ``every`` messages).
 
     The ✅ is what a member sees; the read is the first thing most commands do. Both stay
-    short only if storing keeps pace with the burst rather than catching up after it.
+    short only if storing keeps pace with the feed rather than catching up after it.
     """
 
     def __init__(
@@ -781,7 +781,7 @@ def main_processes(args, url: str) -> None:
 
 def waits_line(waits: dict[str, float]) -> str:
     return (f"✅ {waits['ack_p50'] * 1000:,.0f} ms after its message (median), "
-            f"{waits['ack_max'] * 1000:,.0f} ms at most; a command's read during the burst "
+            f"{waits['ack_max'] * 1000:,.0f} ms at most; a command's read during the feed "
             f"waited {waits['read_max'] * 1000:,.0f} ms at most")  # fmt: skip
 
 
