@@ -8,6 +8,7 @@ cohort's schedule planned, a positive cost per member).
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from pathlib import Path
 
@@ -141,7 +142,10 @@ def test_memory_payload_gives_every_member_a_cohort_role():
 
 @pytest.mark.parametrize("rate", [None, 3000], ids=["burst", "offered"])
 async def test_ingest_notes_how_long_each_ack_and_a_read_during_the_feed_waited(rate):
-    figures = await ingest.run(150, 3, rate=rate)  # one turn of 50 members in 3 threads
+    try:
+        figures = await ingest.run(150, 3, rate=rate)  # one turn of 50 members in 3 threads
+    finally:
+        gc.unfreeze()  # the run freezes what is alive, as `praxis run` does; tests go on
 
     assert figures["stored"] == figures["messages"] == 150
     assert figures["acknowledged"] > 0 and figures["ack_before_commit"] == 0
