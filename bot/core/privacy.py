@@ -478,8 +478,17 @@ INLINE_CHARS = 20_000
 #: When the checker process is gone, a batch is checked on the loop this many texts at a
 #: time, yielding in between.
 FALLBACK_CHUNK = 16
+#: After the checker fails twice in a row, big batches are checked on the loop for this
+#: long before a new checker is tried, doubling on each failure up to the maximum. Each
+#: try spawns an interpreter, so a checker that can't start (no memory or processes left)
+#: must not be tried per batch: a 15,000-message burst made 31 tries and logged 31
+#: warnings, spending 0.8-1.3 s of the other core's CPU on interpreters that died.
+RETRY_AFTER = 30.0
+RETRY_AFTER_MAX = 600.0
 _checker: ProcessPoolExecutor | None = None
 _checker_lock = threading.Lock()
+_failures = 0  # in a row, since the checker last answered
+_retry_at = 0.0  # on the monotonic clock
 
 
 async def find_identifiers_in(texts: list[str]) -> list[list[Finding]]:
@@ -489,17 +498,23 @@ async def find_identifiers_in(texts: list[str]) -> list[list[Finding]]:
     (started on first use, a thread starting it; stopped by :func:`stop_checker`), which
     works on the other core while the loop goes on storing and acknowledging. If that
     process dies, the batch is checked here after all, a few texts per turn of the loop:
-    every text is checked whatever happens.
+    every text is checked whatever happens. If it fails twice in a row, big batches are
+    checked here for a while before a new one is tried (``RETRY_AFTER``).
     """
     if sum(map(len, texts)) <= INLINE_CHARS:
         return [find_identifiers(text) for text in texts]
+    if _clock() < _retry_at:  # it failed again lately: check here until the wait is over
+        return await _find_here(texts)
+    handed = _submit_now(texts) or await asyncio.to_thread(_submit, texts)
+    if handed is None:  # no checker: a failure is being waited out
+        return await _find_here(texts)
+    pool, future = handed
     try:
-        future = _submit_now(texts) or await asyncio.to_thread(_submit, texts)
         found = await asyncio.wrap_future(future)
     except (BrokenProcessPool, OSError, RuntimeError) as error:
-        log.warning("The identifier checker stopped (%s); checking here", type(error).__name__)
-        _forget_checker()  # the next big batch starts a new one
+        _checker_failed(pool, error)
         return await _find_here(texts)
+    _checker_answered()
     results: list[list[Finding]] = [[] for _ in texts]
     for index, findings in found:
         results[index] = findings
@@ -507,10 +522,96 @@ async def find_identifiers_in(texts: list[str]) -> list[list[Finding]]:
 
 
 def stop_checker() -> None:
-    """Stop the checker process, if one was started; the bot calls this when it closes."""
-    pool = _forget_checker()
+    """Stop the checker process, if one was started, and forget its failures; the bot
+    calls this when it closes."""
+    global _checker, _failures, _retry_at
+    with _checker_lock:
+        pool, _checker = _checker, None
+        _failures, _retry_at = 0, 0.0
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+Handed = tuple[ProcessPoolExecutor, Future]
+
+
+def _submit_now(texts: list[str]) -> Handed | None:
+    """Hand the batch to a running checker; None if none runs (starting one takes a few
+    milliseconds, so :func:`_submit` does that in a thread)."""
+    with _checker_lock:
+        pool = _checker
+    return None if pool is None else _hand_over(pool, texts)
+
+
+def _submit(texts: list[str]) -> Handed | None:
+    """Hand the batch to the checker, starting one if none runs; None if none may start
+    yet (a failure is being waited out) or it failed to start."""
+    global _checker
+    with _checker_lock:
+        if _checker is None:
+            if _clock() < _retry_at:
+                return None
+            try:
+                _checker = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
+            except (OSError, RuntimeError) as error:  # no pipe or semaphore left
+                _note_failure(error)
+                return None
+        pool = _checker
+    return _hand_over(pool, texts)
+
+
+def _hand_over(pool: ProcessPoolExecutor, texts: list[str]) -> Handed:
+    """``pool`` and the future of the batch handed to it. A failure to hand over (no
+    process could be spawned, the pool is broken) comes out of the future like a failure
+    to check, so that it is counted against the pool it happened to."""
+    try:
+        return pool, pool.submit(_find_sparse, texts)
+    except (BrokenProcessPool, OSError, RuntimeError) as error:
+        failed: Future = Future()
+        failed.set_exception(error)
+        return pool, failed
+
+
+def _checker_failed(pool: ProcessPoolExecutor, error: BaseException) -> None:
+    """Stop and forget ``pool``, the checker a batch failed with, and note the failure,
+    unless it was already noted: several batches may have been handed to one checker."""
+    global _checker
+    with _checker_lock:
+        if pool is not _checker:
+            return
+        _checker = None
+        _note_failure(error)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _note_failure(error: BaseException) -> None:
+    """With the lock held: count a failure in a row and set when a new checker may be
+    tried. A first failure retries at once (a worker killed once, say by the OOM killer,
+    is replaced by the next batch); a second in a row waits ``RETRY_AFTER``, doubling up
+    to ``RETRY_AFTER_MAX``."""
+    global _failures, _retry_at
+    _failures += 1
+    wait = 0.0 if _failures == 1 else min(RETRY_AFTER * 2 ** (_failures - 2), RETRY_AFTER_MAX)
+    _retry_at = _clock() + wait
+    log.warning(
+        "The identifier checker stopped (%s); checking here%s",
+        type(error).__name__,
+        f", and for the next {wait:.0f} s" if wait else "",
+    )
+
+
+def _checker_answered() -> None:
+    global _failures
+    _failures = 0
+
+
+def _clock() -> float:
+    return time.monotonic()
 
 
 def _find_sparse(texts: list[str]) -> list[tuple[int, list[Finding]]]:
@@ -532,26 +633,6 @@ async def _find_here(texts: list[str]) -> list[list[Finding]]:
     return results
 
 
-def _submit_now(texts: list[str]) -> Future | None:
-    """Hand the batch to a running checker; None if none runs yet (starting one takes a
-    few milliseconds, so :func:`_submit` does it in a thread)."""
-    with _checker_lock:
-        return None if _checker is None else _checker.submit(_find_sparse, texts)
-
-
-def _submit(texts: list[str]) -> Future:
-    global _checker
-    with _checker_lock:
-        if _checker is None:
-            _checker = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-        return _checker.submit(_find_sparse, texts)
-
-
 def _exit_with_parent(parent: int) -> None:
     """In the checker process: leave once the bot's process is gone. It holds both ends
     of its work queue, so a bot killed outright (SIGKILL, the OOM killer) would otherwise
@@ -563,13 +644,6 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="praxis-parent-watch", daemon=True).start()
-
-
-def _forget_checker() -> ProcessPoolExecutor | None:
-    global _checker
-    with _checker_lock:
-        pool, _checker = _checker, None
-    return pool
 
 
 # --- telling the member ---------------------------------------------------------------------
