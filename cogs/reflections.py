@@ -707,11 +707,25 @@ class Reflections(commands.Cog):
 
     async def _apply(self, change: Pending, text: str | None = None) -> bool:
         """Apply one change; an edit without ``text`` (a replay) reads the message's
-        current text from Discord, so the latest version is stored. False: try later."""
+        current text from Discord, so the latest version is stored. False: try later.
+
+        A replayed edit Discord won't let the bot read again (no access to the channel
+        any more) is given up, the stored text left as it was: kept, it would hold up
+        every change queued after it, deletions too, for good.
+        """
         db = self.bot.db
         try:
             if change.kind == EDIT and text is None:
-                text = await self._current_text(change)
+                if not await reflections.edit_matters(db, change.message_id):
+                    return True  # not stored (any channel's edits are noted), or gone since
+                try:
+                    text = await self._current_text(change)
+                except discord.HTTPException as error:
+                    if not 400 <= error.status < 500 or error.status == 429:
+                        raise
+                    log.warning("An edit can't be read again (HTTP %s); the stored text "
+                                "stays as it was", error.status)  # fmt: skip
+                    return True
             if change.kind == DELETE or text is None:
                 outcome = await reflections.apply_delete(db, change.message_id, now())
             else:
@@ -729,6 +743,7 @@ class Reflections(commands.Cog):
     async def _current_text(self, change: Pending) -> str | None:
         """The message's text now, or None if it has been deleted since."""
         channel = self.bot.get_partial_messageable(change.channel_id)
+        await self.pace.take()  # replays share backfill's pace: one request each
         try:
             return (await channel.fetch_message(change.message_id)).content
         except discord.NotFound:

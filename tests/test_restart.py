@@ -172,6 +172,38 @@ async def test_an_edit_refused_in_an_outage_is_applied_after_a_crash_in_its_late
     assert not journal(settings).exists()
 
 
+async def test_an_edit_discord_wont_show_again_does_not_hold_up_a_deletion(
+    world, settings, bots, caplog
+):
+    """A replayed edit reads the message again. If Discord refuses that for good (403:
+    no access to the thread any more), the edit is given up with the old text kept, and
+    the deletion noted after it still reaches the stored text. Edits of messages Praxis
+    never stored are noted too (any channel's) but never read again."""
+    thread, _ = await open_round(world)
+    ada, ben = world.members[:2]
+    edited = await ada.send(thread, words(60, "tender"))
+    deleted = await ben.send(thread, words(60, "private"))
+    elsewhere = await ada.send(world.channel, "Not a reflection, in the cohort's channel")
+    await refuse_writes(world.db)
+    await ada.edit(edited, words(70, "revised"))
+    await ada.edit(elsewhere, "Still not a reflection")
+    await ben.delete(deleted)
+    world.env.inject_error(
+        "GET", f"/channels/{thread.id}/messages/{edited.id}", status=403, code=50001, times=None
+    )
+
+    await outage_ends_with_the_process(world.db)
+    await crash(world.env, settings, bots)
+    stored = await posts(world)
+    assert stored[deleted.id]["text"] is None, "the deletion reached the stored text"
+    assert stored[edited.id]["text"] == words(60, "tender"), "unreadable: kept as it was"
+    assert "An edit can't be read again (HTTP 403)" in caplog.text
+    assert not journal(settings).exists(), "nothing left to redo"
+    read_again = [r.path for r in world.env.http_requests if r.method == "GET"]
+    assert f"/channels/{thread.id}/messages/{edited.id}" in read_again
+    assert f"/channels/{world.channel.id}/messages/{elsewhere.id}" not in read_again
+
+
 async def test_a_message_refused_before_a_stored_one_is_read_back_after_a_crash(
     world, settings, bots
 ):

@@ -319,6 +319,30 @@ async def test_replies_edits_and_deletions_refused_by_the_database_are_redone(wo
     assert not any("Ada writes" in r.getMessage() for r in caplog.records), "no text in logs"
 
 
+async def test_an_edit_slack_wont_show_again_does_not_hold_up_a_deletion(world, caplog):
+    """A replayed edit reads the reply again. If Slack refuses that for good (Praxis was
+    taken out of the channel), the edit is given up with the old text kept, and the
+    deletion noted after it still reaches the stored text."""
+    prompt = await open_round(world)
+    ada, ben = world.members[:2]
+    edited = await ada.reply(prompt, "Ada's words before the outage.")
+    deleted = await ben.reply(prompt, "Ben's words, which he deletes while writes fail.")
+    await refuse_writes(world)
+    await ada.edit(edited, "Ada's words as edited during the outage.")
+    await ben.delete(deleted)
+    world.ws.remove_app(world.room)
+    await tick(world, SLOT + timedelta(minutes=5))  # the outage is noticed
+
+    await refuse_writes(world, False)
+    await tick(world, SLOT + timedelta(minutes=7))
+    texts = await stored_texts(world)
+    assert texts[deleted.ts] is None, "the deletion reached the stored text"
+    assert texts[edited.ts] == "Ada's words before the outage.", "unreadable: kept as it was"
+    assert "A Slack edit can't be read again" in caplog.text
+    expect_error(caplog, "The database can't be written")
+    assert not world.bot.slack.threads.pending.path.exists(), "nothing left to redo"
+
+
 async def test_a_crash_during_the_outage_loses_nothing(world):
     prompt = await open_round(world)
     ada, ben, cleo = world.members[:3]

@@ -34,7 +34,7 @@ from bot.core.turns import yield_every
 from bot.storage import cohorts as cohort_store
 from bot.storage import posts as store
 from bot.storage import rounds as round_store
-from bot.storage.db import Database, Tx
+from bot.storage.db import Database, Row, Tx
 
 
 class Role(StrEnum):
@@ -182,12 +182,7 @@ async def apply_edit(db: Database, message_id: int, text: str, now: datetime) ->
     """
     async with db.transaction() as tx:
         row = await store.get(tx, message_id)
-        if (
-            row is None
-            or row["deleted_at"] is not None
-            or row["purged_at"] is not None
-            or row["source"] != "thread"
-        ):
+        if not _editable(row):
             return Outcome()
         ctx = await _context_in_tx(tx, row["round_id"])
         words = count_words(text)
@@ -195,6 +190,23 @@ async def apply_edit(db: Database, message_id: int, text: str, now: datetime) ->
         outcome = await _settle_counting(tx, ctx, row["author_id"], row["kind"], words)
     outcome.stored = True
     return outcome
+
+
+async def edit_matters(db: Database, message_id: int) -> bool:
+    """Whether an edit of this message would change what is stored: a replayed edit reads
+    the message again from the platform, and most edits the bot sees are of messages it
+    never stored (any channel's), or deleted or forgotten since."""
+    async with db.reading() as tx:
+        return _editable(await store.get(tx, message_id))
+
+
+def _editable(row: Row | None) -> bool:
+    return (
+        row is not None
+        and row["deleted_at"] is None
+        and row["purged_at"] is None
+        and row["source"] == "thread"
+    )
 
 
 async def apply_delete(db: Database, message_id: int, now: datetime) -> Outcome:

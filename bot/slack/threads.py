@@ -179,10 +179,24 @@ class Threads:
 
     async def _apply(self, change: Pending, text: str | None = None) -> bool:
         """Apply one change; an edit without ``text`` (a replay) reads the message's
-        current text from Slack, so the latest version is stored. False: try later."""
+        current text from Slack, so the latest version is stored. False: try later.
+
+        A replayed edit Slack won't let Praxis read again (not in the channel any more) is
+        given up, the stored text left as it was: kept, it would hold up every change
+        queued after it, deletions too, for good.
+        """
         try:
             if change.kind == EDIT and text is None:
-                text = await self._current_text(change)
+                if not await reflections.edit_matters(self.rt.db, change.message_id):
+                    return True  # deleted or forgotten since
+                try:
+                    text = await self._current_text(change)
+                except DeliveryError as error:
+                    if not error.permanent:
+                        raise
+                    log.warning("A Slack edit can't be read again (%s); the stored text "
+                                "stays as it was", error.reason)  # fmt: skip
+                    return True
             if change.kind == DELETE or text is None:
                 outcome = await reflections.apply_delete(self.rt.db, change.message_id,
                                                          self.rt.now())  # fmt: skip
@@ -215,6 +229,7 @@ class Threads:
         thread_ts = (
             (await self.rt.ids.message_ref(change.channel_id))[1] if change.channel_id else ts
         )
+        await self.pace.take()  # replays share backfill's pace: one request each
         with self.rt.chat.translate("read an edited reply again", channel):
             try:
                 page = await self.rt.client.conversations_replies(
