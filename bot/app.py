@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Awaitable, Callable, Container
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,7 +24,7 @@ from bot.core import cohorts, health, privacy
 from bot.core.leases import EVERYTHING, Leases
 from bot.core.platforms import Platforms
 from bot.core.reflections import ContextCache
-from bot.core.tick import TickReport, run_tick
+from bot.core.tick import STORAGE_RETRY, TickReport, run_tick
 from bot.core.unread import Unread
 from bot.discord.chat import DiscordChat
 from bot.discord.tree import PraxisTree
@@ -98,6 +99,7 @@ class PraxisBot(commands.Bot):
         #: Open rounds whose threads backfill hasn't read yet: the tick holds their nudges.
         self.unread = Unread()
         self.storage = health.StorageWatch()
+        self._woken_for_trouble = -STORAGE_RETRY.total_seconds()  # monotonic: when last
         self._closing = False
         #: Run after every tick whose heartbeat went through: each retries what the
         #: database refused earlier, and must be cheap when there is nothing to retry.
@@ -217,7 +219,7 @@ class PraxisBot(commands.Bot):
         """
         async with self._tick_lock:
             report = await run_tick(self.db, self.chat, now, self.unread, self.leases)
-            if report.storage_problem is None:
+            if report.storage_problem is None and not report.busy:
                 self.owned = report.ownership.cohorts
             await self._watch_storage(report)
         self.forget_round_lookups()
@@ -250,8 +252,8 @@ class PraxisBot(commands.Bot):
                 self.owned,
             )
             return
-        if report.storage_problem is not None:
-            return
+        if report.storage_problem is not None or report.busy:
+            return  # the retries would be refused the same way
         for retry in self.retry_hooks:
             try:
                 await retry()
@@ -271,9 +273,19 @@ class PraxisBot(commands.Bot):
             self.scheduler.wake_soon()
 
     def storage_trouble(self) -> None:
-        """A write just failed outside a tick: let the next tick (soon) confirm and announce."""
-        if self.scheduler is not None:
-            self.scheduler.wake_soon()
+        """A write just failed outside a tick: let a tick soon confirm and announce it.
+
+        Once the outage is known, or a refusal woke a tick less than ``STORAGE_RETRY``
+        ago, the ticks' own retries are enough: woken for every refused message, an
+        outage with members writing ran a failing tick, and logged it, every second.
+        """
+        if self.scheduler is None or self.storage.down_since is not None:
+            return
+        now = time.monotonic()
+        if now - self._woken_for_trouble < STORAGE_RETRY.total_seconds():
+            return
+        self._woken_for_trouble = now
+        self.scheduler.wake_soon()
 
     def forget_round_lookups(self) -> None:
         """Rounds or cohorts changed: cached thread lookups may be stale."""

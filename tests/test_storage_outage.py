@@ -9,6 +9,7 @@ does. Both go through the real connection, so the whole stack sees the real erro
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -169,3 +170,68 @@ async def test_a_deletion_the_database_refused_still_reaches_the_stored_text(wor
     await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
     stored = (await posts(world))[message.id]
     assert stored["text"] is None and stored["deleted_at"] is not None
+
+
+class WakeUps:
+    """Stands in for the scheduler (off in tests) to count the wake-ups asked of it."""
+
+    def __init__(self) -> None:
+        self.soon = 0
+
+    def wake_soon(self) -> None:
+        self.soon += 1
+
+    def wake_at(self, moment) -> None:
+        pass
+
+    def shutdown(self) -> None:
+        pass
+
+
+async def test_refused_messages_wake_one_tick_not_one_each(world):
+    """The first refusal wakes a tick to confirm the outage and tell facilitators; the
+    rest wait for the ticks' own retries, or an outage with members writing would run a
+    failing tick, and log it, every second."""
+    await create_cohort(world, "Autumn", min_words=50)
+    await tick_at(world, FIRST_SLOT)
+    [thread] = world.channel.threads
+    world.bot.scheduler = wake_ups = WakeUps()
+    await refuse_writes(world.db)
+
+    for member in world.members[:3]:
+        await member.send(thread, words(60, "refused"))
+    assert wake_ups.soon == 1
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=1))  # the outage is known now
+    assert world.bot.storage.down_since is not None
+    for member in world.members[3:5]:
+        await member.send(thread, words(60, "refused"))
+    assert wake_ups.soon == 1
+
+    await refuse_writes(world.db, False)
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
+    assert world.bot.storage.down_since is None
+    assert {m.author.id for m in thread.history() if has_ack(m)} == {
+        m.member.id for m in world.members[:5]
+    }, "every refused reflection was read back and acknowledged"
+
+
+@pytest.mark.sqlite_only("another connection holding SQLite's write lock")
+async def test_a_tick_that_finds_the_database_locked_is_skipped_kindly(world, caplog):
+    """A lock held past the busy timeout (a backup, a second process) passes: the tick
+    says so in one line, does nothing, and tries again in 30 s; it is not an outage."""
+    staff_room = await cohort_with_digest_channel(world)
+    await world.db.fetch_value("PRAGMA busy_timeout = 50")
+    other = sqlite3.connect(world.db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        report = await tick_at(world, FIRST_SLOT)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert report.busy and report.next_due == FIRST_SLOT + timedelta(seconds=30)
+    assert world.channel.threads == [] and notices(staff_room) == []
+    assert "Skipping this tick: the database is busy" in caplog.text
+    assert "Traceback" not in caplog.text
+
+    report = await tick_at(world, FIRST_SLOT + timedelta(seconds=30))
+    assert not report.busy and len(world.channel.threads) == 1

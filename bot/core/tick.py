@@ -48,6 +48,7 @@ class TickReport:
     failed_steps: list[str] = field(default_factory=list)
     next_due: datetime | None = None
     storage_problem: StorageUnavailable | None = None
+    busy: bool = False  # the database was locked by another writer: nothing was done
     held: frozenset[int] = frozenset()  # rounds left for a later tick: not read back yet
     ownership: Ownership = SOLE  # the cohorts this process did the work of
 
@@ -58,6 +59,8 @@ HELD_RETRY = timedelta(seconds=30)
 
 #: How soon to try again while the database can't be written.
 STORAGE_RETRY = timedelta(minutes=1)
+#: How soon to try again when another writer held the database past the busy timeout.
+BUSY_RETRY = timedelta(seconds=30)
 
 
 async def run_tick(
@@ -75,6 +78,12 @@ async def run_tick(
         log.warning("Skipping this tick: the database can't be written (%s)", problem.reason)
         report.storage_problem = problem
         report.next_due = now + STORAGE_RETRY
+        report.ownership = SOLE if leases is None else NOTHING
+        return report
+    except StorageBusy:  # a passing lock (a backup, another process): not an outage
+        log.warning("Skipping this tick: the database is busy; trying again shortly")
+        report.busy = True
+        report.next_due = now + BUSY_RETRY
         report.ownership = SOLE if leases is None else NOTHING
         return report
     held = report.held = await unread.held(db) if unread is not None else frozenset()
