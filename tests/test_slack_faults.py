@@ -157,6 +157,29 @@ async def test_a_check_mark_that_meets_429s_is_added_once_by_a_later_tick(world,
     assert not tracebacks(caplog)
 
 
+async def test_check_marks_slack_keeps_refusing_are_not_all_retried_at_every_tick(world):
+    """While Slack's incident lasts, a tick tries one waiting ✅ and leaves the rest for
+    later, instead of every one of them (inside the tick) with a warning each."""
+    prompt = await open_round(world)
+    world.slack.inject_error("reactions.add", status=500, times=None)
+    replies = [
+        await member.reply(prompt, f"{member.user.name} writes a reflection long enough to count.")
+        for member in world.members
+    ]
+    refused = len(world.slack.calls_to("reactions.add"))
+    assert refused == len(replies) and not any(acked(r) for r in replies)
+
+    await tick(world, SLOT + timedelta(minutes=5))
+    await tick(world, SLOT + timedelta(minutes=6))
+    assert len(world.slack.calls_to("reactions.add")) == refused + 2, "one try per tick"
+
+    world.slack.clear_errors()
+    await tick(world, SLOT + timedelta(minutes=7))
+    assert all(acked(r) for r in replies), "every one once Slack takes them"
+    await tick(world, SLOT + timedelta(minutes=8))
+    assert len(world.slack.calls_to("reactions.add")) == refused + 2 + len(replies)
+
+
 # ------------------------------------------------------------ channels and the token
 
 

@@ -33,6 +33,10 @@ from bot.storage.pending import DELETE, EDIT, Backlog, Pending, PendingFile
 log = logging.getLogger(__name__)
 
 ACK = "white_check_mark"
+#: ✅s Slack refused for now, sent again after a tick: at most this many per tick, and none
+#: after one is refused again. They run inside the tick (its lock held), and an incident
+#: at Slack can leave one per reply waiting; ``reactions.add`` is Tier 3, ~50 a minute.
+ACK_RETRIES_PER_TICK = 50
 GONE = ("message_not_found", "thread_not_found")  # an edit's message was deleted since
 MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 REPLIES_PAGE = 200
@@ -250,7 +254,8 @@ class Threads:
         for number, add in [(n, True) for n in outcome.ack] + [(n, False) for n in outcome.unack]:
             await self._react(number, add)
 
-    async def _react(self, number: int, add: bool) -> None:
+    async def _react(self, number: int, add: bool) -> bool:
+        """Add or remove one ✅; False if Slack said "later" (kept in ``unsent_acks``)."""
         channel, ts = await self.rt.ids.message_ref(number)
         call = self.rt.client.reactions_add if add else self.rt.client.reactions_remove
         self.unsent_acks.pop(number, None)
@@ -259,13 +264,16 @@ class Threads:
         except SlackApiError as error:
             code = error_code(error) or "unknown"
             if code in ("already_reacted", "no_reaction", "message_not_found"):
-                return
+                return True
             log.warning("Could not %s a ✅ (%s)", "add" if add else "remove", code)
             if passing(error):
                 self.unsent_acks[number] = add
+                return False
         except (TimeoutError, aiohttp.ClientError):
             log.warning("Could not %s a ✅ (the connection failed)", "add" if add else "remove")
             self.unsent_acks[number] = add
+            return False
+        return True
 
     async def retry_refused(self) -> None:
         """After each healthy tick: redo refused edits and deletions, read refused threads
@@ -278,8 +286,9 @@ class Threads:
                 await self._read_thread(ctx)
                 if thread_id not in self.backlog.threads:
                     self.rt.unread.read(ctx.round.id)
-        for number, add in list(self.unsent_acks.items()):
-            await self._react(number, add)
+        for number, add in list(self.unsent_acks.items())[:ACK_RETRIES_PER_TICK]:
+            if not await self._react(number, add):
+                break  # Slack still says "later": the rest wait for the next tick
         self.backlog.trim()
 
     async def catch_up(self) -> int:
