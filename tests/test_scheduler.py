@@ -12,7 +12,10 @@ import simcord
 
 from bot.app import create_bot
 from bot.config import Settings
+from bot.core import rounds
 from bot.scheduler import RECONCILE_JOB, WAKE_JOB, TickScheduler
+from tests.helpers import create_cohort, tick_at
+from tests.test_reflections import FIRST_SLOT
 
 RECONCILE_SECONDS = 3600  # long enough that only the immediate first reconcile runs in a test
 
@@ -171,3 +174,39 @@ async def test_the_bot_starts_its_scheduler_once_ready_and_stops_it_on_close(tmp
         assert RECONCILE_JOB in bot.scheduler.jobs()
     await bot.close()
     assert bot.scheduler is None and bot._db is None
+
+
+async def test_a_wake_up_planned_in_the_past_from_inside_a_tick_is_dropped(
+    scheduler: TickScheduler, recorder: Recorder
+):
+    """Why the tick never plans one (``run_tick`` puts work due but left 30 s ahead):
+    APScheduler skips a wake-up that is due while its own job still runs, and then
+    nothing is planned until the reconcile."""
+    scheduler.start()
+    await wait_until(lambda: len(recorder.calls) == 1)
+
+    async def plans_the_past(now: datetime) -> None:
+        recorder.calls.append(now)
+        scheduler.wake_at(now - timedelta(seconds=5))
+
+    scheduler._tick = plans_the_past
+    scheduler.wake_at(datetime.now(UTC) + timedelta(seconds=0.1))
+    await wait_until(lambda: len(recorder.calls) == 2)
+    await asyncio.sleep(0.3)
+    assert len(recorder.calls) == 2 and set(scheduler.jobs()) == {RECONCILE_JOB}
+
+
+async def test_work_due_but_left_by_a_tick_is_looked_at_again_in_30_s(world, monkeypatch):
+    """A tick whose closing step failed leaves an open round past its deadline; its next
+    wake-up goes 30 s ahead, not to that deadline in the past."""
+    await create_cohort(world, "Autumn", min_words=50)
+    await tick_at(world, FIRST_SLOT)
+
+    async def cannot_close(*args, **kwargs):
+        raise RuntimeError("closing failed")
+
+    monkeypatch.setattr(rounds, "close_finished", cannot_close)
+    later = FIRST_SLOT + timedelta(days=8)  # round 1's deadlines are long past
+    report = await tick_at(world, later)
+    assert report.failed_steps == ["close rounds"]
+    assert report.next_due == later + timedelta(seconds=30)

@@ -53,7 +53,8 @@ class TickReport:
     ownership: Ownership = SOLE  # the cohorts this process did the work of
 
 
-#: How soon to look again at rounds held for backfill (its end also wakes the scheduler).
+#: How soon to look again at work due but left: rounds held for backfill (whose end also
+#: wakes the scheduler), a failed step, another process's cohorts.
 HELD_RETRY = timedelta(seconds=30)
 
 
@@ -113,7 +114,11 @@ async def run_tick(
     try:
         candidates = [await rounds.next_due(db, now), await nudges.next_due(db, now)]
         report.next_due = min((c for c in candidates if c is not None), default=None)
-        if held and report.next_due is not None:  # a held deadline is past: don't spin
+        if report.next_due is not None and (held or report.next_due <= now):
+            # Due already, yet left: a held round, a step that failed, another process's
+            # cohort. Looking again at once would only repeat this tick, and a wake-up
+            # planned for the past from inside the tick is dropped by APScheduler (this
+            # job is still running), losing the next real one until the reconcile.
             report.next_due = max(report.next_due, now + HELD_RETRY)
     except Exception:
         log.exception("Could not plan the next tick; the reconcile job will cover it")
