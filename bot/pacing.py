@@ -47,7 +47,10 @@ class Pace:
     async def take(self) -> None:
         """Wait until one more request fits, then count it."""
         now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._at) * self.rate) - 1
+        # Never less than nothing: a clock that steps back (SimCord's virtual monotonic is
+        # in force only while it advances time) would otherwise owe days of tokens.
+        elapsed = max(0.0, now - self._at)
+        self._tokens = min(self.burst, self._tokens + elapsed * self.rate) - 1
         self._at = now
         self.taken += 1
         if self._tokens < 0:  # this token comes due once the ones reserved before it have

@@ -819,7 +819,9 @@ class Reflections(commands.Cog):
         self.bot.read_back()
 
     async def retry_refused(self) -> None:
-        """Redo what the database refused: edits and deletions, then the threads' messages."""
+        """Redo what the database refused: edits and deletions, then the threads' messages,
+        and go on asking the rating questions a refused claim held back."""
+        self.questions.resume()
         await self._replay_changes()
         for thread_id in list(self.backlog.threads):
             ctx = await self.bot.contexts.get(thread_id)

@@ -179,6 +179,23 @@ async def test_backfill_keeps_to_its_pace():
     assert times[-1] == pytest.approx(2.5)
 
 
+async def test_a_clock_that_steps_back_owes_no_tokens():
+    """SimCord's virtual monotonic is in force only while it advances time; read outside,
+    the real one can be days behind, and the pace must not make its caller wait them."""
+    clock = [378_000.0]
+    waits = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    pace = Pace(5.0, 20, clock=lambda: clock[0], sleep=sleep)
+    await pace.take()
+    clock[0] = 68_000.0
+    for _ in range(19):
+        await pace.take()
+    assert waits == [], "the burst is still there"
+
+
 async def test_unread_holds_a_platform_until_its_list_is_known():
     unread = Unread()
     assert not unread.pending

@@ -377,3 +377,27 @@ async def test_slack_after_a_restart_the_writer_is_asked_what_a_stop_left_unaske
     await start_praxis(world, world.path)
     await world.slack.settle()
     assert len(slack_questions(ada)) == 2, "not again at the next start"
+
+
+async def test_questions_a_refused_claim_held_back_are_asked_after_the_next_healthy_tick(world):
+    """A claim the database refuses keeps every queued question, in order; the first tick
+    after the outage goes on asking them, without waiting for a restart."""
+    from datetime import timedelta
+
+    from tests.helpers import refuse_writes
+
+    ada, ids = await _feedback_on_one_reflection(world, 3)
+    before = len(questions(ada))  # asked before the rows were removed
+    queue = world.bot.get_cog("Reflections").questions
+    await refuse_writes(world.db)
+    queue.put(ids)
+    await queue.drain()
+    assert queue.waiting == 3 and len(questions(ada)) == before, "kept, none asked"
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=1))  # the outage is noticed
+    assert queue.waiting == 3
+
+    await refuse_writes(world.db, False)
+    await tick_at(world, FIRST_SLOT + timedelta(minutes=2))
+    await queue.drain()
+    assert queue.waiting == 0 and len(questions(ada)) == before + 3, "each asked once"
+    assert len(await ratings_rows(world)) == 3

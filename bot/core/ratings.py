@@ -149,12 +149,23 @@ class Questions:
             task.cancel()
             await asyncio.wait([task])
 
+    def resume(self) -> None:
+        """Send again what a refused claim left queued; the bot calls this after every
+        healthy tick (its retry hooks), so no restart is needed. Cheap when nothing waits."""
+        self.put(())
+
     async def _run(self) -> None:
         try:
             while self._waiting:
                 batch = self._waiting[: self._claim_at_once]
-                del self._waiting[: self._claim_at_once]
-                for question in await self._claim_batch(batch):
+                try:
+                    claimed = await self._claim_batch(batch)
+                except (StorageBusy, StorageUnavailable):  # all kept, in order, for resume()
+                    log.warning("Could not note %d rating questions; they wait until the "
+                                "database takes writes", len(self._waiting))  # fmt: skip
+                    return
+                del self._waiting[: len(batch)]  # put() only appends meanwhile
+                for question in claimed:
                     await self.pace.take()
                     try:
                         await self._send(question)
@@ -166,11 +177,12 @@ class Questions:
                 self._sender = None
 
     async def _claim_batch(self, feedback_message_ids: list[int]) -> list[Ask]:
+        """Claim the batch; storage refusals are raised, anything else logged and the batch
+        dropped (its questions are found again at the next start)."""
         try:
             return await claim_asks(self._db(), feedback_message_ids, self._now())
-        except (StorageBusy, StorageUnavailable):  # unclaimed: the next start asks them
-            log.warning("Could not note %d rating questions; they wait for the next start",
-                        len(feedback_message_ids))  # fmt: skip
+        except (StorageBusy, StorageUnavailable):
+            raise
         except Exception:  # a bug: log it, and keep the queue moving for the others
             log.exception("Could not claim %d rating questions", len(feedback_message_ids))
         return []

@@ -277,7 +277,9 @@ class Threads:
 
     async def retry_refused(self) -> None:
         """After each healthy tick: redo refused edits and deletions, read refused threads
-        back, and send again the ✅s Slack didn't take. Cheap when nothing waits."""
+        back, send again the ✅s Slack didn't take, and go on asking the rating questions a
+        refused claim held back. Cheap when nothing waits."""
+        self.rt.ratings.questions.resume()
         await self._replay_changes()
         for thread_id in list(self.backlog.threads):
             del self.backlog.threads[thread_id]
