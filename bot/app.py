@@ -277,7 +277,7 @@ class PraxisBot(commands.Bot):
 
         Once the outage is known, or a refusal woke a tick less than ``STORAGE_RETRY``
         ago, the ticks' own retries are enough: woken for every refused message, an
-        outage with members writing ran a failing tick, and logged it, every second.
+        outage with members writing could run a failing tick, and log it, every second.
         """
         if self.scheduler is None or self.storage.down_since is not None:
             return
