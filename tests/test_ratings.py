@@ -6,12 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest_asyncio
 
 from bot.discord.ratings import rate_view
-from tests.helpers import create_cohort, refused, tick_at
+from tests.helpers import create_cohort, refuse_writes, refused, tick_at
 from tests.slack_helpers import assert_no_errors_logged, open_round, running_praxis
 
 FIRST_SLOT = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -382,10 +382,6 @@ async def test_slack_after_a_restart_the_writer_is_asked_what_a_stop_left_unaske
 async def test_questions_a_refused_claim_held_back_are_asked_after_the_next_healthy_tick(world):
     """A claim the database refuses keeps every queued question, in order; the first tick
     after the outage goes on asking them, without waiting for a restart."""
-    from datetime import timedelta
-
-    from tests.helpers import refuse_writes
-
     ada, ids = await _feedback_on_one_reflection(world, 3)
     before = len(questions(ada))  # asked before the rows were removed
     queue = world.bot.get_cog("Reflections").questions
